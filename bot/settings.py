@@ -1,0 +1,160 @@
+"""The one typed settings object for soudan.
+
+Read once at start-up (``Settings()``) and passed to whatever needs it; nothing else
+in the code base reads ``os.environ``. Every field can be set through an environment
+variable with the ``SOUDAN_`` prefix (or in a ``.env`` file); the Slack and Microsoft
+credentials also accept the names their own documentation uses (``SLACK_BOT_TOKEN``,
+``MICROSOFT_APP_ID`` ...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_SHARED = _PROJECT_ROOT.parent / "shared"
+
+# Values people paste from examples; refusing them at start-up beats a confusing 401 later.
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "xxx", "secret", "your-secret", "todo", "dummy"}
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """設定 (settings). Defaults run everything embedded on one machine."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOUDAN_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- files and directories -------------------------------------------------
+    data_dir: Path = Field(default=_PROJECT_ROOT / ".soudan")
+    docs_dir: Path = Field(default=_SHARED / "corpus")
+    corpus_catalog: Path | None = Field(
+        default=None, description="YAML with citation titles; default: docs_dir/../corpus.yaml"
+    )
+    eval_questions: Path = Field(default=_SHARED / "eval" / "questions.dev.jsonl")
+    flows_dir: Path = Field(default=_PROJECT_ROOT / "flows" / "definitions")
+    max_document_bytes: int = 20 * 1024 * 1024
+
+    # --- knowledge ---------------------------------------------------------------
+    embedding_model: str = Field(
+        default="", description="sentence-transformers model name or path; empty = bundled e5"
+    )
+    chroma_url: str | None = None
+    chroma_collection: str = "soudan-guidelines"
+    top_k: int = 5
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+
+    # --- storage -----------------------------------------------------------------
+    database_url: str | None = None
+
+    # --- server ------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 3000
+    log_level: str = "INFO"
+    timezone: str = "Asia/Tokyo"
+
+    # --- Slack -------------------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_alias("SLACK_BOT_TOKEN", "SOUDAN_SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=_alias("SLACK_SIGNING_SECRET", "SOUDAN_SLACK_SIGNING_SECRET"),
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=_alias("SLACK_APP_TOKEN", "SOUDAN_SLACK_APP_TOKEN")
+    )
+    slack_api_base_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=_alias("SLACK_API_BASE_URL", "SOUDAN_SLACK_API_BASE_URL"),
+    )
+
+    # --- Microsoft Teams -----------------------------------------------------------
+    microsoft_app_id: str = Field(
+        default="", validation_alias=_alias("MICROSOFT_APP_ID", "SOUDAN_MICROSOFT_APP_ID")
+    )
+    microsoft_app_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=_alias("MICROSOFT_APP_PASSWORD", "SOUDAN_MICROSOFT_APP_PASSWORD"),
+    )
+    microsoft_app_tenant_id: str = Field(
+        default="",
+        validation_alias=_alias("MICROSOFT_APP_TENANT_ID", "SOUDAN_MICROSOFT_APP_TENANT_ID"),
+    )
+    microsoft_app_type: str = Field(
+        default="MultiTenant",
+        validation_alias=_alias("MICROSOFT_APP_TYPE", "SOUDAN_MICROSOFT_APP_TYPE"),
+    )
+    teams_allow_anonymous: bool = False
+    teams_tenants: list[str] = Field(default_factory=list)
+
+    # --- review and digest -------------------------------------------------------------
+    digest_cron: str = "0 9 * * 1"
+    digest_slack_channel: str | None = None
+    digest_teams_conversation: str | None = None
+
+    @field_validator("teams_tenants", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
+                     "microsoft_app_password", "llm_api_key"):
+            secret = getattr(self, name)
+            if secret is not None and secret.get_secret_value().strip().lower() in (
+                _PLACEHOLDER_SECRETS
+            ):
+                raise ValueError(f"{name} is a placeholder value; set the real secret")
+        return self
+
+    # --- derived paths -------------------------------------------------------------------
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "soudan.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bundled_model_dir(self) -> Path:
+        return self.data_dir / "models" / "multilingual-e5-small"
+
+    @property
+    def effective_embedding_model(self) -> str:
+        return self.embedding_model or str(self.bundled_model_dir)
+
+    @property
+    def effective_corpus_catalog(self) -> Path:
+        return self.corpus_catalog or (self.docs_dir.parent / "corpus.yaml")
+
+    @property
+    def slack_configured(self) -> bool:
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
+
+    @property
+    def teams_configured(self) -> bool:
+        return bool(self.microsoft_app_id) or self.teams_allow_anonymous
