@@ -1,9 +1,134 @@
-"""CLI commands (flow)."""
+"""CLI commands (flows and the terminal chat): ``soudan chat``, ``soudan flow run|list``."""
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
 import typer
+import yaml
+
+from bot.settings import Settings
+from flows import FlowRun
+
+flow_app = typer.Typer(help="相談フロー（YAML 定義）の実行と確認", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the ``soudan`` app."""
+    """Add ``chat`` and ``flow …`` to the ``soudan`` app."""
+    app.command("chat")(chat)
+    app.add_typer(flow_app, name="flow")
+
+
+def chat() -> None:
+    """端末チャットを開く（Q&A と相談フロー。Slack/Teams の認証情報は不要）。"""
+    from bot.chat import TerminalChat
+    from bot.wiring import build_services
+
+    services = build_services(Settings())
+    TerminalChat(services.assistant).run()
+
+
+@flow_app.command("list")
+def list_flows() -> None:
+    """読み込める相談フローを検証して一覧表示する。"""
+    from flows import FlowDefinitionError, load_flows
+
+    settings = Settings()
+    try:
+        flows = load_flows(settings.flows_dir)
+    except FlowDefinitionError as error:
+        typer.echo(f"フロー定義に誤りがあります: {error}", err=True)
+        raise typer.Exit(2) from error
+    for flow_id, definition in sorted(flows.items()):
+        typer.echo(f"{flow_id}\t{definition.title}\t{len(definition.steps)} 問")
+
+
+@flow_app.command("run")
+def run_flow(
+    flow_id: Annotated[str, typer.Argument(help="フロー ID（例: ict_adoption）")],
+    answers: Annotated[
+        Path, typer.Option("--answers", help="スロット名→回答 の YAML / JSON ファイル")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="結果を JSON で出力する")] = False,
+    department: Annotated[str | None, typer.Option(help="相談シートの所管課")] = None,
+    user: Annotated[str, typer.Option(help="相談者の ID")] = "cli",
+) -> None:
+    """フローを回答ファイルで非対話的に実行し、結果を相談シート（下書き）に保存する。"""
+    from bot.core.consultations import sheet_content
+    from bot.wiring import open_database
+    from flows import (
+        FlowDefinitionError,
+        FlowEngine,
+        ScriptedAnswerError,
+        load_flows,
+        run_with_answers,
+    )
+    from storage import ConsultationSheetCreate, ConsultationSheetUpdate, create_sheet, update_sheet
+
+    settings = Settings()
+    try:
+        flows = load_flows(settings.flows_dir)
+    except FlowDefinitionError as error:
+        _fail(f"フロー定義に誤りがあります: {error}")
+    if flow_id not in flows:
+        _fail(f"フロー「{flow_id}」はありません。使えるフロー: {', '.join(sorted(flows))}")
+    given = _read_answers(answers)
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    try:
+        result = run_with_answers(flows[flow_id], given, today)
+    except ScriptedAnswerError as error:
+        _fail(str(error))
+
+    database = open_database(settings)
+    with database.session() as session:
+        sheet = create_sheet(
+            session=session,
+            sheet_in=ConsultationSheetCreate(
+                channel="cli", tenant="local", conversation=f"cli-{uuid.uuid4().hex[:12]}",
+                requester_id=user, department=department, flow_id=flow_id,
+            ),
+        )
+        content = sheet_content(FlowEngine(flows[flow_id]), result.state)
+        sheet = update_sheet(
+            session=session, sheet_id=sheet.id, sheet_in=ConsultationSheetUpdate(**content)
+        )
+    payload = _run_payload(result, sheet_id=sheet.id, reference=sheet.reference)
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"相談シート {sheet.reference}（下書き）を作成しました。")
+    for label, value in result.rows:
+        typer.echo(f"  {label}: {value}")
+    for decision in result.decisions:
+        cites = " / ".join(f"{c.title or c.doc} > {c.section}" for c in decision.cites)
+        typer.echo(f"■ {decision.label}: {decision.statement}")
+        if cites:
+            typer.echo(f"    根拠: {cites}")
+
+
+def _run_payload(result: FlowRun, *, sheet_id: str, reference: str) -> dict[str, Any]:
+    return {**result.to_dict(), "sheet_id": sheet_id, "reference": reference}
+
+
+def _read_answers(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        _fail(f"回答ファイル {path} を読めません: {error.strerror or error}")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        _fail(f"回答ファイル {path} の形式が正しくありません（YAML または JSON）: {error}")
+    if not isinstance(data, dict):
+        _fail(f"回答ファイル {path} は「スロット名: 回答」の対応表にしてください。")
+    return {str(key): value for key, value in data.items()}
+
+
+def _fail(message: str) -> Any:
+    typer.echo(message, err=True)
+    raise typer.Exit(2)

@@ -1,0 +1,146 @@
+"""Terminal chat: the same conversation core, with numbered choices instead of buttons.
+
+Example:
+    $ soudan chat
+    > DX推進本部で協議が必要なのはどんな場合？
+    > 相談を始める
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rich.console import Console
+
+from bot.core.messages import (
+    Action,
+    Choices,
+    CitationList,
+    FeedbackRequest,
+    Form,
+    Inbound,
+    Part,
+    SheetSummary,
+    Text,
+)
+
+InputFn = Callable[[str], str]
+
+_WELCOME = (
+    "soudan（ICT 調達相談アシスタント）です。ガイドラインについて質問するか、"
+    "「相談を始める」と入力してください。番号で選択肢を選べます。"
+    "「ヘルプ」で使い方、「終了」または Ctrl-D で終わります。"
+)
+
+
+class _Handler(Protocol):
+    """What the chat needs from the core (``bot.core.assistant.Assistant`` fits)."""
+
+    def handle(self, inbound: Inbound) -> list[Part]: ...
+
+
+@dataclass
+class TerminalChat:
+    """A read-eval-print loop over ``Assistant.handle``."""
+
+    assistant: _Handler
+    console: Console = field(default_factory=Console)
+    user_id: str = "terminal-user"
+    user_name: str = "端末ユーザー"
+    conversation: str = field(default_factory=lambda: f"terminal-{uuid.uuid4().hex[:8]}")
+    _options: list[Action] = field(default_factory=list)
+    _form: Form | None = None
+
+    def run(self, read: InputFn = input) -> None:
+        """Loop until end of input or 「終了」."""
+        self.console.print(_WELCOME)
+        while True:
+            try:
+                line = read("> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                self.console.print("\n終了します。")
+                return
+            if not line:
+                continue
+            if line in ("exit", "quit", "終了") and not self._options:
+                self.console.print("終了します。")
+                return
+            self.show(self.assistant.handle(self.to_inbound(line, read)))
+
+    def to_inbound(self, line: str, read: InputFn) -> Inbound:
+        """Turn a typed line into an inbound message (a number picks a shown choice)."""
+        action: Action | None = None
+        form: dict[str, str] | None = None
+        text: str | None = line
+        if line.isdigit() and 1 <= int(line) <= len(self._options):
+            action = self._options[int(line) - 1]
+            text = None
+            if self._form is not None and action == self._form.submit:
+                form = self._fill_form(self._form, read)
+        return Inbound(
+            channel="terminal",
+            tenant="local",
+            conversation=self.conversation,
+            user_id=self.user_id,
+            user_name=self.user_name,
+            text=text,
+            action=action,
+            form=form,
+            inbound_id=uuid.uuid4().hex,
+        )
+
+    def _fill_form(self, form: Form, read: InputFn) -> dict[str, str]:
+        self.console.print(f"[bold]{form.title}[/bold]（Enter で現在の値のまま）")
+        values: dict[str, str] = {}
+        for form_field in form.fields:
+            try:
+                typed = read(f"{form_field.label} [{form_field.value}]: ").strip()
+            except EOFError:
+                typed = ""
+            values[form_field.name] = typed or form_field.value
+        return values
+
+    def show(self, parts: list[Part]) -> None:
+        """Print parts; remember the numbered choices for the next line."""
+        options: list[Action] = []
+        form: Form | None = None
+        for part in parts:
+            for line in render_lines(part, first_number=len(options) + 1):
+                self.console.print(line, markup=False, highlight=False)
+            if isinstance(part, Choices):
+                options.extend(choice.action for choice in part.options)
+            elif isinstance(part, Form):
+                form = part
+                options.append(part.submit)
+        self._options = options
+        self._form = form
+
+
+def render_lines(part: Part, *, first_number: int = 1) -> list[str]:
+    """Plain-text lines for one part; choices are numbered from ``first_number``."""
+    if isinstance(part, Text):
+        return [part.text]
+    if isinstance(part, Choices):
+        lines = [part.prompt] if part.prompt else []
+        lines += [
+            f"  {number}. {choice.label}"
+            for number, choice in enumerate(part.options, start=first_number)
+        ]
+        return lines
+    if isinstance(part, CitationList):
+        lines = ["出典:"]
+        for number, citation in enumerate(part.citations, start=1):
+            lines.append(f"  [{number}] {citation.title} > {citation.section}")
+        return lines
+    if isinstance(part, SheetSummary):
+        lines = [f"相談シート {part.reference}（{part.status}）"]
+        lines += [f"  {label}: {value}" for label, value in part.rows]
+        return lines
+    if isinstance(part, Form):
+        return [f"  {first_number}. {part.title}（各項目を順に確認・修正して、{part.submit_label}）"]
+    if isinstance(part, FeedbackRequest):
+        return []
+    raise TypeError(f"unknown part {type(part).__name__}")

@@ -1,0 +1,306 @@
+"""The conversation core: ``Assistant.handle(inbound) -> list[Part]``.
+
+Routes each turn: a button or a command first; an active flow gets the turn;
+otherwise the text is a guideline question. A question asked in the middle of a flow
+is answered and the flow's pending step is asked again. No channel SDK is imported
+here: Slack, Teams and the terminal all come through :class:`Inbound`.
+
+Example:
+    >>> assistant = build_services(Settings()).assistant          # doctest: +SKIP
+    >>> parts = assistant.handle(Inbound(channel="terminal", tenant="local",
+    ...     conversation="c1", user_id="u1", text="RFIとは何ですか？"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+import storage
+from bot.core.commands import Command, looks_like_question, parse_command
+from bot.core.consultations import Consultations, Where, sheet_summary
+from bot.core.messages import Action, Choice, Choices, Inbound, Part, Text
+from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
+from flows import FlowDefinition
+from knowledge.types import Answer, QuestionAnswerer
+from storage import Database, FeedbackValue, FlowSession, InboundReceipt, MessageDirection
+
+log = logging.getLogger(__name__)
+
+HELP_TEXT = (
+    "soudan の使い方:\n"
+    "・ガイドラインについての質問をそのまま入力すると、根拠の条項を添えて回答します。\n"
+    "・「相談を始める」: ICT 導入の相談（業務見直し → ICT 活用検討 → DX推進本部での協議の要否 → "
+    "RFI の要否）を一問ずつ進め、相談シートを作成して CIO補佐に提出します。\n"
+    "・相談の途中: 「戻る」で前の質問へ、「やめる」で中止、後日「続きから」で再開できます。\n"
+    "・「相談シート」: 自分の相談シートの一覧を表示します。\n"
+    "・CIO補佐向け: 「レビュー」で確認待ちの相談シート、「ダイジェスト」で週次ダイジェスト。"
+)
+ERROR_TEXT = (
+    "申し訳ありません。処理中にエラーが発生しました。少し時間をおいてもう一度お試しください。"
+    "解決しない場合は情報政策担当までご連絡ください。"
+)
+CONFLICT_TEXT = "同じ相談への別の操作と重なりました。お手数ですが、もう一度操作してください。"
+NO_FLOW_TEXT = "進行中の相談はありません。「相談を始める」で新しく始めるか、「続きから」で再開できます。"
+
+
+class ReviewPort(Protocol):
+    """What the core needs from the CIO補佐 review desk (``bot.review``)."""
+
+    def handle(self, session: Session, inbound: Inbound) -> list[Part]: ...
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a turn needs from the knowledge side, decided before the write transaction."""
+
+    question: str | None = None
+    history: tuple[str, ...] = ()
+
+
+class Assistant:
+    """The channel-agnostic conversation core."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        knowledge: QuestionAnswerer,
+        flows: Mapping[str, FlowDefinition],
+        titles: Mapping[str, str],
+        review: ReviewPort | None = None,
+        timezone: str = "Asia/Tokyo",
+        today: Callable[[], date] | None = None,
+    ) -> None:
+        self.database = database
+        self.knowledge = knowledge
+        self.review = review
+        zone = ZoneInfo(timezone)
+        self.consultations = Consultations(
+            flows, titles, today or (lambda: datetime.now(zone).date())
+        )
+
+    # --- entry points ---------------------------------------------------------------------
+
+    def handle(self, inbound: Inbound) -> list[Part]:
+        """Apply one inbound message and return what to show in its conversation.
+
+        A delivery whose ``inbound_id`` was already applied returns ``[]``.
+        Errors never escape: the user gets a Japanese message and the turn is rolled
+        back whole, so a retry can apply it.
+        """
+        try:
+            return self._handle(inbound)
+        except (storage.StaleSessionError, storage.ActiveSessionExistsError):
+            log.info("turn lost a race on channel=%s; asked the user to retry", inbound.channel)
+            return [Text(CONFLICT_TEXT)]
+        except Exception:
+            log.exception("turn failed on channel=%s", inbound.channel)
+            return [Text(ERROR_TEXT)]
+
+    def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]:
+        """The user's own 相談シート with their status (App Home, personal tab)."""
+        with self.database.session() as session:
+            return self._my_sheets(session, channel=channel, tenant=tenant, user_id=user_id)
+
+    # --- one turn ---------------------------------------------------------------------------
+
+    def _handle(self, inbound: Inbound) -> list[Part]:
+        key = f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}" if (
+            inbound.inbound_id
+        ) else None
+        if key is not None and self._already_applied(key):
+            return []
+        plan = self._plan(inbound)
+        answer: Answer | None = None
+        if plan.question is not None:
+            # Outside the write transaction: retrieval takes a while, SQLite writers wait.
+            answer = self.knowledge.answer(plan.question, history=plan.history)
+        with self.database.session() as session:
+            if key is not None and not storage.claim_inbound(session=session, key=key):
+                return []
+            self._remember_user(session, inbound)
+            return self._route(session, inbound, answer)
+
+    def _already_applied(self, key: str) -> bool:
+        with self.database.session() as session:
+            return session.get(InboundReceipt, key) is not None
+
+    def _plan(self, inbound: Inbound) -> _Plan:
+        text = (inbound.text or "").strip()
+        if inbound.action is not None or not text or parse_command(text) is not None:
+            return _Plan()
+        with self.database.session() as session:
+            active = self.consultations.active(session, Where.of(inbound))
+            if active is not None and not self._is_question_mid_flow(active, text):
+                return _Plan()
+            history = self._recent_questions(session, inbound)
+        return _Plan(question=text, history=history)
+
+    def _is_question_mid_flow(self, active: FlowSession, text: str) -> bool:
+        kind = self.consultations.pending_kind(active)
+        if kind is None:
+            return False
+        if kind == "text":
+            return looks_like_question(text)
+        if self.consultations.would_accept(active, text):
+            return False
+        return looks_like_question(text) or text.endswith(("何", "なに", "の", "か"))
+
+    def _recent_questions(self, session: Session, inbound: Inbound) -> tuple[str, ...]:
+        messages = storage.list_messages(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            conversation=inbound.conversation, limit=FOLLOW_UP_TURNS * 2,
+        )
+        questions = [m.text for m in messages if m.question]
+        return tuple(questions[-FOLLOW_UP_TURNS:])
+
+    def _route(self, session: Session, inbound: Inbound, answer: Answer | None) -> list[Part]:
+        where = Where.of(inbound)
+        consultations = self.consultations
+        if inbound.action is not None:
+            return self._on_action(session, inbound, inbound.action)
+        text = (inbound.text or "").strip()
+        if not text:
+            return [Text("メッセージが空です。質問を入力するか「ヘルプ」と入力してください。")]
+        command = parse_command(text)
+        active = consultations.active(session, where)
+        if command is Command.START:
+            return consultations.start(session, where)
+        if command is Command.RESUME:
+            return consultations.resume(session, where)
+        if command is Command.HELP:
+            return [Text(HELP_TEXT)]
+        if command is Command.SHEETS:
+            return self._my_sheets(
+                session, channel=inbound.channel, tenant=inbound.tenant, user_id=inbound.user_id
+            )
+        if command in (Command.REVIEW, Command.DIGEST):
+            return self._review(session, inbound)
+        if command is Command.CANCEL:
+            return consultations.cancel(session, active) if active else [Text(NO_FLOW_TEXT)]
+        if command is Command.BACK and active is None:
+            return [Text(NO_FLOW_TEXT)]
+        if active is not None and answer is None:
+            self._record_inbound(session, inbound, flow_session_id=active.id)
+            return consultations.answer(session, active, inbound)
+        if answer is None:  # the flow ended between planning and now
+            answer = self.knowledge.answer(text)
+        parts = self._question(
+            session, inbound, answer, flow_session_id=active.id if active else None
+        )
+        if active is not None:
+            consultations.record_question(session, active, text, answer.answered)
+            parts += [Text("―― 相談の続きです ――"), *consultations.reprompt(session, active)]
+        return parts
+
+    def _on_action(self, session: Session, inbound: Inbound, action: Action) -> list[Part]:
+        where = Where.of(inbound)
+        consultations = self.consultations
+        if action.kind == "feedback":
+            return self._feedback(session, inbound, action)
+        if action.kind == "flow.start":
+            return consultations.start(
+                session, where, flow_id=action.value or "ict_adoption",
+                business=(inbound.text or "").strip() or None,
+            )
+        if action.kind == "flow.resume":
+            return consultations.resume(session, where)
+        if action.kind.startswith("review."):
+            return self._review(session, inbound)
+        active = consultations.active(session, where)
+        if action.kind in ("flow.answer", "flow.back", "flow.cancel", "flow.submit"):
+            if active is None or (action.kind != "flow.answer" and action.value not in (
+                "", active.id
+            )):
+                return [Text("⚠️ この相談はすでに終了しているか、別の会話で進行中です。"),
+                        Choices("", (Choice("続きから再開する", Action("flow.resume")),))]
+            if action.kind == "flow.cancel":
+                return consultations.cancel(session, active)
+            if action.kind == "flow.submit":
+                return consultations.submit_form(session, active, inbound)
+            return consultations.answer(session, active, inbound)
+        return [Text("このボタンは現在使えません。「ヘルプ」で使い方を確認できます。")]
+
+    # --- pieces ------------------------------------------------------------------------------
+
+    def _question(
+        self,
+        session: Session,
+        inbound: Inbound,
+        answer: Answer,
+        *,
+        flow_session_id: str | None,
+    ) -> list[Part]:
+        question = storage.record_message(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            conversation=inbound.conversation, direction=MessageDirection.INBOUND,
+            text=inbound.text or "", user_id=inbound.user_id, question=True,
+            answered=answer.answered, flow_session_id=flow_session_id,
+        )
+        reply = storage.record_message(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            conversation=inbound.conversation, direction=MessageDirection.OUTBOUND,
+            text=answer.text, in_reply_to=question.id, flow_session_id=flow_session_id,
+        )
+        return answer_parts(answer, answer_id=reply.id)
+
+    def _record_inbound(self, session: Session, inbound: Inbound, *, flow_session_id: str) -> None:
+        storage.record_message(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            conversation=inbound.conversation, direction=MessageDirection.INBOUND,
+            text=inbound.text or "", user_id=inbound.user_id, flow_session_id=flow_session_id,
+        )
+
+    def _feedback(self, session: Session, inbound: Inbound, action: Action) -> list[Part]:
+        if action.value not in ("up", "down") or not action.ref:
+            return [Text("⚠️ フィードバックを受け付けられませんでした。")]
+        exists = session.exec(select(storage.Message).where(storage.Message.id == action.ref))
+        if exists.first() is None:
+            return [Text("⚠️ 対象の回答が見つかりませんでした。")]
+        storage.record_feedback(
+            session=session, answer_id=action.ref, user_id=inbound.user_id,
+            value=FeedbackValue(action.value),
+        )
+        if action.value == "up":
+            return [Text("フィードバックありがとうございます。")]
+        return [Text("フィードバックありがとうございます。改善に役立てます。"
+                     "詳しい相談は「相談を始める」から CIO補佐へお寄せください。")]
+
+    def _review(self, session: Session, inbound: Inbound) -> list[Part]:
+        if self.review is None:
+            return [Text("レビュー機能はこの環境では有効になっていません。")]
+        return self.review.handle(session, inbound)
+
+    def _my_sheets(
+        self, session: Session, *, channel: str, tenant: str, user_id: str
+    ) -> list[Part]:
+        sheets = storage.list_sheets(
+            session=session, tenant=tenant, requester_id=user_id, limit=20
+        )
+        sheets = [s for s in sheets if s.channel == channel]
+        start = Choices("", (Choice("相談を始める", Action("flow.start", "ict_adoption")),))
+        if not sheets:
+            return [Text("あなたの相談シートはまだありません。"), start]
+        return [Text(f"あなたの相談シート（新しい順に {len(sheets)} 件）"),
+                *(sheet_summary(sheet) for sheet in sheets), start]
+
+    def _remember_user(self, session: Session, inbound: Inbound) -> None:
+        """Cache the display name once (and again only when it changes)."""
+        if not inbound.user_name:
+            return
+        profile = storage.get_user_profile(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            user_id=inbound.user_id,
+        )
+        if profile is None or profile.display_name != inbound.user_name:
+            storage.upsert_user_profile(
+                session=session, channel=inbound.channel, tenant=inbound.tenant,
+                user_id=inbound.user_id, display_name=inbound.user_name,
+            )

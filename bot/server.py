@@ -1,0 +1,97 @@
+"""The HTTP server of ``soudan serve``: ``/healthz``, Slack ``/slack/events``, Teams ``/api/messages``.
+
+Channel adapters mount their own routes; this module only decides which to mount
+from the settings and runs the background jobs (Slack Socket Mode, the weekly digest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+class ChannelConfigError(RuntimeError):
+    """A channel is configured in a way soudan refuses to start with."""
+
+DIGEST_CHECK_SECONDS = 60.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services: Services = request.app["services"]
+    services.database_ping()
+    return web.json_response({"status": "ok"})
+
+
+def build_web_app(services: Services) -> web.Application:
+    """An aiohttp application with every channel the settings configure.
+
+    Raises:
+        ChannelConfigError: a channel is half-configured or unsafe (e.g. Teams without
+            an app id and without ``SOUDAN_TEAMS_ALLOW_ANONYMOUS=true``).
+    """
+    settings = services.settings
+    app = web.Application()
+    app["services"] = services
+    app.router.add_get("/healthz", healthz)
+
+    if settings.slack_configured:
+        from bot.slack import SlackNotifier, build_slack_app, mount_slack, start_socket_mode
+
+        slack_app = build_slack_app(settings, services)
+        services.notifiers["slack"] = SlackNotifier(settings)
+        if settings.slack_app_token is not None:
+            app.cleanup_ctx.append(_background(start_socket_mode(slack_app, settings)))
+        else:
+            mount_slack(app, slack_app)
+
+    if settings.teams_configured:
+        from bot.teams import check_teams_settings, mount_teams
+
+        try:
+            check_teams_settings(settings)
+        except ValueError as error:
+            raise ChannelConfigError(str(error)) from error
+        services.notifiers["teams"] = mount_teams(app, settings, services)
+
+    app.cleanup_ctx.append(_background(_digest_loop(services)))
+    return app
+
+
+def _background(
+    coro: Coroutine[Any, Any, None],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Run ``coro`` for the lifetime of the app (aiohttp cleanup context)."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.ensure_future(coro)
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context
+
+
+async def _digest_loop(services: Services) -> None:
+    """Post the weekly digest when due; several replicas may run this (claims are in the DB)."""
+    while True:
+        try:
+            await asyncio.to_thread(services.run_due_digests)
+        except Exception:  # keep the loop alive; the next tick retries
+            log.exception("digest scheduler tick failed")
+        await asyncio.sleep(DIGEST_CHECK_SECONDS)
+
+
+def serve_app(app: web.Application, *, host: str, port: int) -> None:
+    """Serve until interrupted."""
+    web.run_app(app, host=host, port=port, print=None)

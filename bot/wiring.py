@@ -1,0 +1,104 @@
+"""Builds the running system from the one settings object.
+
+Everything the channels and the CLI need is made here, once, and passed in: the
+database, the knowledge base, the validated flows, the conversation core, and the
+notifiers each channel registers when it is mounted.
+
+Example:
+    >>> services = build_services(Settings())          # doctest: +SKIP
+    >>> services.assistant.handle(inbound)             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from bot.core.assistant import Assistant, ReviewPort
+from bot.core.messages import ChannelName, Notifier
+from bot.settings import Settings
+from flows import FlowDefinition, load_flows
+from knowledge import KnowledgeBase, KnowledgeConfig
+from knowledge.catalog import load_titles
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+
+def knowledge_config(settings: Settings) -> KnowledgeConfig:
+    """The knowledge side's view of the settings."""
+    return KnowledgeConfig(
+        docs_dir=settings.docs_dir,
+        chroma_path=settings.chroma_path,
+        embedding_model=settings.effective_embedding_model,
+        corpus_catalog=settings.effective_corpus_catalog,
+        chroma_url=settings.chroma_url,
+        collection=settings.chroma_collection,
+        top_k=settings.top_k,
+        max_document_bytes=settings.max_document_bytes,
+        bundled_model_dir=settings.bundled_model_dir,
+    )
+
+
+def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
+    """The configured database, migrated to the newest schema unless ``upgrade=False``."""
+    database = Database(settings.effective_database_url)
+    if upgrade:
+        database.upgrade()
+    return database
+
+
+@dataclass
+class Services:
+    """The running system."""
+
+    settings: Settings
+    database: Database
+    knowledge: KnowledgeBase
+    flows: Mapping[str, FlowDefinition]
+    titles: Mapping[str, str]
+    assistant: Assistant
+    notifiers: dict[ChannelName, Notifier] = field(default_factory=dict)
+    review: ReviewPort | None = None
+
+    def database_ping(self) -> None:
+        """Raise when the database is unreachable (``/healthz``)."""
+        with self.database.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+    def run_due_digests(self) -> None:
+        """Post the weekly digest when due (no-op until the review desk is wired)."""
+        scheduler = getattr(self, "digest_scheduler", None)
+        if scheduler is not None:
+            scheduler.run_due()
+
+
+def build_services(settings: Settings, *, knowledge: KnowledgeBase | None = None) -> Services:
+    """Wire the whole system from ``settings``.
+
+    Args:
+        settings: The one settings object.
+        knowledge: An already-open knowledge base to share (tests build one per session).
+    """
+    database = open_database(settings)
+    knowledge = knowledge or KnowledgeBase(knowledge_config(settings))
+    flows = load_flows(settings.flows_dir)
+    titles = load_titles(settings.effective_corpus_catalog)
+    assistant = Assistant(
+        database=database,
+        knowledge=knowledge,
+        flows=flows,
+        titles=titles,
+        timezone=settings.timezone,
+    )
+    return Services(
+        settings=settings,
+        database=database,
+        knowledge=knowledge,
+        flows=flows,
+        titles=titles,
+        assistant=assistant,
+    )
