@@ -10,9 +10,10 @@ credentials also accept the names their own documentation uses (``SLACK_BOT_TOKE
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _SHARED = _PROJECT_ROOT.parent / "shared"
@@ -99,7 +100,7 @@ class Settings(BaseSettings):
         validation_alias=_alias("MICROSOFT_APP_TYPE", "SOUDAN_MICROSOFT_APP_TYPE"),
     )
     teams_allow_anonymous: bool = False
-    teams_tenants: list[str] = Field(default_factory=list)
+    teams_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # --- review and digest -------------------------------------------------------------
     digest_cron: str = "0 9 * * 1"

@@ -21,7 +21,7 @@ from bot.core.assistant import Assistant, ReviewPort
 from bot.core.messages import ChannelName, Notifier
 from bot.settings import Settings
 from flows import FlowDefinition, load_flows
-from knowledge import KnowledgeBase, KnowledgeConfig
+from knowledge import KnowledgeBase, KnowledgeConfig, QuestionAnswerer
 from knowledge.catalog import load_titles
 from storage import Database
 
@@ -57,7 +57,7 @@ class Services:
 
     settings: Settings
     database: Database
-    knowledge: KnowledgeBase
+    knowledge: QuestionAnswerer
     flows: Mapping[str, FlowDefinition]
     titles: Mapping[str, str]
     assistant: Assistant
@@ -76,12 +76,15 @@ class Services:
             scheduler.run_due()
 
 
-def build_services(settings: Settings, *, knowledge: KnowledgeBase | None = None) -> Services:
+def build_services(
+    settings: Settings, *, knowledge: QuestionAnswerer | None = None
+) -> Services:
     """Wire the whole system from ``settings``.
 
     Args:
         settings: The one settings object.
-        knowledge: An already-open knowledge base to share (tests build one per session).
+        knowledge: The Q&A side to use instead of a new ``KnowledgeBase`` over the settings
+            (``soudan start`` passes the one it just ingested into; tests share one).
     """
     database = open_database(settings)
     knowledge = knowledge or KnowledgeBase(knowledge_config(settings))

@@ -84,10 +84,11 @@ def check_transition(from_status: SheetStatus | str, to_status: SheetStatus | st
 
     Example:
         >>> check_transition("draft", "submitted")
-        >>> check_transition("draft", "accepted")
-        Traceback (most recent call last):
-        ...
-        storage.errors.IllegalTransitionError: 「下書き」の相談シートを「受理」にはできません。まず提出してください。
+        >>> try:
+        ...     check_transition("draft", "accepted")
+        ... except IllegalTransitionError as error:
+        ...     print(error)
+        「下書き」の相談シートを「受理」にはできません。まず提出してください。
     """
     source, target = SheetStatus(from_status), SheetStatus(to_status)
     if target in ALLOWED_TRANSITIONS[source]:

@@ -46,11 +46,12 @@ def serve(
 
 def start() -> None:
     """準備（DB 移行・モデル・文書の取り込み）をしてから、チャットまたはサーバーを起動する。"""
-    from bot.wiring import build_services
+    from bot.wiring import build_services, knowledge_config
+    from knowledge import KnowledgeBase
 
     settings = Settings()
-    services = build_services(settings)
-    knowledge = services.knowledge
+    knowledge = KnowledgeBase(knowledge_config(settings))
+    services = build_services(settings, knowledge=knowledge)
     if knowledge.is_stale():
         typer.echo(f"ガイドライン文書を取り込みます: {settings.docs_dir}")
         report = knowledge.ingest(progress=True)

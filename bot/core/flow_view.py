@@ -104,10 +104,10 @@ class FlowView:
         ref = f"{session_id}:{view.step_id}"
         parts.append(
             Form(
-                title="相談シートの確認・修正",
+                title="回答を修正して確定する",
                 fields=tuple(self.editable_fields(view)),
                 submit=Action("flow.submit", session_id, ref),
-                submit_label="この内容で確定する",
+                submit_label="修正して確定する",
             )
         )
         options = [

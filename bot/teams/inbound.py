@@ -1,0 +1,111 @@
+"""Teams Activity -> the core's neutral :class:`~bot.core.messages.Inbound`.
+
+Typed text becomes ``Inbound.text`` (the bot's own @mention removed); an Adaptive
+Card ``Action.Submit`` arrives as a message whose ``value`` holds the button's
+:class:`~bot.core.messages.Action` under :data:`ACTION_KEY` and the card's input
+values beside it, and becomes ``Inbound.action`` + ``Inbound.form``.
+
+Example:
+    >>> to_inbound(Activity(type="message", id="a1", text="RFI とは？", ...))  # doctest: +SKIP
+    Inbound(channel='teams', tenant='<tenant id>', conversation='a:1...', text='RFI とは？', ...)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.core.messages import Action, Inbound
+
+ACTION_KEY = "soudan"
+"""Key of the :class:`Action` inside an ``Action.Submit`` data object."""
+
+LOCAL_TENANT = "local"
+"""Tenant of activities that carry none (Bot Framework Emulator)."""
+
+
+def tenant_of(activity: Activity) -> str:
+    """The Microsoft Entra tenant id of the activity's sender, or :data:`LOCAL_TENANT`."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant")
+    if isinstance(tenant, dict) and tenant.get("id"):
+        return str(tenant["id"])
+    conversation = activity.conversation
+    if conversation is not None and conversation.tenant_id:
+        return str(conversation.tenant_id)
+    return LOCAL_TENANT
+
+
+def user_id_of(activity: Activity) -> str:
+    """The sender's AAD object id (stable across Teams clients), else the channel user id."""
+    sender = activity.from_property
+    if sender is None:
+        return ""
+    return str(sender.aad_object_id or sender.id or "")
+
+
+def action_of(data: object) -> Action | None:
+    """The :class:`Action` a card button carried, or ``None`` if ``data`` is not ours."""
+    if not isinstance(data, dict):
+        return None
+    payload = data.get(ACTION_KEY)
+    if not isinstance(payload, dict) or not isinstance(payload.get("kind"), str):
+        return None
+    ref = payload.get("ref")
+    return Action(
+        kind=payload["kind"],
+        value=str(payload.get("value") or ""),
+        ref=str(ref) if ref is not None else None,
+    )
+
+
+def form_of(data: dict[str, Any]) -> dict[str, str] | None:
+    """The card's input values (everything in the submit data except our action)."""
+    fields = {
+        str(name): "" if value is None else str(value)
+        for name, value in data.items()
+        if name != ACTION_KEY and name != "msteams"
+    }
+    return fields or None
+
+
+def text_without_bot_mention(activity: Activity) -> str:
+    """The typed text with the bot's own ``<at>soudan</at>`` mention removed."""
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    for entity in activity.entities or []:
+        properties = entity.additional_properties or {}
+        mentioned = properties.get("mentioned") or {}
+        if entity.type == "mention" and mentioned.get("id") == bot_id and properties.get("text"):
+            text = text.replace(str(properties["text"]), " ")
+    # Teams writes "<at>soudan</at>&nbsp;質問" for channel mentions.
+    return text.replace("&nbsp;", " ").strip()
+
+
+def to_inbound(activity: Activity) -> Inbound | None:
+    """The neutral inbound message for a Teams message activity.
+
+    Returns ``None`` for activities that carry nothing for the core (other activity
+    types, an empty message, a submit from a card that is not ours).
+    """
+    if activity.type != ActivityTypes.message or activity.conversation is None:
+        return None
+    common: dict[str, Any] = {
+        "channel": "teams",
+        "tenant": tenant_of(activity),
+        "conversation": str(activity.conversation.id),
+        "user_id": user_id_of(activity),
+        "user_name": activity.from_property.name if activity.from_property else None,
+        "inbound_id": activity.id,
+    }
+    if activity.value is not None:
+        action = action_of(activity.value)
+        if action is None:
+            return None
+        assert isinstance(activity.value, dict)  # action_of checked it
+        return Inbound(**common, action=action, form=form_of(activity.value))
+    text = text_without_bot_mention(activity)
+    if not text:
+        return None
+    return Inbound(**common, text=text)

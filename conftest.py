@@ -1,0 +1,3 @@
+"""Root pytest configuration: shared fixture plugins for every test folder."""
+
+pytest_plugins = ["tests.fixtures_db", "tests.fixtures_knowledge"]

@@ -1,0 +1,296 @@
+"""Repository of 相談シート (consultation sheets): create, read, edit, move through the lifecycle.
+
+Every status change goes through :func:`transition_sheet`, which applies
+:func:`storage.lifecycle.check_transition` to the row locked for update, so two
+reviewers pressing "受理" at once cannot both succeed from the same status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.columns import utc_now
+from storage.conflicts import dialect_insert
+from storage.errors import NotFoundError
+from storage.lifecycle import SheetStatus, check_editable, check_transition
+from storage.models import (
+    CommentKind,
+    ConsultationSheet,
+    ConsultationSheetCreate,
+    ConsultationSheetUpdate,
+    ReferenceCounter,
+    SheetComment,
+    SheetTransition,
+)
+
+REFERENCE_TIMEZONE = ZoneInfo("Asia/Tokyo")
+"""The year of a 整理番号 is the calendar year in Japan when the sheet is created."""
+
+_COMMENT_KIND_FOR_STATUS = {
+    SheetStatus.RETURNED: CommentKind.RETURN,
+    SheetStatus.ACCEPTED: CommentKind.ACCEPT,
+}
+
+
+def allocate_reference(*, session: Session, year: int) -> str:
+    """Issue the next 整理番号 of ``year``, e.g. ``"2026-0001"``.
+
+    One atomic upsert bumps the year's counter row; the row stays locked until the
+    caller's transaction ends, so concurrent allocations never return the same
+    number and a rolled-back sheet gives its number back.
+    """
+    insert = dialect_insert(session, ReferenceCounter)
+    statement = (
+        insert.values(year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["year"],
+            set_={"last_number": ReferenceCounter.__table__.c.last_number + 1},  # type: ignore[attr-defined]
+        )
+        .returning(ReferenceCounter.__table__.c.last_number)  # type: ignore[attr-defined]
+    )
+    number = session.execute(statement).scalar_one()
+    return f"{year}-{number:04d}"
+
+
+def create_sheet(
+    *, session: Session, sheet_in: ConsultationSheetCreate, now: datetime | None = None
+) -> ConsultationSheet:
+    """Create a 相談シート in ``draft`` with the next 整理番号.
+
+    Example:
+        >>> sheet = create_sheet(session=session, sheet_in=ConsultationSheetCreate(
+        ...     channel="slack", tenant="T1", conversation="C1:1700000000.0001",
+        ...     requester_id="U1", department="総務課", business="窓口予約"))  # doctest: +SKIP
+        >>> sheet.reference, sheet.status                                 # doctest: +SKIP
+        ('2026-0001', <SheetStatus.DRAFT: 'draft'>)
+    """
+    created = now or utc_now()
+    reference = allocate_reference(
+        session=session, year=created.astimezone(REFERENCE_TIMEZONE).year
+    )
+    sheet = ConsultationSheet.model_validate(
+        sheet_in,
+        update={
+            "reference": reference,
+            "status": SheetStatus.DRAFT,
+            "created_at": created,
+            "updated_at": created,
+        },
+    )
+    session.add(sheet)
+    session.flush()
+    return sheet
+
+
+def get_sheet(*, session: Session, sheet_id: str) -> ConsultationSheet | None:
+    """The sheet with this id, or None."""
+    return session.get(ConsultationSheet, sheet_id)
+
+
+def get_sheet_by_reference(*, session: Session, reference: str) -> ConsultationSheet | None:
+    """The sheet with this 整理番号 (e.g. ``2026-0001``), or None."""
+    statement = select(ConsultationSheet).where(ConsultationSheet.reference == reference)
+    return session.exec(statement).first()
+
+
+def find_sheet(*, session: Session, key: str) -> ConsultationSheet:
+    """The sheet named by id or 整理番号; raises :class:`NotFoundError` (Japanese message)."""
+    sheet = get_sheet(session=session, sheet_id=key) or get_sheet_by_reference(
+        session=session, reference=key
+    )
+    if sheet is None:
+        raise NotFoundError("相談シート", key)
+    return sheet
+
+
+def list_sheets(
+    *,
+    session: Session,
+    tenant: str | None = None,
+    department: str | None = None,
+    statuses: Iterable[SheetStatus] | None = None,
+    requester_id: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+    limit: int | None = None,
+) -> list[ConsultationSheet]:
+    """Sheets matching every filter given, newest first.
+
+    ``created_from`` is inclusive and ``created_before`` exclusive (a week is
+    ``[monday 00:00, next monday 00:00)``).
+    """
+    statement = select(ConsultationSheet)
+    if tenant is not None:
+        statement = statement.where(ConsultationSheet.tenant == tenant)
+    if department is not None:
+        statement = statement.where(ConsultationSheet.department == department)
+    if statuses is not None:
+        statement = statement.where(col(ConsultationSheet.status).in_(list(statuses)))
+    if requester_id is not None:
+        statement = statement.where(ConsultationSheet.requester_id == requester_id)
+    if created_from is not None:
+        statement = statement.where(ConsultationSheet.created_at >= created_from)
+    if created_before is not None:
+        statement = statement.where(ConsultationSheet.created_at < created_before)
+    statement = statement.order_by(
+        col(ConsultationSheet.created_at).desc(), col(ConsultationSheet.reference).desc()
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.exec(statement).all())
+
+
+def _lock_sheet(session: Session, sheet_id: str) -> ConsultationSheet:
+    sheet = session.get(
+        ConsultationSheet, sheet_id, with_for_update=True, populate_existing=True
+    )
+    if sheet is None:
+        raise NotFoundError("相談シート", sheet_id)
+    return sheet
+
+
+def update_sheet(
+    *,
+    session: Session,
+    sheet_id: str,
+    sheet_in: ConsultationSheetUpdate,
+    now: datetime | None = None,
+) -> ConsultationSheet:
+    """Apply the fields set in ``sheet_in``.
+
+    Raises:
+        SheetNotEditableError: the sheet is not ``draft`` or ``returned``.
+        NotFoundError: no such sheet.
+    """
+    sheet = _lock_sheet(session, sheet_id)
+    check_editable(sheet.status)
+    for name, value in sheet_in.model_dump(exclude_unset=True).items():
+        setattr(sheet, name, value)
+    sheet.updated_at = now or utc_now()
+    session.add(sheet)
+    session.flush()
+    return sheet
+
+
+def transition_sheet(
+    *,
+    session: Session,
+    sheet_id: str,
+    to_status: SheetStatus,
+    actor_id: str | None = None,
+    comment: str | None = None,
+    actor_name: str | None = None,
+    now: datetime | None = None,
+) -> ConsultationSheet:
+    """Move a sheet to ``to_status``, the one place where status changes.
+
+    Sets ``submitted_at`` (submit and resubmit), ``reviewed_at`` (returned and
+    accepted) or ``closed_at``, records a :class:`SheetTransition`, and when
+    ``comment`` is given adds a :class:`SheetComment` (kind ``return`` / ``accept``
+    for those transitions, else ``comment``).
+
+    Raises:
+        IllegalTransitionError: the lifecycle forbids the change (Japanese message).
+        NotFoundError: no such sheet.
+    """
+    at = now or utc_now()
+    sheet = _lock_sheet(session, sheet_id)
+    from_status = SheetStatus(sheet.status)
+    target = SheetStatus(to_status)
+    check_transition(from_status, target)
+    sheet.status = target
+    sheet.updated_at = at
+    if target is SheetStatus.SUBMITTED:
+        sheet.submitted_at = at
+    elif target in (SheetStatus.RETURNED, SheetStatus.ACCEPTED):
+        sheet.reviewed_at = at
+    elif target is SheetStatus.CLOSED:
+        sheet.closed_at = at
+    session.add(sheet)
+    session.add(
+        SheetTransition(
+            sheet_id=sheet.id, from_status=from_status, to_status=target, actor_id=actor_id, at=at
+        )
+    )
+    if comment:
+        session.add(
+            SheetComment(
+                sheet_id=sheet.id,
+                author_id=actor_id or "",
+                author_name=actor_name,
+                text=comment,
+                kind=_COMMENT_KIND_FOR_STATUS.get(target, CommentKind.COMMENT),
+                created_at=at,
+            )
+        )
+    session.flush()
+    return sheet
+
+
+def add_sheet_comment(
+    *,
+    session: Session,
+    sheet_id: str,
+    author_id: str,
+    text: str,
+    kind: CommentKind = CommentKind.COMMENT,
+    author_name: str | None = None,
+    now: datetime | None = None,
+) -> SheetComment:
+    """Add a comment to a sheet (any status)."""
+    if get_sheet(session=session, sheet_id=sheet_id) is None:
+        raise NotFoundError("相談シート", sheet_id)
+    comment = SheetComment(
+        sheet_id=sheet_id,
+        author_id=author_id,
+        author_name=author_name,
+        text=text,
+        kind=kind,
+        created_at=now or utc_now(),
+    )
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def list_sheet_comments(*, session: Session, sheet_id: str) -> list[SheetComment]:
+    """Comments on a sheet, oldest first."""
+    statement = (
+        select(SheetComment)
+        .where(SheetComment.sheet_id == sheet_id)
+        .order_by(col(SheetComment.created_at), col(SheetComment.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def list_sheet_transitions(
+    *,
+    session: Session,
+    sheet_id: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+) -> list[SheetTransition]:
+    """Status changes, oldest first; filter by sheet and/or ``[since, before)``."""
+    statement = select(SheetTransition)
+    if sheet_id is not None:
+        statement = statement.where(SheetTransition.sheet_id == sheet_id)
+    if since is not None:
+        statement = statement.where(SheetTransition.at >= since)
+    if before is not None:
+        statement = statement.where(SheetTransition.at < before)
+    statement = statement.order_by(col(SheetTransition.at), col(SheetTransition.id))
+    return list(session.exec(statement).all())
+
+
+def count_sheets_by_status(*, session: Session, tenant: str | None = None) -> dict[str, int]:
+    """Number of sheets per status value (statuses with no sheet are absent)."""
+    status_column = col(ConsultationSheet.status)
+    statement = sa.select(status_column, sa.func.count()).group_by(status_column)
+    if tenant is not None:
+        statement = statement.where(col(ConsultationSheet.tenant) == tenant)
+    return {SheetStatus(status).value: count for status, count in session.execute(statement)}

@@ -1,0 +1,205 @@
+"""Guided consultations through ``Assistant.handle``, read like conversations.
+
+Real SQLite, the real flows, the real knowledge base (for questions asked mid-flow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlmodel import select
+
+import storage
+from bot.core.messages import CitationList, SheetSummary
+from bot.wiring import Services
+from tests.core.conversation import Conversation
+
+
+@pytest.fixture
+def services(make_services: Callable[..., Services]) -> Services:
+    return make_services()
+
+
+@pytest.fixture
+def talk(services: Services) -> Conversation:
+    return Conversation(services.assistant)
+
+
+def only_sheet(services: Services) -> storage.ConsultationSheet:
+    with services.database.session() as session:
+        sheets = storage.list_sheets(session=session)
+    assert len(sheets) == 1
+    return sheets[0]
+
+
+def answer_up_to_cost(talk: Conversation) -> None:
+    talk.say("相談を始める")
+    assert "所属課" in talk.text
+    talk.say("市民課")
+    assert "所属課を「市民課」として登録しました" in talk.text
+    assert "Q1. ICT の活用を検討している業務" in talk.text
+    talk.say("住民票の窓口交付")
+    talk.say("窓口の待ち時間が長い")
+    assert "アナログの改革" in talk.text
+    talk.click("はい")
+    talk.say("AIチャットボットと電子申請")
+    assert "イニシャルコスト" in talk.text
+
+
+def test_whole_consultation_by_buttons_ends_in_a_submitted_sheet(
+    talk: Conversation, services: Services
+) -> None:
+    answer_up_to_cost(talk)
+    talk.say("450万円くらい")
+    talk.say("年間50万円")
+    assert "国の法令等・県の条例等" in talk.text
+    talk.click("いいえ")  # mandated_by_law
+    assert "基幹系情報システム" in talk.text
+    talk.click("いいえ")  # existing_system_change
+    talk.click("いいえ")  # ict_track_record
+    talk.click("はい")  # info_sufficient
+    talk.click("いいえ")  # has_concerns
+    assert "個人情報" in talk.text
+    talk.click("はい")  # personal_information
+
+    assert "相談シートの内容と判断結果を確認してください" in talk.text
+    summary = next(p for p in talk.last if isinstance(p, SheetSummary))
+    assert ("イニシャルコスト（設計額）", "4,500,000円（450万円）") in summary.rows
+    assert "DX推進本部会議で ICT 活用に関する協議が必要です" in talk.text
+    # Every decision cites its clause: document title + section path.
+    citations = [c for p in talk.last if isinstance(p, CitationList) for c in p.citations]
+    assert any(
+        c.title == "木更津市 ICT活用ガイドライン（案）"
+        and c.section == "【Ⅰ. 検討】 > 3. ICT 活用に関する協議"
+        for c in citations
+    )
+
+    talk.click("この内容で確定する")
+    assert "CIO補佐に提出しました" in talk.text
+    sheet = only_sheet(services)
+    assert sheet.status == storage.SheetStatus.SUBMITTED
+    assert sheet.reference in talk.text
+    assert sheet.department == "市民課"
+    assert sheet.requester_name == "山田 花子"
+    assert sheet.business == "住民票の窓口交付"
+    assert sheet.initial_cost == 4_500_000 and sheet.running_cost == 500_000
+    assert sheet.outcomes["dx_council_required"] is True
+    assert sheet.outcomes["rfi_recommended"] is True
+    decision = next(d for d in sheet.decisions if d["name"] == "dx_council_required")
+    assert decision["cites"][0]["section"] == "【Ⅰ. 検討】 > 3. ICT 活用に関する協議"
+    assert sheet.personal_info == "あり"
+
+
+def test_question_mid_flow_is_answered_then_the_pending_step_is_asked_again(
+    talk: Conversation, services: Services
+) -> None:
+    answer_up_to_cost(talk)
+    talk.say("RFIとは何ですか？")
+    text = talk.text
+    assert "RFI" in text
+    assert "出典:" in text  # the answer cites the guidelines
+    assert text.rindex("イニシャルコスト") > text.index("相談の続きです")
+    # The question did not count as an answer: a valid amount still moves on.
+    talk.say("300万円")
+    assert "ランニングコスト" in talk.text
+    sheet = only_sheet(services)
+    assert sheet.questions == [{"text": "RFIとは何ですか？", "answered": True}]
+
+
+def test_unreadable_amount_is_asked_again_with_an_example(talk: Conversation) -> None:
+    answer_up_to_cost(talk)
+    talk.say("たくさん")
+    assert "⚠️" in talk.text
+    assert "450万円" in talk.text  # the example of what to type
+    assert "イニシャルコスト" in talk.text
+
+
+def test_back_reasks_the_previous_question_with_its_answer(talk: Conversation) -> None:
+    answer_up_to_cost(talk)
+    talk.say("戻る")
+    assert "どのような ICT の活用を想定していますか" in talk.text
+    assert "AIチャットボットと電子申請" in talk.text  # 前回の回答
+    talk.say("RPA")
+    assert "イニシャルコスト" in talk.text
+
+
+def test_resume_after_restart_in_another_conversation(
+    make_services: Callable[..., Services], services: Services
+) -> None:
+    first = Conversation(services.assistant, conversation="thread-monday")
+    answer_up_to_cost(first)
+    services.database.dispose()
+
+    # A new process on the same database: nothing lived in memory.
+    restarted = make_services()
+    later = Conversation(restarted.assistant, conversation="thread-thursday")
+    later.say("続きから")
+    assert "前回の続きから再開します" in later.text
+    assert "イニシャルコスト" in later.text
+    later.say("250万円")
+    assert "ランニングコスト" in later.text
+
+
+def test_the_same_delivery_twice_is_applied_once(talk: Conversation, services: Services) -> None:
+    answer_up_to_cost(talk)
+    delivery = talk.inbound(text="450万円")
+    first = talk.send(delivery)
+    again = talk.send(delivery)
+    assert first and again == []
+    with services.database.session() as session:
+        flow_session = session.exec(select(storage.FlowSession)).one()
+    assert flow_session.state["flow"]["current"] == "running_cost"
+
+
+def test_old_button_from_a_cancelled_consultation_is_refused(talk: Conversation) -> None:
+    answer_up_to_cost(talk)
+    talk.say("450万円")
+    talk.say("0円")
+    old_no = talk.button("いいえ")
+    talk.say("やめる")
+    assert "相談をやめました" in talk.text
+    talk.send(talk.inbound(action=old_no))
+    assert "すでに終了" in talk.text
+
+
+def test_confirm_form_edit_changes_the_outcome_before_submitting(
+    talk: Conversation, services: Services
+) -> None:
+    answer_up_to_cost(talk)
+    talk.say("450万円")
+    talk.say("なし")
+    talk.click("いいえ")
+    talk.click("いいえ")
+    talk.click("はい")
+    talk.click("はい")
+    talk.click("いいえ")
+    talk.click("いいえ")
+    assert "協議が必要です" in talk.text
+
+    talk.submit_form(initial_cost="280万円")
+    assert "CIO補佐に提出しました" in talk.text
+    sheet = only_sheet(services)
+    assert sheet.initial_cost == 2_800_000
+    assert sheet.outcomes["dx_council_required"] is False
+    assert sheet.status == storage.SheetStatus.SUBMITTED
+
+
+def test_business_from_a_message_shortcut_skips_the_first_question(
+    talk: Conversation, services: Services
+) -> None:
+    with services.database.session() as session:
+        storage.upsert_user_profile(
+            session=session, channel="terminal", tenant=talk.tenant, user_id=talk.user_id,
+            department="子育て支援課",
+        )
+    talk.send(talk.inbound(action=talk_action("flow.start", "ict_adoption"),
+                           text="保育所入所申請の受付"))
+    assert "Q2." in talk.text
+    assert only_sheet(services).business == "保育所入所申請の受付"
+
+
+def talk_action(kind: str, value: str) -> object:
+    from bot.core.messages import Action
+
+    return Action(kind, value)
