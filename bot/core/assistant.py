@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 import storage
 from bot.core.commands import Command, looks_like_question, parse_command
-from bot.core.consultations import Consultations, Where, sheet_summary
+from bot.core.consultations import Consultations, Where, reopen_choice, sheet_summary
 from bot.core.messages import Action, Choice, Choices, Inbound, Part, Text
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
 from flows import FlowDefinition
@@ -53,7 +53,13 @@ NO_FLOW_TEXT = "進行中の相談はありません。「相談を始める」�
 class ReviewPort(Protocol):
     """What the core needs from the CIO補佐 review desk (``bot.review``)."""
 
-    def handle(self, session: Session, inbound: Inbound) -> list[Part]: ...
+    def wants(self, inbound: Inbound) -> bool:
+        """Whether the turn is a review command or a ``review.*`` button."""
+        ...
+
+    def handle(self, session: Session, inbound: Inbound) -> list[Part]:
+        """Answer the turn inside the core's transaction (audit rows included)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,8 @@ class Assistant:
     def _route(self, session: Session, inbound: Inbound, answer: Answer | None) -> list[Part]:
         where = Where.of(inbound)
         consultations = self.consultations
+        if self.review is not None and self.review.wants(inbound):
+            return self.review.handle(session, inbound)
         if inbound.action is not None:
             return self._on_action(session, inbound, inbound.action)
         text = (inbound.text or "").strip()
@@ -208,10 +216,12 @@ class Assistant:
         if action.kind == "flow.start":
             return consultations.start(
                 session, where, flow_id=action.value or "ict_adoption",
-                business=(inbound.text or "").strip() or None,
+                business=(inbound.text or "").strip() or None, parent_sheet_id=action.ref,
             )
         if action.kind == "flow.resume":
             return consultations.resume(session, where)
+        if action.kind == "flow.reopen":
+            return consultations.reopen(session, where, sheet_id=action.value)
         if action.kind.startswith("review."):
             return self._review(session, inbound)
         active = consultations.active(session, where)
@@ -288,8 +298,12 @@ class Assistant:
         start = Choices("", (Choice("相談を始める", Action("flow.start", "ict_adoption")),))
         if not sheets:
             return [Text("あなたの相談シートはまだありません。"), start]
-        return [Text(f"あなたの相談シート（新しい順に {len(sheets)} 件）"),
-                *(sheet_summary(sheet) for sheet in sheets), start]
+        parts: list[Part] = [Text(f"あなたの相談シート（新しい順に {len(sheets)} 件）")]
+        for sheet in sheets:
+            parts.append(sheet_summary(sheet))
+            if sheet.status == storage.SheetStatus.RETURNED:
+                parts.append(Choices("", (reopen_choice(sheet.id),)))
+        return [*parts, start]
 
     def _remember_user(self, session: Session, inbound: Inbound) -> None:
         """Cache the display name once (and again only when it changes)."""

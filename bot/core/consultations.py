@@ -8,13 +8,14 @@ flow at the step it was on, and a retried delivery is applied once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import storage
+from bot.core.documents import DOCUMENTS
 from bot.core.flow_view import FlowView
 from bot.core.messages import Action, Choice, Choices, Inbound, Part, SheetSummary, Text
 from flows import (
@@ -114,8 +115,16 @@ class Consultations:
         *,
         flow_id: str = DEFAULT_FLOW,
         business: str | None = None,
+        parent_sheet_id: str | None = None,
     ) -> list[Part]:
-        """Start ``flow_id`` in this conversation (or re-ask the one already running)."""
+        """Start ``flow_id`` in this conversation (or re-ask the one already running).
+
+        Args:
+            business: Answer for the first question (the business), e.g. from a message
+                shortcut.
+            parent_sheet_id: The 相談シート this flow continues (the ``rfi`` flow after an
+                ICT-adoption consultation); its business is the first answer.
+        """
         running = self.active(session, where)
         if running is not None:
             return [Text("この会話ではすでに相談が進行中です。続きの質問です。"),
@@ -126,6 +135,15 @@ class Consultations:
             session=session, channel=where.channel, tenant=where.tenant, user_id=where.user_id
         )
         department = profile.department if profile is not None else None
+        parent = (
+            storage.get_sheet(session=session, sheet_id=parent_sheet_id)
+            if parent_sheet_id
+            else None
+        )
+        if parent is not None and parent.requester_id == where.user_id:
+            business = business or parent.business or None
+        else:
+            parent = None
         engine = self.engines[flow_id]
         turn = engine.start(today=self.today())
         sheet = storage.create_sheet(
@@ -139,7 +157,11 @@ class Consultations:
         flow_session = storage.start_flow_session(
             session=session, channel=where.channel, tenant=where.tenant,
             conversation=where.conversation, user_id=where.user_id, flow_id=flow_id,
-            state={"flow": turn.state.to_dict(), "awaiting_department": not department},
+            state={
+                "flow": turn.state.to_dict(),
+                "awaiting_department": not department,
+                "parent_sheet_id": parent.id if parent is not None else None,
+            },
             sheet_id=sheet.id,
         )
         intro = Text(
@@ -172,6 +194,41 @@ class Consultations:
         sheet = self._sheet(session, found)
         reference = f"（相談シート {sheet.reference}）" if sheet else ""
         return [Text(f"前回の続きから再開します{reference}。"), *self.reprompt(session, found)]
+
+    def reopen(self, session: Session, where: Where, *, sheet_id: str) -> list[Part]:
+        """Reopen a 相談シート the CIO補佐 returned, at its confirm step, to fix and resubmit."""
+        sheet = storage.get_sheet(session=session, sheet_id=sheet_id)
+        if (
+            sheet is None
+            or sheet.requester_id != where.user_id
+            or sheet.tenant != where.tenant
+            or sheet.channel != where.channel
+        ):
+            return [Text("⚠️ この相談シートは修正できません（ご自身が提出したシートだけが対象です）。")]
+        if sheet.status != SheetStatus.RETURNED:
+            label = storage.status_label(sheet.status)
+            return [Text(f"相談シート {sheet.reference} は「{label}」のため修正できません。"
+                         "差し戻されたシートだけを修正・再提出できます。")]
+        flow_session = session.exec(
+            select(FlowSession).where(FlowSession.sheet_id == sheet.id)
+        ).first()
+        if flow_session is None or flow_session.flow_id not in self.engines:
+            return [Text("⚠️ この相談シートの回答記録が見つからないため、チャットでは修正できません。")]
+        here = self.active(session, where)
+        if here is not None and here.id != flow_session.id:
+            return [Text("この会話では別の相談が進行中です。「やめる」で終えてから、もう一度押してください。")]
+        state = self._state(flow_session)
+        if state.done and state.history:
+            state = replace(state, done=False, current=state.history[-1], history=state.history[:-1])
+        flow_session = storage.save_flow_session(
+            session=session, flow_session_id=flow_session.id,
+            expected_version=flow_session.version, status=FlowStatus.ACTIVE,
+            conversation=where.conversation,
+            state={**flow_session.state, "flow": state.to_dict()},
+        )
+        return [Text(f"差し戻された相談シート {sheet.reference} を修正します。"
+                     "内容を直して、もう一度確定すると再提出されます。"),
+                *self.reprompt(session, flow_session)]
 
     def reprompt(self, session: Session, flow_session: FlowSession) -> list[Part]:
         """Show the pending step again (after resume or a question asked mid-flow)."""
@@ -310,20 +367,48 @@ class Consultations:
         )
         if sheet is None:
             return self._render(flow_session, turn, None)
+        resubmitted = sheet.status == SheetStatus.RETURNED
         sheet = storage.transition_sheet(
             session=session, sheet_id=sheet.id, to_status=SheetStatus.SUBMITTED,
             actor_id=where.user_id, actor_name=where.user_name,
         )
+        storage.record_audit(
+            session=session, actor=f"{where.channel}:{where.tenant}:{where.user_id}",
+            action="sheet.resubmit" if resubmitted else "sheet.submit",
+            result=storage.AuditResult.ALLOWED, target=sheet.id, tenant=where.tenant,
+        )
         view = self.views[flow_session.flow_id]
         completed = next((o for o in turn.outputs if isinstance(o, Completed)), None)
         decisions: tuple[Decision, ...] = completed.decisions if completed else ()
+        next_actions = [Choice("新しい相談を始める", Action("flow.start", DEFAULT_FLOW))]
+        if sheet.outcomes.get("rfi_recommended") and "rfi" in self.engines:
+            next_actions.insert(
+                0, Choice("RFI で確認する事項を整理する", Action("flow.start", "rfi", sheet.id))
+            )
         return [
             Text(f"相談シート {sheet.reference} を CIO補佐に提出しました。"
                  "確認結果はこの会話でお知らせします。"),
             sheet_summary(sheet, rows=completed.rows if completed else ()),
             *view.decisions(decisions),
-            Choices("", (Choice("新しい相談を始める", Action("flow.start", flow_session.flow_id)),)),
+            *self._documents(session, flow_session, sheet),
+            Choices("", tuple(next_actions)),
         ]
+
+    def _documents(
+        self, session: Session, flow_session: FlowSession, sheet: ConsultationSheet
+    ) -> list[Part]:
+        """The document the finished flow produces, if its flow has one."""
+        if flow_session.flow_id not in DOCUMENTS:
+            return []
+        name, make = DOCUMENTS[flow_session.flow_id]
+        parent_id = flow_session.state.get("parent_sheet_id")
+        parent = storage.get_sheet(session=session, sheet_id=parent_id) if parent_id else None
+        body = make(
+            sheet.slots, today=self.today(), parent_slots=parent.slots if parent else None,
+            department=sheet.department or "",
+        )
+        return [Text(f"{name}を作成しました（Word 形式は `soudan flow document "
+                     f"{sheet.reference} --out ファイル.docx`）。\n\n{body}")]
 
     def _render(
         self, flow_session: FlowSession, turn: Turn, sheet: ConsultationSheet | None
@@ -361,6 +446,11 @@ class Consultations:
         return FlowState.from_dict(flow_session.state["flow"])
 
 
+def reopen_choice(sheet_id: str) -> Choice:
+    """The button that reopens a returned 相談シート for fixing and resubmitting."""
+    return Choice("修正して再提出する", Action("flow.reopen", sheet_id), "primary")
+
+
 def sheet_content(engine: FlowEngine, state: FlowState) -> dict[str, Any]:
     """The 相談シート columns a flow state fills: answers on the path, outcomes, decisions."""
     slots = engine.effective_slots(state)
@@ -371,7 +461,7 @@ def sheet_content(engine: FlowEngine, state: FlowState) -> dict[str, Any]:
     }
     for name in _SHEET_TEXT_FIELDS:
         content[name] = str(slots[name]) if name in slots else None
-    content["business"] = content["business"] or ""
+    content["business"] = content["business"] or str(slots.get("rfi_business") or "")
     for name in _SHEET_MONEY_FIELDS:
         content[name] = int(slots[name]) if name in slots else None
     if "personal_information" in slots:

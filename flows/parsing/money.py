@@ -38,6 +38,9 @@ _UNKNOWN_WORDS = (
     "検討中",
 )
 _MONTHLY_MARKERS = ("月額", "毎月", "/月", "月々", "ひと月", "1か月", "1ヶ月", "1カ月", "月あたり")
+# 「月3万円」「年30万円」: a bare 月 / 年 in front of the amount says per month / per year.
+_PER_MONTH_RE = re.compile(r"^月(?=[\d〇一二三四五六七八九十])")
+_PER_YEAR_RE = re.compile(r"^1?年(?=[\d〇一二三四五六七八九十])")
 _RANGE_RE = re.compile(
     r"(?:\d|[〇一二三四五六七八九十百千万億])円?\s*(?:〜|~|-|ー|−|から)\s*[\d約〇一二三四五六七八九十百千]"
 )
@@ -137,7 +140,7 @@ def parse_money(text: str) -> int:
             "金額が未定の場合も、現時点の見込み額を1つ入力してください"
             f"（例: {MONEY_EXAMPLES}）。後から変更できます。"
         )
-    if any(marker in normalized for marker in _MONTHLY_MARKERS):
+    if any(marker in normalized for marker in _MONTHLY_MARKERS) or _PER_MONTH_RE.match(normalized):
         raise AnswerNotUnderstood(
             "月額ではなく年額（12か月分）で入力してください（例: 月10万円なら「120万円」）。"
         )
@@ -167,7 +170,7 @@ def parse_money(text: str) -> int:
 
 
 def _read_amount(normalized: str) -> Decimal | None:
-    body = _PAREN_RE.sub("", normalized)
+    body = _PER_YEAR_RE.sub("", _PAREN_RE.sub("", normalized))
     body = body.replace("¥", "").replace("\\", "").replace("円", "")
     for word in _NOISE_WORDS:
         body = body.replace(word, "")

@@ -163,6 +163,10 @@ def parse_period(text: str, today: date) -> Period:
             if body.endswith(tail) and len(body) > len(tail):
                 body = body[: -len(tail)]
                 changed = True
+    if body.endswith("月末") and len(body) > 2:
+        # 「1月末」「2027年1月末」: the last day of that month.
+        end = parse_period(body[:-1], today).end
+        return _day(end.year, end.month, end.day)
     if body in _RELATIVE_FY:
         return _fiscal_year(_fiscal_year_of(today) + _RELATIVE_FY[body])
     if body in _RELATIVE_MONTH:

@@ -1,0 +1,282 @@
+"""Who may do what with 相談シート, and the audit row every attempt leaves.
+
+One function, :func:`decide`, holds the whole policy:
+
+* staff see, list and export only their own department's sheets, and edit them only
+  while ``draft`` or ``returned`` (their one status change is submitting);
+* reviewers (CIO補佐) see every department of their tenant, comment, move sheets
+  through the review and pull the digest;
+* admins manage users and roles; they do not read sheets unless also a reviewer
+  (give them the reviewer role for that);
+* unassigned users and users of another tenant see nothing.
+
+A denial's reason is Japanese and never says whether another department's sheet
+exists: a missing sheet and a foreign one get the same answer.
+
+:class:`AccessGate` wraps the policy so that every attempt, allowed or denied,
+writes exactly one append-only audit row.
+
+Example:
+    >>> staff = Actor("slack", "T1", "U1", role="staff", department="総務課")
+    >>> decide(staff, "digest").allowed
+    False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Generic, Literal, Protocol, TypeVar
+
+from bot.review.records import Actor, SheetRecord
+from storage.lifecycle import status_label
+
+AccessAction = Literal[
+    "view", "list", "edit", "export", "digest", "comment", "change_status", "manage_users",
+]
+
+EDITABLE_BY_STAFF = ("draft", "returned")
+REVIEW_TARGETS = ("in_review", "returned", "accepted", "closed")
+
+NOT_REGISTERED = (
+    "利用者登録がまだ済んでいないため、相談シートは表示できません。"
+    "所属部署を登録するか、情報政策課（管理者）に登録を依頼してください。"
+)
+SHEET_UNAVAILABLE = (
+    "指定の相談シートは表示できません。閲覧できるのは所属部署の相談シートだけです。"
+    "参照番号を確認するか、CIO補佐にお問い合わせください。"
+)
+REVIEWERS_ONLY = (
+    "この操作は CIO補佐（レビュー担当）だけが行えます。必要な場合は管理者に権限を依頼してください。"
+)
+ADMINS_ONLY = "利用者の登録・変更は管理者だけが行えます。情報政策課に依頼してください。"
+NO_DEPARTMENT = "所属部署が未登録のため、相談シートは表示できません。所属部署を登録してください。"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a permitted list, export or digest may include."""
+
+    tenant: str
+    department: str | None
+    """``None``: every department of the tenant (reviewers)."""
+
+    def includes(self, sheet: SheetRecord) -> bool:
+        if sheet.tenant != self.tenant:
+            return False
+        return self.department is None or sheet.department == self.department
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The policy's answer. ``reason`` is the Japanese message shown on denial."""
+
+    allowed: bool
+    reason: str = ""
+    scope: Scope | None = None
+
+
+def _deny(reason: str) -> Decision:
+    return Decision(allowed=False, reason=reason)
+
+
+def decide(
+    actor: Actor,
+    action: AccessAction,
+    sheet: SheetRecord | None = None,
+    *,
+    target_status: str | None = None,
+) -> Decision:
+    """Decide whether ``actor`` may do ``action`` (on ``sheet`` when it is about one).
+
+    Args:
+        actor: who is acting, with their assigned role and department.
+        action: what they try to do.
+        sheet: the sheet it is about; ``None`` for list, digest, user management, or
+            when the sheet was not found (which is answered like a foreign sheet).
+        target_status: for ``change_status``, the status asked for.
+
+    Returns:
+        The decision; for list/export/digest it carries the :class:`Scope` to apply.
+    """
+    if actor.role is None:
+        return _deny(NOT_REGISTERED)
+    if action == "manage_users":
+        return Decision(True) if actor.role == "admin" else _deny(ADMINS_ONLY)
+    if action == "digest":
+        if actor.role != "reviewer":
+            return _deny(REVIEWERS_ONLY)
+        return Decision(True, scope=Scope(actor.tenant, None))
+    if actor.role == "reviewer":
+        return _decide_reviewer(actor, action, sheet, target_status)
+    if actor.role == "staff":
+        return _decide_staff(actor, action, sheet, target_status)
+    return _deny(REVIEWERS_ONLY)  # admin: user management only
+
+
+def _decide_reviewer(
+    actor: Actor, action: AccessAction, sheet: SheetRecord | None, target: str | None
+) -> Decision:
+    if action in ("list", "export") and sheet is None:
+        return Decision(True, scope=Scope(actor.tenant, None))
+    if sheet is None or sheet.tenant != actor.tenant:
+        return _deny(SHEET_UNAVAILABLE)
+    if action == "edit":
+        return _deny("CIO補佐は相談シートの内容を編集できません。コメントするか差戻してください。")
+    if action == "change_status" and target not in REVIEW_TARGETS:
+        return _deny("CIO補佐が行えるのは、レビュー開始・差戻し・受理・完了です。")
+    return Decision(True, scope=Scope(actor.tenant, None))
+
+
+def _decide_staff(
+    actor: Actor, action: AccessAction, sheet: SheetRecord | None, target: str | None
+) -> Decision:
+    if actor.department is None:
+        return _deny(NO_DEPARTMENT)
+    own = Scope(actor.tenant, actor.department)
+    if action in ("list", "export") and sheet is None:
+        return Decision(True, scope=own)
+    if sheet is None or not own.includes(sheet):
+        return _deny(SHEET_UNAVAILABLE)
+    if action in ("view", "export"):
+        return Decision(True, scope=own)
+    if action == "comment":
+        return _deny(REVIEWERS_ONLY)
+    if sheet.status not in EDITABLE_BY_STAFF:
+        return _deny(
+            f"この相談シートは「{status_label(sheet.status)}」のため変更できません。"
+            "変更できるのは下書きか差戻しの間だけです。"
+        )
+    if action == "edit":
+        return Decision(True, scope=own)
+    if action == "change_status" and target == "submitted":
+        return Decision(True, scope=own)
+    return _deny(REVIEWERS_ONLY)
+
+
+# --- audit ----------------------------------------------------------------------------
+
+Outcome = Literal["allowed", "denied", "failed"]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit row: who, what, when, result. Holds no sheet content."""
+
+    actor: str
+    action: str
+    target: str | None
+    outcome: Outcome
+    at: datetime
+    tenant: str | None = None
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+class AuditTrail(Protocol):
+    """Port: appends audit rows; never updates or deletes one."""
+
+    def record(self, entry: AuditEntry) -> None:
+        ...
+
+
+class OperationFailed(Exception):
+    """An allowed operation did not happen; ``message`` is Japanese, for the user."""
+
+    def __init__(self, message: str, reason: str = "failed") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        """Short English code for the audit row, e.g. ``illegal_transition``."""
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Attempt(Generic[T]):
+    """What :meth:`AccessGate.attempt` did: the decision and, if run, the result."""
+
+    decision: Decision
+    result: T | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.decision.allowed and self.error is None
+
+    @property
+    def message(self) -> str:
+        """Japanese explanation when not ok."""
+        return self.error or self.decision.reason
+
+
+class AccessGate:
+    """The policy plus the audit: one attempt, one audit row, whatever happens."""
+
+    def __init__(self, trail: AuditTrail, now: Callable[[], datetime] | None = None) -> None:
+        self._trail = trail
+        self._now = now or (lambda: datetime.now(UTC))
+
+    def attempt(
+        self,
+        actor: Actor,
+        action: AccessAction,
+        operation: Callable[[Decision], T],
+        *,
+        sheet: SheetRecord | None = None,
+        target: str | None = None,
+        target_status: str | None = None,
+        detail: dict[str, str] | None = None,
+    ) -> Attempt[T]:
+        """Decide, run ``operation`` when allowed, and write exactly one audit row.
+
+        ``operation`` receives the decision (for its scope) and may raise
+        :class:`OperationFailed` to report a refusal from further down (an illegal
+        status transition, say); that is audited as ``failed``.
+        """
+        decision = decide(actor, action, sheet, target_status=target_status)
+        what = target if target is not None else (sheet.sheet_id if sheet else None)
+        facts = dict(detail or {})
+        if actor.via:
+            facts["via"] = actor.via
+        if target_status is not None:
+            facts["to"] = target_status
+        if not decision.allowed:
+            self._write(actor, action, what, "denied", facts)
+            return Attempt(decision)
+        try:
+            result = operation(decision)
+        except OperationFailed as failure:
+            self._write(actor, action, what, "failed", {**facts, "reason": failure.reason})
+            return Attempt(decision, error=failure.message)
+        except Exception as error:
+            self._write(actor, action, what, "failed", {**facts, "error": type(error).__name__})
+            raise
+        self._write(actor, action, what, "allowed", facts)
+        return Attempt(decision, result=result)
+
+    def record(
+        self,
+        actor: Actor,
+        action: str,
+        target: str | None,
+        outcome: Outcome,
+        detail: dict[str, str] | None = None,
+    ) -> None:
+        """Write one audit row for something outside :meth:`attempt` (user management)."""
+        facts = dict(detail or {})
+        if actor.via:
+            facts["via"] = actor.via
+        self._write(actor, action, target, outcome, facts)
+
+    def _write(
+        self,
+        actor: Actor,
+        action: str,
+        target: str | None,
+        outcome: Outcome,
+        detail: dict[str, str],
+    ) -> None:
+        entry = AuditEntry(actor.key, action, target, outcome, self._now(), actor.tenant, detail)
+        self._trail.record(entry)

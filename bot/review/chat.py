@@ -1,0 +1,151 @@
+"""Chat turns for the review desk: 「レビュー」, 「ダイジェスト」 and ``review.*`` buttons.
+
+The core routes these here (:meth:`bot.review.desk.ReviewDesk.handle`); the answer is
+neutral parts, so Slack, Teams and the terminal render the same thing.
+
+Words (first word of the text, after an optional ``/soudan``):
+    ``レビュー``   reviewers: the queue of sheets waiting for review;
+                   staff: their department's sheets.
+    ``ダイジェスト [2026-W47]``  reviewers only: the digest (default: this week).
+
+Actions (``Action.value`` = sheet id):
+    ``review.queue`` ``review.open`` ``review.start`` ``review.accept``
+    ``review.return`` (form field ``comment``; without it, the form is shown)
+    ``review.comment`` (form field ``comment``) ``review.close``
+    ``review.set_department`` (form field ``department``)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING
+
+from bot.core.messages import Inbound, Part, Text
+from bot.review.digest_render import render_chat
+from bot.review.outcomes import ReviewOutcome, ReviewRefused
+from bot.review.parts import (
+    comment_form,
+    department_form,
+    detail_parts,
+    queue_parts,
+    return_form,
+)
+from bot.review.records import Actor
+from bot.review.weeks import IsoWeek, WeekFormatError
+from storage.lifecycle import status_label
+
+if TYPE_CHECKING:
+    from bot.review.desk import ReviewDesk
+
+# The same words as bot.core.commands (Command.REVIEW / Command.DIGEST).
+REVIEW_WORDS = ("レビュー", "review", "レビュー一覧")
+DIGEST_WORDS = ("ダイジェスト", "digest", "週次ダイジェスト")
+
+_DONE = {
+    "in_review": "確認を開始しました。",
+    "returned": "差し戻しました。",
+    "accepted": "受理しました。",
+    "closed": "完了にしました。",
+    "submitted": "提出しました。",
+}
+
+
+def review_words(text: str | None) -> list[str]:
+    """The words of a review command, ``/soudan`` removed; [] when it is not one."""
+    words = unicodedata.normalize("NFKC", text or "").split()
+    if words and words[0].lower() in ("/soudan", "soudan"):
+        words = words[1:]
+    if words and words[0].lower() in REVIEW_WORDS + DIGEST_WORDS:
+        return words
+    return []
+
+
+def is_review_turn(inbound: Inbound) -> bool:
+    """Whether the core should route ``inbound`` to the review desk."""
+    if inbound.action is not None:
+        return inbound.action.kind.startswith("review.")
+    return bool(review_words(inbound.text))
+
+
+def handle_review_turn(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
+    """The reply to one review turn; refusals become a Japanese :class:`Text`."""
+    try:
+        if inbound.action is not None:
+            return _action(desk, inbound, actor)
+        return _words(desk, review_words(inbound.text), actor)
+    except ReviewRefused as refusal:
+        return [Text(refusal.message)]
+
+
+def queue(desk: ReviewDesk, actor: Actor) -> list[Part]:
+    """The reviewer's queue (or a staff member's own department list), e.g. for App Home."""
+    if actor.role == "reviewer":
+        return queue_parts(desk.pending(actor), title="確認待ちの相談シート")
+    sheets = desk.list_sheets(actor)
+    return queue_parts(sheets, title=f"{actor.department or '所属部署'}の相談シート")
+
+
+def _words(desk: ReviewDesk, words: list[str], actor: Actor) -> list[Part]:
+    if words and words[0].lower() in DIGEST_WORDS:
+        week = None
+        if len(words) > 1:
+            try:
+                week = IsoWeek.parse(words[1])
+            except WeekFormatError as error:
+                return [Text(str(error))]
+        return render_chat(desk.digest(actor, week))
+    if desk.needs_department(actor) and actor.role in (None, "staff"):
+        return [
+            Text("相談シートを表示するには、まず所属部署を登録してください。"),
+            department_form(),
+        ]
+    return queue(desk, actor)
+
+
+def _outcome_parts(outcome: ReviewOutcome, desk: ReviewDesk) -> list[Part]:
+    sheet = outcome.sheet
+    line = f"{sheet.reference}: {_DONE.get(sheet.status, '更新しました。')}"
+    line += f"（現在の状態: {status_label(sheet.status)}）"
+    if outcome.notice:
+        line += "\n" + outcome.notice
+    # The comments come with the change just made; reading them is not another view.
+    comments = desk.store.comments(sheet.sheet_id)
+    return [Text(line), *detail_parts(sheet, comments, reviewer=True)]
+
+
+def _action(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
+    assert inbound.action is not None
+    kind, sheet_id = inbound.action.kind, inbound.action.value
+    form = inbound.form or {}
+    comment = form.get("comment", "").strip()
+    if kind == "review.queue":
+        return queue(desk, actor)
+    if kind == "review.set_department":
+        saved = desk.set_department(actor, form.get("department", ""))
+        return [Text(f"所属部署を「{saved.department}」で登録しました。")]
+    if kind == "review.open":
+        detail = desk.show(actor, sheet_id)
+        return detail_parts(
+            detail.sheet, list(detail.comments), reviewer=actor.role == "reviewer"
+        )
+    if kind == "review.start":
+        return _outcome_parts(desk.start_review(actor, sheet_id), desk)
+    if kind == "review.accept":
+        return _outcome_parts(desk.accept(actor, sheet_id, comment or None), desk)
+    if kind == "review.close":
+        return _outcome_parts(desk.close(actor, sheet_id), desk)
+    if kind == "review.return":
+        if not comment:
+            desk.authorize(actor, "change_status", sheet_id, target_status="returned")
+            return [return_form(sheet_id)]
+        return _outcome_parts(desk.return_sheet(actor, sheet_id, comment), desk)
+    if kind == "review.comment":
+        if not comment:
+            desk.authorize(actor, "comment", sheet_id)
+            return [comment_form(sheet_id)]
+        detail = desk.comment(actor, sheet_id, comment)
+        return [
+            Text(f"{detail.sheet.reference} にコメントしました。"),
+            *detail_parts(detail.sheet, list(detail.comments), reviewer=True),
+        ]
+    return [Text("この操作には対応していません。「レビュー」と送ると一覧を表示します。")]

@@ -1,0 +1,367 @@
+"""ReviewDesk: what the conversation core and the CLI call for the CIO補佐 review.
+
+Every public method goes through :class:`~bot.review.access.AccessGate`: the policy
+decides, the operation runs only when allowed, and exactly one audit row is written
+either way. A refusal raises :class:`ReviewRefused` with a Japanese message; chat
+turns it into a reply (:meth:`ReviewDesk.handle` does), the CLI prints it.
+
+Example:
+    >>> desk = ReviewDesk(ReviewStore(database), {"slack": slack_notifier})  # doctest: +SKIP
+    >>> reviewer = desk.actor_for(inbound)                                     # doctest: +SKIP
+    >>> desk.handle(inbound, reviewer)        # 「レビュー」 -> the pending queue  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from bot.core.messages import DeliveryError, Inbound, Notifier, Part
+from bot.review.access import AccessAction, AccessGate, Decision, OperationFailed
+from bot.review.chat import handle_review_turn
+from bot.review.digest import Digest, build_digest
+from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused, SheetDetail
+from bot.review.parts import requester_notice
+from bot.review.records import OPEN_STATUSES, Actor, SheetRecord
+from bot.review.store import ReviewStore
+from bot.review.weeks import IsoWeek
+from storage.errors import IllegalTransitionError, StorageError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def run_in_thread(task: Callable[[], object]) -> None:
+    """Run ``task`` on a new daemon thread (a post-commit notification)."""
+    threading.Thread(target=task, name="review-notify", daemon=True).start()
+
+
+def sheet_in_week(sheet: SheetRecord, week: IsoWeek) -> bool:
+    """Whether the sheet was created or changed status during ``week`` (Asia/Tokyo)."""
+    return week.contains(sheet.created_at) or any(week.contains(t.at) for t in sheet.transitions)
+
+
+class ReviewDesk:
+    """The review workflow, access-checked and audited.
+
+    Args:
+        store: users, sheets, audit and digest claims in the database.
+        notifiers: one :class:`Notifier` per channel name (``"slack"``, ``"teams"``),
+            used to tell requesters about returns and acceptances. The mapping is
+            kept, not copied: channels mounted later may still register theirs.
+        now: clock (injectable for tests).
+        background: runs a notification after the core's turn has committed; by
+            default on a new daemon thread, because the committing thread is still
+            inside the turn's ``db.session()`` (a notifier that reads the database,
+            like Teams', could not open its own session there on SQLite).
+    """
+
+    def __init__(
+        self,
+        store: ReviewStore,
+        notifiers: Mapping[str, Notifier] | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+        background: Callable[[Callable[[], object]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.notifiers: Mapping[str, Notifier] = notifiers if notifiers is not None else {}
+        self.now = now or (lambda: datetime.now(UTC))
+        self.background = background or run_in_thread
+        self.gate = AccessGate(store, self.now)
+
+    def within(self, session: Session) -> ReviewDesk:
+        """This desk working inside ``session`` (the core's transaction for the turn)."""
+        return ReviewDesk(
+            self.store.bound(session), self.notifiers, now=self.now, background=self.background
+        )
+
+    # --- who is acting --------------------------------------------------------------
+
+    def actor_for(self, inbound: Inbound) -> Actor:
+        """The sender of ``inbound`` with their registered role and department."""
+        actor = self.store.actor(inbound.channel, inbound.tenant, inbound.user_id)
+        if actor.display_name is None and inbound.user_name:
+            return Actor(
+                actor.channel, actor.tenant, actor.user_id, actor.role, actor.department,
+                inbound.user_name,
+            )
+        return actor
+
+    @staticmethod
+    def needs_department(actor: Actor) -> bool:
+        """True for a chat user nobody registered yet (ask them once, then store it)."""
+        return actor.role is None or (actor.role == "staff" and not actor.department)
+
+    def set_department(self, actor: Actor, department: str) -> Actor:
+        """Register a chat user's own department (self-service, first time only).
+
+        A user who already has a department keeps it: changing it is for an admin
+        (``soudan users set-department``). The self-registered role is ``staff``.
+
+        Raises:
+            ReviewRefused: empty department, or the user already has one.
+        """
+        name = " ".join(department.split())
+        if not self.needs_department(actor):
+            self.gate.record(actor, "user.set_department", actor.key, "denied",
+                             {"reason": "already_assigned"})
+            raise ReviewRefused(
+                f"所属部署は「{actor.department or '登録済み'}」で登録済みです。"
+                "変更は管理者（情報政策課）に依頼してください。"
+            )
+        if not name or len(name) > 200:
+            self.gate.record(actor, "user.set_department", actor.key, "denied",
+                             {"reason": "invalid"})
+            raise ReviewRefused("所属部署名を入力してください（例: 総務課）。")
+        saved = self.store.save_user(
+            actor.channel, actor.tenant, actor.user_id,
+            role=actor.role or "staff", department=name, display_name=actor.display_name,
+        )
+        self.gate.record(actor, "user.set_department", actor.key, "allowed")
+        return saved
+
+    # --- the audited core -----------------------------------------------------------
+
+    def _attempt(
+        self,
+        actor: Actor,
+        action: AccessAction,
+        operation: Callable[[Decision], T],
+        *,
+        sheet: SheetRecord | None = None,
+        target: str | None = None,
+        target_status: str | None = None,
+        detail: dict[str, str] | None = None,
+    ) -> T:
+        attempt = self.gate.attempt(
+            actor, action, operation, sheet=sheet, target=target,
+            target_status=target_status, detail=detail,
+        )
+        if not attempt.ok:
+            raise ReviewRefused(attempt.message)
+        return attempt.result  # type: ignore[return-value]
+
+    def _sheet(self, key: str) -> tuple[SheetRecord | None, str]:
+        sheet = self.store.sheet(key.strip())
+        return sheet, (sheet.sheet_id if sheet else f"unknown:{key.strip()[:60]}")
+
+    # --- reading --------------------------------------------------------------------
+
+    def list_sheets(
+        self,
+        actor: Actor,
+        *,
+        statuses: tuple[str, ...] = (),
+        department: str | None = None,
+        week: IsoWeek | None = None,
+    ) -> list[SheetRecord]:
+        """Sheets the actor may see, filtered by status, department and ISO week."""
+
+        def run(decision: Decision) -> list[SheetRecord]:
+            assert decision.scope is not None
+            scope = decision.scope
+            wanted = department if scope.department is None else scope.department
+            found = self.store.sheets(tenant=scope.tenant, department=wanted)
+            return [
+                s for s in found
+                if scope.includes(s)
+                and (not statuses or s.status in statuses)
+                and (week is None or sheet_in_week(s, week))
+            ]
+
+        detail = {"statuses": ",".join(statuses)} if statuses else {}
+        if department:
+            detail["department"] = department
+        if week:
+            detail["week"] = str(week)
+        return self._attempt(actor, "list", run, target="sheets", detail=detail)
+
+    def pending(self, actor: Actor) -> list[SheetRecord]:
+        """Sheets waiting for the CIO補佐 (提出済み, 確認中), oldest submission first."""
+        sheets = self.list_sheets(actor, statuses=OPEN_STATUSES)
+        return sorted(sheets, key=lambda s: (s.submitted_at or s.created_at, s.reference))
+
+    def show(self, actor: Actor, key: str) -> SheetDetail:
+        """One sheet with its comments."""
+        sheet, target = self._sheet(key)
+
+        def run(_: Decision) -> SheetDetail:
+            assert sheet is not None
+            return SheetDetail(sheet, tuple(self.store.comments(sheet.sheet_id)))
+
+        return self._attempt(actor, "view", run, sheet=sheet, target=target)
+
+    def export(self, actor: Actor, fmt: str, *, statuses: tuple[str, ...] = ()) -> bytes:
+        """The sheets the actor may see as ``json``, ``csv`` (BOM) or ``xlsx``."""
+
+        def run(decision: Decision) -> bytes:
+            assert decision.scope is not None
+            try:
+                return self.store.export_sheets(
+                    tenant=decision.scope.tenant, department=decision.scope.department,
+                    statuses=statuses, fmt=fmt,
+                )
+            except ValueError as error:
+                raise OperationFailed(str(error), "bad_format") from error
+
+        return self._attempt(actor, "export", run, target="sheets", detail={"format": fmt})
+
+    def digest(self, actor: Actor, week: IsoWeek | None = None) -> Digest:
+        """The weekly digest of the actor's tenant (reviewers only); default: this week."""
+        now = self.now()
+        chosen = week or IsoWeek.containing(now)
+
+        def run(decision: Decision) -> Digest:
+            assert decision.scope is not None
+            return compile_digest(self.store, chosen, decision.scope.tenant, now)
+
+        return self._attempt(actor, "digest", run, target=f"digest:{chosen}")
+
+    # --- writing --------------------------------------------------------------------
+
+    def comment(self, actor: Actor, key: str, text: str) -> SheetDetail:
+        """Add a reviewer's comment."""
+        sheet, target = self._sheet(key)
+
+        def run(_: Decision) -> SheetDetail:
+            assert sheet is not None
+            if not text.strip():
+                raise OperationFailed("コメントを入力してください。", "empty_comment")
+            self.store.add_comment(sheet.sheet_id, actor, text.strip(), self.now())
+            return SheetDetail(sheet, tuple(self.store.comments(sheet.sheet_id)))
+
+        return self._attempt(actor, "comment", run, sheet=sheet, target=target)
+
+    def start_review(self, actor: Actor, key: str) -> ReviewOutcome:
+        """提出済み -> 確認中."""
+        return self._move(actor, key, "in_review")
+
+    def return_sheet(self, actor: Actor, key: str, comment: str) -> ReviewOutcome:
+        """確認中 -> 差し戻し, with the reason the requester reads (required)."""
+        return self._move(actor, key, "returned", comment=comment, comment_required=True)
+
+    def accept(self, actor: Actor, key: str, comment: str | None = None) -> ReviewOutcome:
+        """確認中 -> 受理 (the requester is told)."""
+        return self._move(actor, key, "accepted", comment=comment)
+
+    def close(self, actor: Actor, key: str) -> ReviewOutcome:
+        """受理 -> 完了."""
+        return self._move(actor, key, "closed")
+
+    def submit(self, actor: Actor, key: str) -> ReviewOutcome:
+        """下書き / 差し戻し -> 提出済み, by the requester's department."""
+        return self._move(actor, key, "submitted")
+
+    def authorize(
+        self,
+        actor: Actor,
+        action: AccessAction,
+        key: str,
+        *,
+        target_status: str | None = None,
+    ) -> SheetRecord:
+        """Check (and audit, one row) that ``actor`` may do ``action`` on the sheet now.
+
+        The core calls ``authorize(actor, "edit", sheet_id)`` before applying a staff
+        member's edit with :func:`storage.sheets.update_sheet`; chat calls it before
+        showing a form whose submit will do the action.
+
+        Raises:
+            ReviewRefused: denied (Japanese reason, nothing about other departments).
+        """
+        sheet, target = self._sheet(key)
+
+        def run(_: Decision) -> SheetRecord:
+            assert sheet is not None
+            return sheet
+
+        return self._attempt(
+            actor, action, run, sheet=sheet, target=target, target_status=target_status,
+            detail={"check": "authorize"},
+        )
+
+    def _move(
+        self,
+        actor: Actor,
+        key: str,
+        to_status: str,
+        *,
+        comment: str | None = None,
+        comment_required: bool = False,
+    ) -> ReviewOutcome:
+        sheet, target = self._sheet(key)
+        text = (comment or "").strip() or None
+
+        def run(_: Decision) -> ReviewOutcome:
+            assert sheet is not None
+            if comment_required and not text:
+                raise OperationFailed(
+                    "差し戻しには理由の記入が必要です。依頼者が読む理由を書いてください。",
+                    "comment_required",
+                )
+            try:
+                moved = self.store.transition(sheet.sheet_id, to_status, actor, self.now(), text)
+            except IllegalTransitionError as error:
+                raise OperationFailed(str(error), "illegal_transition") from error
+            except StorageError as error:
+                raise OperationFailed(str(error), type(error).__name__) from error
+            notification: Notification = "none"
+            if to_status in ("returned", "accepted"):
+                notification = self._notify_requester(moved, text)
+            return ReviewOutcome(moved, notification)
+
+        return self._attempt(
+            actor, "change_status", run, sheet=sheet, target=target, target_status=to_status
+        )
+
+    def _notify_requester(self, sheet: SheetRecord, comment: str | None) -> Notification:
+        """Tell the requester; inside the core's turn, only once the turn has committed.
+
+        Posting to Slack/Teams while the turn's transaction is open would hold the
+        SQLite write lock for the length of an HTTP call, and would announce a change
+        that a later failure in the turn could still roll back.
+        """
+        address = sheet.address
+        notifier = self.notifiers.get(address.channel) if address else None
+        if address is None or notifier is None:
+            log.warning("no notifier for sheet %s; requester not told", sheet.sheet_id)
+            return "failed"
+        parts = requester_notice(sheet, comment)
+
+        def deliver() -> bool:
+            try:
+                notifier.deliver(address, parts)
+            except DeliveryError:
+                log.warning("notification for sheet %s failed", sheet.sheet_id, exc_info=True)
+                return False
+            return True
+
+        if self.store.after_commit(lambda: self.background(deliver)):
+            return "queued"
+        return "sent" if deliver() else "failed"
+
+    # --- chat -------------------------------------------------------------------------
+
+    def handle(self, inbound: Inbound, actor: Actor) -> list[Part]:
+        """Answer 「レビュー」, 「ダイジェスト」 and ``review.*`` button presses.
+
+        Example:
+            >>> desk.handle(Inbound("slack", "T1", "C1:1.0", "U9", text="レビュー"),
+            ...             reviewer)                                  # doctest: +SKIP
+            [Text('確認待ちの相談シート（2件）'), SheetSummary(...), Choices(...), ...]
+        """
+        return handle_review_turn(self, inbound, actor)
+
+
+def compile_digest(store: ReviewStore, week: IsoWeek, tenant: str | None, now: datetime) -> Digest:
+    """Load what the digest of ``week`` needs and build it (``tenant=None``: all tenants)."""
+    sheets = store.sheets(tenant=tenant)
+    questions = store.questions(tenant=tenant, since=week.start(), before=week.end())
+    return build_digest(week, tenant, sheets, questions, now=now)

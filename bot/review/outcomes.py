@@ -1,0 +1,47 @@
+"""What the review desk hands back: a refusal, a sheet with comments, a status change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.review.records import CommentRecord, SheetRecord
+
+
+class ReviewRefused(Exception):
+    """The desk did not do what was asked; ``message`` (Japanese) says why and what next."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SheetDetail:
+    sheet: SheetRecord
+    comments: tuple[CommentRecord, ...]
+
+
+Notification = Literal["none", "sent", "failed", "queued"]
+"""What became of telling the requester: nothing to tell, told, failed, or will be
+told once the current turn commits."""
+
+_NOTICES: dict[str, str] = {
+    "none": "",
+    "sent": "依頼者に通知しました。",
+    "queued": "依頼者に通知します。",
+    "failed": "依頼者への通知に失敗しました。依頼者に直接連絡してください。",
+}
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """A status change done by the desk."""
+
+    sheet: SheetRecord
+    notification: Notification = "none"
+
+    @property
+    def notice(self) -> str:
+        """One Japanese line for the reviewer about the notification."""
+        return _NOTICES[self.notification]

@@ -1,0 +1,159 @@
+"""Neutral outbound parts for the review desk: sheet summaries, the queue, the detail.
+
+Channels render these (Block Kit, Adaptive Cards, terminal); the buttons carry
+``review.*`` actions whose value is the sheet id.
+"""
+
+from __future__ import annotations
+
+from bot.core.consultations import reopen_choice
+from bot.core.messages import Action, Choice, Choices, Form, FormField, Part, SheetSummary, Text
+from bot.review.records import CommentRecord, SheetRecord
+from bot.review.weeks import TOKYO
+from storage.lifecycle import status_label
+
+QUEUE_LIMIT = 10
+
+COMMENT_KIND_LABELS = {"comment": "コメント", "return": "差し戻し理由", "accept": "受理コメント"}
+
+
+def yen(amount: int | None) -> str:
+    """``3000000`` -> ``300万円``; ``None`` -> ``未記入``."""
+    if amount is None:
+        return "未記入"
+    if amount >= 10_000 and amount % 10_000 == 0:
+        return f"{amount // 10_000:,}万円"
+    return f"{amount:,}円"
+
+
+def _flag(value: bool | None, yes: str, no: str) -> str:
+    return "未判定" if value is None else (yes if value else no)
+
+
+def sheet_summary(sheet: SheetRecord) -> SheetSummary:
+    """The sheet at a glance (department, business, cost, outcomes, submitted)."""
+    submitted = (
+        sheet.submitted_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+        if sheet.submitted_at else "未提出"
+    )
+    return SheetSummary(
+        sheet_id=sheet.sheet_id,
+        reference=sheet.reference,
+        status=status_label(sheet.status),
+        rows=(
+            ("部署", sheet.department or "未設定"),
+            ("対象業務", sheet.business or "未記入"),
+            ("イニシャルコスト", yen(sheet.initial_cost)),
+            ("DX推進本部協議", _flag(sheet.dx_council_required, "必要", "不要")),
+            ("RFI", _flag(sheet.rfi_recommended, "推奨", "不要")),
+            ("提出日時", submitted),
+        ),
+    )
+
+
+def queue_parts(sheets: list[SheetRecord], *, title: str) -> list[Part]:
+    """A list of sheets, each with an 「開く」 button (``review.open``)."""
+    if not sheets:
+        return [Text(f"{title}: 該当する相談シートはありません。")]
+    shown = sheets[:QUEUE_LIMIT]
+    parts: list[Part] = [Text(f"{title}（{len(sheets)}件）")]
+    for sheet in shown:
+        parts.append(sheet_summary(sheet))
+        parts.append(
+            Choices("", (Choice("開く", Action("review.open", sheet.sheet_id), "primary"),))
+        )
+    if len(sheets) > len(shown):
+        parts.append(
+            Text(
+                f"ほかに {len(sheets) - len(shown)} 件あります。"
+                "すべて見るには `soudan review list` を使ってください。"
+            )
+        )
+    return parts
+
+
+def review_choices(sheet: SheetRecord) -> Choices | None:
+    """The reviewer's next steps for the sheet's status, as buttons."""
+    value = sheet.sheet_id
+    options: list[Choice] = []
+    if sheet.status == "submitted":
+        options.append(Choice("確認を開始", Action("review.start", value), "primary"))
+    elif sheet.status == "in_review":
+        options.append(Choice("受理", Action("review.accept", value), "primary"))
+        options.append(Choice("差し戻し", Action("review.return", value), "danger"))
+    elif sheet.status == "accepted":
+        options.append(Choice("完了にする", Action("review.close", value)))
+    options.append(Choice("コメント", Action("review.comment", value)))
+    return Choices("次の操作を選んでください。", tuple(options))
+
+
+def detail_parts(
+    sheet: SheetRecord, comments: list[CommentRecord], *, reviewer: bool
+) -> list[Part]:
+    """The sheet, its comments, and (for reviewers) the buttons for the next step."""
+    parts: list[Part] = [sheet_summary(sheet)]
+    if comments:
+        lines = [
+            f"- {c.created_at.astimezone(TOKYO):%m/%d %H:%M} "
+            f"{COMMENT_KIND_LABELS.get(c.kind, 'コメント')}: {c.text}"
+            for c in comments
+        ]
+        parts.append(Text("**コメント**\n" + "\n".join(lines)))
+    if reviewer:
+        choices = review_choices(sheet)
+        if choices is not None:
+            parts.append(choices)
+    return parts
+
+
+def return_form(sheet_id: str) -> Form:
+    """Ask the reviewer why the sheet goes back (the requester reads it)."""
+    return Form(
+        title="差し戻しの理由",
+        fields=(
+            FormField(
+                "comment", "差し戻しの理由（依頼者に届きます）", multiline=True, required=True
+            ),
+        ),
+        submit=Action("review.return", sheet_id),
+        submit_label="差し戻す",
+    )
+
+
+def comment_form(sheet_id: str) -> Form:
+    return Form(
+        title="コメント",
+        fields=(FormField("comment", "コメント", multiline=True, required=True),),
+        submit=Action("review.comment", sheet_id),
+        submit_label="コメントする",
+    )
+
+
+def department_form() -> Form:
+    """Ask a new chat user for their department, once."""
+    return Form(
+        title="所属部署の登録",
+        fields=(FormField("department", "所属部署（例: 総務課）", required=True),),
+        submit=Action("review.set_department"),
+        submit_label="登録",
+    )
+
+
+def requester_notice(sheet: SheetRecord, comment: str | None) -> list[Part]:
+    """What the requester reads when the CIO補佐 returns or accepts their sheet."""
+    if sheet.status == "returned":
+        text = (
+            f"相談シート {sheet.reference}「{sheet.business}」が CIO補佐から差し戻されました。\n"
+            f"理由: {comment or '（記載なし）'}\n"
+            "内容を修正して、もう一度提出してください。"
+        )
+    else:
+        text = (
+            f"相談シート {sheet.reference}「{sheet.business}」が CIO補佐に受理されました。"
+            + (f"\nコメント: {comment}" if comment else "")
+            + "\n次の手続きに進んでください。"
+        )
+    parts: list[Part] = [Text(text), sheet_summary(sheet)]
+    if sheet.status == "returned":
+        parts.append(Choices("", (reopen_choice(sheet.sheet_id),)))
+    return parts

@@ -1,0 +1,58 @@
+"""The review desk as the conversation core sees it (``bot.core.assistant.ReviewPort``).
+
+The core calls ``handle(session, inbound)`` inside its transaction for the turn; the
+desk works in that same session (audit rows included), resolves the sender's role
+and department, and answers with neutral parts.
+
+Example:
+    >>> review = ReviewChat(ReviewDesk(ReviewStore(database), notifiers))   # doctest: +SKIP
+    >>> Assistant(database=database, ..., review=review)                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.core.messages import Inbound, Part, Text
+from bot.review.chat import is_review_turn, queue
+from bot.review.desk import ReviewDesk
+from bot.review.outcomes import ReviewRefused
+from bot.review.parts import department_form
+
+
+class ReviewChat:
+    """Implements the core's ``ReviewPort`` over a :class:`ReviewDesk`."""
+
+    def __init__(self, desk: ReviewDesk) -> None:
+        self.desk = desk
+
+    @staticmethod
+    def wants(inbound: Inbound) -> bool:
+        """Whether ``inbound`` is for the review desk (「ダイジェスト 2026-W47」, review.* …)."""
+        return is_review_turn(inbound)
+
+    def handle(self, session: Session, inbound: Inbound) -> list[Part]:
+        """Answer 「レビュー」, 「ダイジェスト」 and ``review.*`` actions."""
+        desk = self.desk.within(session)
+        return desk.handle(inbound, desk.actor_for(inbound))
+
+    def needs_department(self, session: Session, inbound: Inbound) -> bool:
+        """Whether the sender is not registered yet: ask once with :meth:`department_prompt`."""
+        desk = self.desk.within(session)
+        return desk.needs_department(desk.actor_for(inbound))
+
+    @staticmethod
+    def department_prompt() -> list[Part]:
+        """The one-time question for a new user's department (submit: ``review.set_department``)."""
+        return [
+            Text("はじめまして。相談シートを部署ごとに管理するため、所属部署を教えてください。"),
+            department_form(),
+        ]
+
+    def home(self, session: Session, inbound: Inbound) -> list[Part]:
+        """The reviewer's queue (or a staff member's department list), for App Home / a tab."""
+        desk = self.desk.within(session)
+        try:
+            return queue(desk, desk.actor_for(inbound))
+        except ReviewRefused as refusal:
+            return [Text(refusal.message)]

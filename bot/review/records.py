@@ -1,0 +1,119 @@
+"""Plain values the review package works on, independent of the database.
+
+The storage adapter (:mod:`bot.review.store`) turns rows into these; the policy, the
+desk and the digest only ever see these, which keeps them pure and easy to test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.core.messages import Address, ChannelName
+
+Role = Literal["staff", "reviewer", "admin"]
+ROLES: tuple[Role, ...] = ("staff", "reviewer", "admin")
+
+ROLE_LABELS: dict[str, str] = {"staff": "所管課職員", "reviewer": "CIO補佐", "admin": "管理者"}
+
+OPEN_STATUSES = ("submitted", "in_review")
+"""Statuses in which a sheet waits for the CIO補佐."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """利用者 (a person acting): who they are and what they are assigned.
+
+    ``role`` is ``None`` for a user nobody has registered yet; such a user sees
+    nothing. A staff member without ``department`` sees nothing either.
+    """
+
+    channel: ChannelName
+    tenant: str
+    user_id: str
+    role: Role | None = None
+    department: str | None = None
+    display_name: str | None = None
+    via: str | None = None
+    """How they reached us when not through their own channel (``cli``), for the audit."""
+
+    @property
+    def key(self) -> str:
+        """Stable identifier written to the audit log: ``channel:tenant:user_id``."""
+        return f"{self.channel}:{self.tenant}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One status change of a sheet."""
+
+    from_status: str
+    to_status: str
+    at: datetime
+    actor_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SheetRecord:
+    """相談シート (consultation sheet) as the review side needs it."""
+
+    sheet_id: str
+    reference: str
+    """整理番号, e.g. ``2026-0012``; what the CLI accepts."""
+    tenant: str
+    department: str | None
+    business: str
+    """対象業務 (what the sheet is about)."""
+    status: str
+    created_at: datetime
+    initial_cost: int | None = None
+    """イニシャルコスト設計額 in yen, ``None`` when not stated yet."""
+    requester_id: str | None = None
+    requester_name: str | None = None
+    submitted_at: datetime | None = None
+    dx_council_required: bool | None = None
+    rfi_recommended: bool | None = None
+    address: Address | None = None
+    """Conversation the sheet was made in; where review results are posted."""
+    transitions: tuple[Transition, ...] = ()
+    """Status history, oldest first."""
+
+    def status_at(self, moment: datetime) -> str | None:
+        """The status the sheet had at ``moment`` (``None`` before it existed)."""
+        if moment < self.created_at:
+            return None
+        status = "draft"
+        for step in self.transitions:
+            if step.at >= moment:
+                break
+            status = step.to_status
+        return status if self.transitions else self.status
+
+    def last_entered(self, status: str, before: datetime) -> datetime | None:
+        """When the sheet last moved into ``status`` before ``before``."""
+        moments = [t.at for t in self.transitions if t.to_status == status and t.at < before]
+        return max(moments) if moments else None
+
+
+@dataclass(frozen=True)
+class CommentRecord:
+    """コメント on a sheet."""
+
+    sheet_id: str
+    author: str
+    text: str
+    created_at: datetime
+    kind: str = "comment"
+    """``comment``, ``return`` (why it was sent back) or ``accept``."""
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """A question the assistant was asked, and whether the guidelines answered it."""
+
+    text: str
+    asked_at: datetime
+    answered: bool
+    tenant: str = ""
+    channel: str = ""

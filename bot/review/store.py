@@ -1,0 +1,337 @@
+"""The review package's view of the database, over :mod:`storage`'s repository.
+
+:class:`ReviewStore` turns rows into :mod:`bot.review.records` values and back; each
+method runs in its own transaction (``Database.session()``), so an audit row for a
+denied attempt is committed even though nothing else happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import event
+from sqlmodel import Session, col, select
+
+from bot.core.messages import Address, ChannelName
+from bot.review.access import AuditEntry
+from bot.review.records import Actor, CommentRecord, QuestionRecord, Role, SheetRecord, Transition
+from storage import audit, people, receipts, sheets
+from storage.database import Database
+from storage.export import EXPORT_FORMATS, ExportFormat, export_sheets
+from storage.lifecycle import SheetStatus
+from storage.models import (
+    AuditResult,
+    CommentKind,
+    ConsultationSheet,
+    Message,
+    SheetTransition,
+    UserProfile,
+    UserRole,
+)
+
+log = logging.getLogger(__name__)
+
+DIGEST_CLAIM_LEASE = timedelta(minutes=30)
+"""A claimed but never posted digest may be claimed again after this long (crash)."""
+
+
+def _actor(profile: UserProfile) -> Actor:
+    return Actor(
+        channel=cast(ChannelName, profile.channel),
+        tenant=profile.tenant,
+        user_id=profile.user_id,
+        role=cast(Role, UserRole(profile.role).value),
+        department=profile.department,
+        display_name=profile.display_name,
+    )
+
+
+def _record(row: ConsultationSheet, history: Iterable[SheetTransition] = ()) -> SheetRecord:
+    outcomes = row.outcomes or {}
+    return SheetRecord(
+        sheet_id=row.id,
+        reference=row.reference,
+        tenant=row.tenant,
+        department=row.department,
+        business=row.business,
+        status=SheetStatus(row.status).value,
+        created_at=row.created_at,
+        initial_cost=row.initial_cost,
+        requester_id=row.requester_id,
+        requester_name=row.requester_name,
+        submitted_at=row.submitted_at,
+        dx_council_required=outcomes.get("dx_council_required"),
+        rfi_recommended=outcomes.get("rfi_recommended"),
+        address=Address(
+            channel=cast(ChannelName, row.channel),
+            tenant=row.tenant,
+            conversation=row.conversation,
+            user_id=row.requester_id,
+        ),
+        transitions=tuple(
+            Transition(
+                SheetStatus(t.from_status).value, SheetStatus(t.to_status).value, t.at, t.actor_id
+            )
+            for t in history
+        ),
+    )
+
+
+class ReviewStore:
+    """Users, sheets, comments, questions, audit rows and digest claims.
+
+    Args:
+        database: the shared :class:`storage.database.Database` (schema migrated).
+        session: when given, every method works inside this session (the core's
+            transaction for the current turn) instead of its own transactions. On
+            SQLite this is required inside a turn: a second writer would wait for the
+            turn's write lock.
+    """
+
+    def __init__(self, database: Database, session: Session | None = None) -> None:
+        self.database = database
+        self._bound = session
+
+    def bound(self, session: Session) -> ReviewStore:
+        """This store working inside ``session`` (committed by its owner)."""
+        return ReviewStore(self.database, session)
+
+    def after_commit(self, action: Callable[[], object]) -> bool:
+        """Run ``action`` once the bound session commits; False when not bound.
+
+        Nothing runs if the session rolls back. Errors in ``action`` are logged, never
+        raised: the commit has already happened.
+        """
+        if self._bound is None:
+            return False
+
+        def run(_: Session) -> None:
+            try:
+                action()
+            except Exception:
+                log.exception("after-commit action failed")
+
+        event.listen(self._bound, "after_commit", run, once=True)
+        return True
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        if self._bound is not None:
+            yield self._bound
+            self._bound.flush()
+            return
+        with self.database.session() as session:
+            yield session
+
+    # --- users ----------------------------------------------------------------------
+
+    def actor(self, channel: ChannelName, tenant: str, user_id: str) -> Actor:
+        """The user with their role and department (``role=None`` when unregistered)."""
+        with self._session() as session:
+            profile = people.get_user_profile(
+                session=session, channel=channel, tenant=tenant, user_id=user_id
+            )
+            return _actor(profile) if profile else Actor(channel, tenant, user_id)
+
+    def actors_named(self, user_id: str) -> list[Actor]:
+        """Every registered profile with this user id (any channel or tenant)."""
+        with self._session() as session:
+            rows = session.exec(select(UserProfile).where(UserProfile.user_id == user_id)).all()
+            return [_actor(row) for row in rows]
+
+    def save_user(
+        self,
+        channel: ChannelName,
+        tenant: str,
+        user_id: str,
+        *,
+        role: Role | None = None,
+        department: str | None = None,
+        display_name: str | None = None,
+    ) -> Actor:
+        """Create the profile or change the fields given (``None`` = leave as is)."""
+        with self._session() as session:
+            profile = people.upsert_user_profile(
+                session=session,
+                channel=channel,
+                tenant=tenant,
+                user_id=user_id,
+                role=people.UNSET if role is None else UserRole(role),
+                department=people.UNSET if department is None else department,
+                display_name=people.UNSET if display_name is None else display_name,
+            )
+            return _actor(profile)
+
+    def users(self, tenant: str | None = None) -> list[Actor]:
+        with self._session() as session:
+            return [_actor(p) for p in people.list_user_profiles(session=session, tenant=tenant)]
+
+    # --- sheets ---------------------------------------------------------------------
+
+    def sheet(self, key: str) -> SheetRecord | None:
+        """The sheet named by id or 整理番号, with its history; None when absent."""
+        with self._session() as session:
+            row = sheets.get_sheet(session=session, sheet_id=key) or (
+                sheets.get_sheet_by_reference(session=session, reference=key)
+            )
+            if row is None:
+                return None
+            history = sheets.list_sheet_transitions(session=session, sheet_id=row.id)
+            return _record(row, history)
+
+    def sheets(self, *, tenant: str | None, department: str | None = None) -> list[SheetRecord]:
+        """Sheets of a tenant (``None``: all tenants), with their history, oldest first."""
+        with self._session() as session:
+            rows = sheets.list_sheets(session=session, tenant=tenant, department=department)
+            return self._with_history(session, list(reversed(rows)))
+
+    def _with_history(self, session: Session, rows: list[ConsultationSheet]) -> list[SheetRecord]:
+        if not rows:
+            return []
+        history: dict[str, list[SheetTransition]] = {}
+        ids = [row.id for row in rows]
+        for start in range(0, len(ids), 500):
+            statement = (
+                select(SheetTransition)
+                .where(col(SheetTransition.sheet_id).in_(ids[start:start + 500]))
+                .order_by(col(SheetTransition.at), col(SheetTransition.id))
+            )
+            for step in session.exec(statement).all():
+                history.setdefault(step.sheet_id, []).append(step)
+        return [_record(row, history.get(row.id, ())) for row in rows]
+
+    def comments(self, sheet_id: str) -> list[CommentRecord]:
+        with self._session() as session:
+            return [
+                CommentRecord(
+                    sheet_id=c.sheet_id,
+                    author=c.author_name or c.author_id,
+                    text=c.text,
+                    created_at=c.created_at,
+                    kind=CommentKind(c.kind).value,
+                )
+                for c in sheets.list_sheet_comments(session=session, sheet_id=sheet_id)
+            ]
+
+    def add_comment(self, sheet_id: str, actor: Actor, text: str, now: datetime) -> None:
+        with self._session() as session:
+            sheets.add_sheet_comment(
+                session=session, sheet_id=sheet_id, author_id=actor.key, text=text,
+                author_name=actor.display_name, now=now,
+            )
+
+    def transition(
+        self, sheet_id: str, to_status: str, actor: Actor, now: datetime, comment: str | None
+    ) -> SheetRecord:
+        """Move the sheet; raises :class:`storage.errors.IllegalTransitionError`."""
+        with self._session() as session:
+            row = sheets.transition_sheet(
+                session=session, sheet_id=sheet_id, to_status=SheetStatus(to_status),
+                actor_id=actor.key, actor_name=actor.display_name, comment=comment, now=now,
+            )
+            history = sheets.list_sheet_transitions(session=session, sheet_id=row.id)
+            return _record(row, history)
+
+    def export_sheets(
+        self, *, tenant: str, department: str | None, statuses: tuple[str, ...], fmt: str
+    ) -> bytes:
+        """The tenant's (department's) sheets through :func:`storage.export.export_sheets`.
+
+        Raises:
+            ValueError: ``fmt`` is not json, csv or xlsx.
+        """
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(
+                f"形式は {', '.join(EXPORT_FORMATS)} のいずれかを指定してください: {fmt}"
+            )
+        with self._session() as session:
+            rows = sheets.list_sheets(
+                session=session, tenant=tenant, department=department,
+                statuses=[SheetStatus(s) for s in statuses] if statuses else None,
+            )
+            return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt))
+
+    # --- questions ------------------------------------------------------------------
+
+    def questions(self, *, tenant: str | None, since: datetime, before: datetime) -> list[
+        QuestionRecord
+    ]:
+        """Every guideline question asked in ``[since, before)``, answered or not."""
+        statement = select(Message).where(
+            col(Message.question).is_(True),
+            Message.created_at >= since,
+            Message.created_at < before,
+        )
+        if tenant is not None:
+            statement = statement.where(Message.tenant == tenant)
+        with self._session() as session:
+            return [
+                QuestionRecord(
+                    text=m.text,
+                    asked_at=m.created_at,
+                    answered=m.answered is not False,
+                    tenant=m.tenant,
+                    channel=m.channel,
+                )
+                for m in session.exec(statement.order_by(col(Message.created_at))).all()
+            ]
+
+    # --- audit ----------------------------------------------------------------------
+
+    def record(self, entry: AuditEntry) -> None:
+        """:class:`bot.review.access.AuditTrail`: append one row in its own transaction.
+
+        The storage result has two values; a refused-further-down attempt
+        (``failed``) is stored as ``denied`` with ``detail["outcome"] = "failed"``.
+        """
+        detail = dict(entry.detail)
+        if entry.outcome == "failed":
+            detail["outcome"] = "failed"
+        with self._session() as session:
+            audit.record_audit(
+                session=session,
+                actor=entry.actor,
+                action=f"review.{entry.action}",
+                result=AuditResult.ALLOWED if entry.outcome == "allowed" else AuditResult.DENIED,
+                target=entry.target,
+                tenant=entry.tenant,
+                detail=detail,
+                now=entry.at,
+            )
+
+    # --- digest claims --------------------------------------------------------------
+
+    def claim_digest(self, week: str, destination: str, replica: str, now: datetime) -> bool:
+        """Claim the digest of ``week`` for ``destination``; True for exactly one caller.
+
+        The unique (week, destination) row decides between replicas. A claim that was
+        never marked posted may be taken over after :data:`DIGEST_CLAIM_LEASE`, so a
+        replica that died mid-post does not lose the week.
+        """
+        with self._session() as session:
+            return receipts.claim_digest_week(
+                session=session, week=week, channel=destination, claimed_by=replica,
+                stale_after=DIGEST_CLAIM_LEASE, now=now,
+            )
+
+    def digest_posted(self, week: str, destination: str) -> bool:
+        """Whether the digest of ``week`` was posted to ``destination`` (by anyone)."""
+        with self._session() as session:
+            run = receipts.get_digest_run(session=session, week=week, channel=destination)
+            return run is not None and run.posted_at is not None
+
+    def mark_digest_posted(self, week: str, destination: str, now: datetime) -> None:
+        with self._session() as session:
+            receipts.mark_digest_posted(session=session, week=week, channel=destination, now=now)
+
+    def digest_runs(self) -> list[tuple[str, str, str | None, datetime | None]]:
+        """(week, destination, claimed_by, posted_at) of every claim, for inspection."""
+        with self._session() as session:
+            return [
+                (r.week, r.channel, r.claimed_by, r.posted_at)
+                for r in receipts.list_digest_runs(session=session)
+            ]

@@ -1,0 +1,209 @@
+"""利用者の登録 (user directory): roles and departments, managed by an admin.
+
+Used by ``soudan users …``. The CLI operator is an administrator (shell access to
+the server is the administrator's), recorded in the audit as ``cli:local:operator``.
+Every change, allowed or denied, writes one audit row.
+
+YAML import format::
+
+    users:
+      - channel: slack          # slack | teams | terminal | web | cli
+        tenant: T0123ABCD       # Slack team id / Teams tenant id / local
+        user_id: U0123ABCD
+        name: 木更津 花子        # optional
+        role: reviewer          # staff | reviewer | admin (default staff)
+        department: 経営改革課   # required for staff
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast, get_args
+
+import yaml
+
+from bot.core.messages import ChannelName
+from bot.review.access import AccessGate, decide
+from bot.review.outcomes import ReviewRefused
+from bot.review.records import ROLES, Actor, Role
+from bot.review.store import ReviewStore
+
+CLI_OPERATOR = Actor("cli", "local", "operator", role="admin", via="cli")
+CHANNELS: tuple[str, ...] = get_args(ChannelName)
+
+
+class UserFileError(ValueError):
+    """The users YAML file cannot be imported; the message says where and why (Japanese)."""
+
+
+@dataclass(frozen=True)
+class UserEntry:
+    channel: ChannelName
+    tenant: str
+    user_id: str
+    role: Role = "staff"
+    department: str | None = None
+    display_name: str | None = None
+
+
+def parse_user_key(text: str) -> tuple[ChannelName, str, str] | None:
+    """``slack:T1:U1`` -> ``("slack", "T1", "U1")``; None when not in that form."""
+    parts = text.split(":", 2)
+    if len(parts) == 3 and parts[0] in CHANNELS and all(parts):
+        return cast(ChannelName, parts[0]), parts[1], parts[2]
+    return None
+
+
+def check_role(role: str) -> Role:
+    if role not in ROLES:
+        raise ReviewRefused(f"役割は {' / '.join(ROLES)} のいずれかを指定してください: {role}")
+    return cast(Role, role)
+
+
+class UserDirectory:
+    """Registering users, their roles and departments (admins only)."""
+
+    def __init__(self, store: ReviewStore, now: Callable[[], datetime] | None = None) -> None:
+        self.store = store
+        self.gate = AccessGate(store, now or (lambda: datetime.now(UTC)))
+
+    def resolve(self, spec: str) -> Actor:
+        """The user named ``channel:tenant:user_id``, or by a user id registered once.
+
+        An unknown user comes back unregistered (``role=None``), which the policy
+        refuses everything.
+
+        Raises:
+            ReviewRefused: a bare user id registered in several channels/tenants.
+        """
+        key = parse_user_key(spec)
+        if key is not None:
+            return self.store.actor(*key)
+        found = self.store.actors_named(spec)
+        if len(found) > 1:
+            choices = "、".join(a.key for a in found)
+            raise ReviewRefused(
+                f"利用者「{spec}」は複数登録されています。channel:tenant:user_id で指定してください"
+                f"（候補: {choices}）。"
+            )
+        return found[0] if found else Actor("cli", "local", spec)
+
+    def _change(self, operator: Actor, entry_key: str, change: Callable[[], Actor],
+                what: str) -> Actor:
+        decision = decide(operator, "manage_users")
+        if not decision.allowed:
+            self.gate.record(operator, what, entry_key, "denied")
+            raise ReviewRefused(decision.reason)
+        saved = change()
+        self.gate.record(operator, what, entry_key, "allowed")
+        return saved
+
+    def add(self, entry: UserEntry, operator: Actor = CLI_OPERATOR) -> Actor:
+        """Register (or update) a user with role, department and name."""
+        role = check_role(entry.role)
+        if role == "staff" and not entry.department:
+            raise ReviewRefused(
+                "職員（staff）には所属部署が必要です。--department で指定してください。"
+            )
+        key = f"{entry.channel}:{entry.tenant}:{entry.user_id}"
+        return self._change(
+            operator, key,
+            lambda: self.store.save_user(
+                entry.channel, entry.tenant, entry.user_id, role=role,
+                department=entry.department, display_name=entry.display_name,
+            ),
+            "user.add",
+        )
+
+    def set_role(self, spec: str, role: str, operator: Actor = CLI_OPERATOR) -> Actor:
+        checked = check_role(role)
+        user = self._registered(spec)
+        return self._change(
+            operator, user.key,
+            lambda: self.store.save_user(user.channel, user.tenant, user.user_id, role=checked),
+            "user.set_role",
+        )
+
+    def set_department(self, spec: str, department: str,
+                       operator: Actor = CLI_OPERATOR) -> Actor:
+        name = " ".join(department.split())
+        if not name:
+            raise ReviewRefused("所属部署名を指定してください（例: 総務課）。")
+        user = self._registered(spec)
+        return self._change(
+            operator, user.key,
+            lambda: self.store.save_user(user.channel, user.tenant, user.user_id,
+                                         department=name),
+            "user.set_department",
+        )
+
+    def registered(
+        self, tenant: str | None = None, operator: Actor = CLI_OPERATOR
+    ) -> list[Actor]:
+        """Every registered user (of ``tenant`` when given)."""
+        decision = decide(operator, "manage_users")
+        if not decision.allowed:
+            self.gate.record(operator, "user.list", "users", "denied")
+            raise ReviewRefused(decision.reason)
+        users = self.store.users(tenant)
+        self.gate.record(operator, "user.list", "users", "allowed")
+        return users
+
+    def _registered(self, spec: str) -> Actor:
+        user = self.resolve(spec)
+        if user.role is None:
+            raise ReviewRefused(
+                f"利用者「{spec}」は登録されていません。"
+                "先に `soudan users add` で登録してください。"
+            )
+        return user
+
+    def import_file(self, path: Path, operator: Actor = CLI_OPERATOR) -> list[Actor]:
+        """Register every user in a YAML file (all checked before any is saved)."""
+        entries = read_user_file(path)
+        return [self.add(entry, operator) for entry in entries]
+
+
+def read_user_file(path: Path) -> list[UserEntry]:
+    """Read and check a users YAML file.
+
+    Raises:
+        UserFileError: unreadable file or an invalid entry (says which one).
+    """
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise UserFileError(f"{path} を読み込めません: {error}") from error
+    items = data.get("users") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise UserFileError(f"{path}: 先頭に users: の一覧を書いてください。")
+    entries = []
+    for number, item in enumerate(items, start=1):
+        where = f"{path} の {number} 件目"
+        if not isinstance(item, dict):
+            raise UserFileError(f"{where}: channel, tenant, user_id を持つ項目にしてください。")
+        missing = [name for name in ("channel", "tenant", "user_id") if not item.get(name)]
+        if missing:
+            raise UserFileError(f"{where}: {', '.join(missing)} がありません。")
+        channel, role = str(item["channel"]), str(item.get("role", "staff"))
+        if channel not in CHANNELS:
+            raise UserFileError(f"{where}: channel は {' / '.join(CHANNELS)} のいずれかです。")
+        if role not in ROLES:
+            raise UserFileError(f"{where}: role は {' / '.join(ROLES)} のいずれかです。")
+        department = item.get("department")
+        if role == "staff" and not department:
+            raise UserFileError(f"{where}: 職員（staff）には department が必要です。")
+        entries.append(
+            UserEntry(
+                channel=cast(ChannelName, channel),
+                tenant=str(item["tenant"]),
+                user_id=str(item["user_id"]),
+                role=cast(Role, role),
+                department=str(department) if department else None,
+                display_name=str(item["name"]) if item.get("name") else None,
+            )
+        )
+    return entries

@@ -1,0 +1,255 @@
+"""Translating Slack payloads into turns for the conversation core.
+
+A :class:`Turn` is what one Slack request asks of the core (an :class:`Inbound`
+still missing the display name) plus where the reply goes. Pure functions: a
+payload dict in, a turn (or ``None`` when the payload is not for us) out.
+
+Conversation key: ``"{channel_id}:{root_ts}"``; a thread is one conversation, and a
+top-level DM message starts a new one keyed on its own ``ts``.
+
+Example:
+    >>> event = {"type": "message", "channel": "D1", "channel_type": "im",
+    ...          "user": "U1", "text": "RFI とは？", "ts": "10.1"}
+    >>> turn = turn_from_message({"event_id": "Ev1", "event": event}, tenant="T1")
+    >>> turn.thread.conversation, turn.inbound_id, turn.text
+    ('D1:10.1', 'Ev1', 'RFI とは？')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.messages import Action, Inbound
+from bot.slack.action_values import decode_action, encode_action
+from bot.slack.blocks import SlackBlock, form_values, mark_clicked
+
+CONSULTATION_FLOW_ID = "ict_adoption"
+"""Flow the message shortcut 「この内容で相談する」 starts."""
+
+# /soudan <word> [rest]: the word becomes the text the core understands.
+_COMMAND_WORDS = {
+    "相談": "相談を始める",
+    "ヘルプ": "ヘルプ",
+    "help": "ヘルプ",
+    "レビュー": "レビュー",
+    "ダイジェスト": "ダイジェスト",
+}
+_QUESTION_WORDS = ("質問",)
+_USER_MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")
+_MENTION = re.compile(r"<@([A-Z0-9]+)>")
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Where a reply goes.
+
+    ``root_ts`` is None when the reply starts a new thread at the top level of
+    ``channel``; ``channel`` is None when it goes to a DM with the user (a click on
+    the App Home tab has no channel).
+    """
+
+    channel: str | None
+    root_ts: str | None = None
+
+    @property
+    def conversation(self) -> str:
+        if self.channel is None or self.root_ts is None:
+            raise ValueError("the thread has no root message yet")
+        return f"{self.channel}:{self.root_ts}"
+
+
+@dataclass(frozen=True)
+class Clicked:
+    """The message a button was clicked in, re-rendered to show the click."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[SlackBlock]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One Slack request for the core, and how to acknowledge and answer it."""
+
+    tenant: str
+    user_id: str
+    thread: Thread
+    inbound_id: str
+    text: str | None = None
+    action: Action | None = None
+    form: dict[str, str] | None = None
+    trigger_id: str | None = None
+    react_to: str | None = None
+    """``ts`` of the user's message to mark with a reaction while the answer is prepared."""
+    clicked: Clicked | None = None
+    response_url: str | None = None
+    """Where to answer privately when the channel cannot be posted to (slash command)."""
+
+    def inbound(self, thread: Thread, user_name: str | None) -> Inbound:
+        """The core's inbound message, once the thread has a root message."""
+        return Inbound(
+            channel="slack",
+            tenant=self.tenant,
+            conversation=thread.conversation,
+            user_id=self.user_id,
+            user_name=user_name,
+            text=self.text,
+            action=self.action,
+            form=self.form,
+            inbound_id=self.inbound_id,
+        )
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _plain_text(text: str, bot_user_id: str | None) -> str:
+    without_bot = _MENTION.sub(lambda m: "" if m.group(1) == bot_user_id else m.group(0), text)
+    return _unescape(without_bot).strip()
+
+
+def turn_from_message(
+    body: dict[str, Any], *, tenant: str, bot_user_id: str | None = None
+) -> Turn | None:
+    """A DM to the app, or ``None`` for edits, bot posts and other channels."""
+    event = body.get("event", {})
+    if event.get("channel_type") != "im" or event.get("bot_id"):
+        return None
+    if event.get("subtype") not in _USER_MESSAGE_SUBTYPES:  # edits, deletions, joins ...
+        return None
+    return _turn_from_user_message(body, event, tenant=tenant, bot_user_id=bot_user_id)
+
+
+def turn_from_mention(
+    body: dict[str, Any], *, tenant: str, bot_user_id: str | None = None
+) -> Turn | None:
+    """An ``@soudan`` mention in a channel; the reply goes in the message's thread."""
+    event = body.get("event", {})
+    if event.get("bot_id"):
+        return None
+    return _turn_from_user_message(body, event, tenant=tenant, bot_user_id=bot_user_id)
+
+
+def _turn_from_user_message(
+    body: dict[str, Any], event: dict[str, Any], *, tenant: str, bot_user_id: str | None
+) -> Turn | None:
+    text = _plain_text(event.get("text") or "", bot_user_id)
+    if not text or not event.get("user"):
+        return None
+    return Turn(
+        tenant=tenant,
+        user_id=event["user"],
+        thread=Thread(event["channel"], event.get("thread_ts") or event["ts"]),
+        inbound_id=body.get("event_id") or f"message:{event['channel']}:{event['ts']}",
+        text=text,
+        react_to=event["ts"],
+    )
+
+
+def turn_from_click(body: dict[str, Any], *, tenant: str) -> Turn:
+    """A click on one of our buttons (a flow choice, feedback, the form opener)."""
+    clicked = body["actions"][0]
+    user_id = body["user"]["id"]
+    message = body.get("message")
+    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+    shown: Clicked | None = None
+    if message is not None and channel:
+        thread = Thread(channel, message.get("thread_ts") or message["ts"])
+        shown = Clicked(
+            channel=channel,
+            ts=message["ts"],
+            text=message.get("text", ""),
+            blocks=mark_clicked(
+                message.get("blocks", []),
+                block_id=clicked.get("block_id", ""),
+                clicked=clicked["action_id"],
+            ),
+        )
+    else:  # the App Home tab: answer in a DM
+        thread = Thread(None)
+    return Turn(
+        tenant=tenant,
+        user_id=user_id,
+        thread=thread,
+        inbound_id=f"click:{user_id}:{clicked['action_id']}:{clicked['action_ts']}",
+        action=decode_action(clicked["value"]),
+        trigger_id=body.get("trigger_id"),
+        clicked=shown,
+    )
+
+
+def form_metadata(submit: Action, thread: Thread) -> str:
+    """``private_metadata`` of a modal: the submit action and where to answer."""
+    return json.dumps(
+        {"a": encode_action(submit), "c": thread.channel, "t": thread.root_ts},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def turn_from_submission(body: dict[str, Any], *, tenant: str) -> Turn:
+    """A modal submit: the edited fields go to the core with the form's submit action."""
+    view = body["view"]
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    user_id = body["user"]["id"]
+    return Turn(
+        tenant=tenant,
+        user_id=user_id,
+        thread=Thread(metadata.get("c"), metadata.get("t")),
+        inbound_id=f"view:{view['id']}:{view.get('hash', '')}",
+        action=decode_action(metadata["a"]),
+        form=form_values(view.get("state", {})),
+        trigger_id=body.get("trigger_id"),
+    )
+
+
+def command_text(text: str) -> str:
+    """What ``/soudan <text>`` says to the core.
+
+    Example:
+        >>> command_text("相談"), command_text("質問 RFI とは？"), command_text("")
+        ('相談を始める', 'RFI とは？', 'ヘルプ')
+    """
+    word, _, rest = text.strip().partition(" ")
+    word = word.strip().lower()
+    if not word:
+        return "ヘルプ"
+    if word in _QUESTION_WORDS:
+        return rest.strip() or "ヘルプ"
+    if word in _COMMAND_WORDS and not rest.strip():
+        return _COMMAND_WORDS[word]
+    return text.strip()
+
+
+def turn_from_command(body: dict[str, Any], *, tenant: str) -> Turn:
+    """``/soudan …``: the reply starts a new thread in the channel it was typed in."""
+    return Turn(
+        tenant=tenant,
+        user_id=body["user_id"],
+        thread=Thread(body["channel_id"]),
+        inbound_id=f"command:{body['trigger_id']}",
+        text=command_text(_unescape(body.get("text") or "")),
+        trigger_id=body["trigger_id"],
+        response_url=body.get("response_url"),
+    )
+
+
+def turn_from_shortcut(body: dict[str, Any], *, tenant: str) -> Turn:
+    """「この内容で相談する」: start a consultation with the message as its description."""
+    message = body.get("message", {})
+    channel = body["channel"]["id"]
+    return Turn(
+        tenant=tenant,
+        user_id=body["user"]["id"],
+        thread=Thread(channel, message.get("thread_ts") or message.get("ts")),
+        inbound_id=f"shortcut:{body['trigger_id']}",
+        text=_unescape(message.get("text") or "").strip() or None,
+        action=Action("flow.start", CONSULTATION_FLOW_ID),
+        trigger_id=body["trigger_id"],
+        response_url=body.get("response_url"),
+    )

@@ -1,0 +1,231 @@
+"""Running one turn: acknowledge in Slack, ask the core, post what it says.
+
+The order is fixed so that a user never faces silence: first a visible sign that
+the request arrived (a 👀 reaction on their message, the clicked button marked, or
+a 「確認しています…」 placeholder), then the core's answer (replacing the
+placeholder), or a Japanese error message if anything failed.
+
+The core call is synchronous (embedding model, database) and runs in a worker
+thread. The core applies each ``inbound_id`` once, so a redelivered event yields
+no parts and no post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Sequence
+from functools import partial
+from typing import Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.core.messages import Form, Inbound, Part
+from bot.slack.blocks import (
+    SlackMessage,
+    forms_of,
+    render_form_opener,
+    render_home,
+    render_messages,
+    render_modal,
+)
+from bot.slack.payloads import Clicked, Thread, Turn, form_metadata
+from bot.slack.people import SlackDirectory
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER_TEXT = "確認しています…"
+ERROR_TEXT = (
+    "申し訳ありません。処理中にエラーが発生しました。"
+    "少し時間をおいてから、もう一度送ってください。"
+    "続くようでしたら、情報政策課にお問い合わせください。"
+)
+NOT_IN_CHANNEL_TEXT = (
+    "soudan はこのチャンネルに参加していないため、ここには返信できません。"
+    "`/invite @soudan` で招待するか、soudan との DM でもう一度お試しください。"
+)
+WORKING_REACTION = "eyes"
+_NOT_A_MEMBER = ("not_in_channel", "channel_not_found", "is_archived")
+
+
+class ConversationCore(Protocol):
+    """What the adapter needs from ``bot.core.assistant.Assistant``."""
+
+    def handle(self, inbound: Inbound) -> list[Part]: ...
+
+    def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]: ...
+
+
+class TurnRunner:
+    """Carries turns between Slack and the core.
+
+    Args:
+        core: the conversation core (``Assistant``).
+        directory: display-name lookup with its database cache.
+    """
+
+    def __init__(self, core: ConversationCore, directory: SlackDirectory) -> None:
+        self._core = core
+        self._directory = directory
+
+    async def run(self, client: AsyncWebClient, turn: Turn) -> None:
+        """Acknowledge ``turn`` visibly, hand it to the core and post the reply."""
+        thread = turn.thread
+        reacted = False
+        placeholder: str | None = None
+        try:
+            if turn.clicked is not None:
+                await self._show_click(client, turn.clicked)
+            if thread.channel is None:
+                thread = Thread(await self._open_dm(client, turn.user_id))
+            if turn.react_to is not None:
+                reacted = await self._react(client, thread, turn.react_to)
+            elif turn.clicked is None or thread.root_ts is None:
+                placeholder = await self._post(client, thread, SlackMessage(PLACEHOLDER_TEXT, []))
+                thread = Thread(thread.channel, thread.root_ts or placeholder)
+            name = await self._directory.display_name(client, turn.tenant, turn.user_id)
+            parts = await asyncio.to_thread(self._core.handle, turn.inbound(thread, name))
+            await self._deliver(client, thread, parts, placeholder, turn.trigger_id)
+        except Exception as exc:
+            # Type and frames only: the message of an exception may quote what the user wrote.
+            log.error(
+                "slack turn failed: %s\n%s",
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            await self._apologise(client, thread, placeholder, exc, turn.response_url)
+        finally:
+            if reacted:
+                await self._unreact(client, thread, turn.react_to)
+
+    async def publish_home(self, client: AsyncWebClient, tenant: str, user_id: str) -> None:
+        """Publish the App Home tab: the user's 相談シート as the core lists them."""
+        parts = await asyncio.to_thread(
+            partial(self._core.home, channel="slack", tenant=tenant, user_id=user_id)
+        )
+        await client.views_publish(user_id=user_id, view=render_home(parts))
+
+    # --- delivering -------------------------------------------------------------------------
+
+    async def _deliver(
+        self,
+        client: AsyncWebClient,
+        thread: Thread,
+        parts: Sequence[Part],
+        placeholder: str | None,
+        trigger_id: str | None,
+    ) -> None:
+        channel = thread.channel or ""
+        messages = render_messages(parts)
+        for form in forms_of(parts):
+            # A modal opens only within 3 s of the click; else offer a button that reopens it.
+            metadata = form_metadata(form.submit, thread)
+            if not (trigger_id and await self._open_modal(client, trigger_id, form, metadata)):
+                messages.append(render_form_opener(form))
+        if not messages:
+            if placeholder is not None:
+                await client.chat_delete(channel=channel, ts=placeholder)
+            return
+        first, *rest = messages
+        if placeholder is not None:
+            await client.chat_update(
+                channel=channel, ts=placeholder, text=first.text, blocks=first.blocks
+            )
+        else:
+            await self._post(client, thread, first)
+        for message in rest:
+            await self._post(client, thread, message)
+
+    async def _post(self, client: AsyncWebClient, thread: Thread, message: SlackMessage) -> str:
+        response = await client.chat_postMessage(
+            channel=thread.channel or "",
+            thread_ts=thread.root_ts,
+            text=message.text,
+            blocks=message.blocks or None,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(response["ts"])
+
+    async def _open_modal(
+        self, client: AsyncWebClient, trigger_id: str, form: Form, metadata: str
+    ) -> bool:
+        try:
+            await client.views_open(
+                trigger_id=trigger_id, view=render_modal(form, private_metadata=metadata)
+            )
+        except SlackApiError as exc:
+            log.info("views.open failed (%s); posting a button instead", exc.response.get("error"))
+            return False
+        return True
+
+    async def _apologise(
+        self,
+        client: AsyncWebClient,
+        thread: Thread,
+        placeholder: str | None,
+        exc: Exception,
+        response_url: str | None,
+    ) -> None:
+        not_a_member = (
+            isinstance(exc, SlackApiError) and exc.response.get("error") in _NOT_A_MEMBER
+        )
+        if not not_a_member and thread.channel is not None:
+            try:
+                if placeholder is not None:
+                    await client.chat_update(
+                        channel=thread.channel, ts=placeholder, text=ERROR_TEXT
+                    )
+                else:
+                    await self._post(client, thread, SlackMessage(ERROR_TEXT, []))
+                return
+            except SlackApiError as error:
+                log.error("could not post the error message: %s", error.response.get("error"))
+        if response_url is None:
+            return
+        # Only the user sees this, and it needs no channel membership.
+        webhook = AsyncWebhookClient(response_url, retry_handlers=client.retry_handlers)
+        try:
+            response = await webhook.send(
+                text=NOT_IN_CHANNEL_TEXT if not_a_member else ERROR_TEXT,
+                response_type="ephemeral",
+            )
+        except Exception as error:
+            log.error("could not answer through response_url: %s", type(error).__name__)
+            return
+        if response.status_code != 200:
+            log.error("could not answer through response_url: HTTP %s", response.status_code)
+
+    # --- small Slack calls whose failure must not stop the answer --------------------------
+
+    async def _show_click(self, client: AsyncWebClient, clicked: Clicked) -> None:
+        try:
+            await client.chat_update(
+                channel=clicked.channel, ts=clicked.ts, text=clicked.text, blocks=clicked.blocks
+            )
+        except SlackApiError as exc:
+            log.info("could not mark the click: %s", exc.response.get("error"))
+
+    async def _open_dm(self, client: AsyncWebClient, user_id: str) -> str:
+        response = await client.conversations_open(users=user_id)
+        return str(response["channel"]["id"])
+
+    async def _react(self, client: AsyncWebClient, thread: Thread, ts: str) -> bool:
+        try:
+            await client.reactions_add(channel=thread.channel or "", timestamp=ts,
+                                       name=WORKING_REACTION)
+        except SlackApiError as exc:
+            # already_reacted: another delivery of the same event is at work.
+            log.debug("reactions.add: %s", exc.response.get("error"))
+            return False
+        return True
+
+    async def _unreact(self, client: AsyncWebClient, thread: Thread, ts: str | None) -> None:
+        try:
+            await client.reactions_remove(channel=thread.channel or "", timestamp=ts or "",
+                                          name=WORKING_REACTION)
+        except SlackApiError as exc:
+            log.debug("reactions.remove: %s", exc.response.get("error"))

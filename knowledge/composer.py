@@ -1,0 +1,101 @@
+"""Extractive answer composer: the sentences of the best passages that answer the question.
+
+Offline and deterministic; it never cites a passage it was not given. An LLM composer
+can implement ``knowledge.types.AnswerComposer`` instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from knowledge.chunking import SECTION_SEPARATOR
+from knowledge.lexical import BM25Index, JapaneseTokenizer
+from knowledge.types import Answer, Hit, Passage
+
+ABSTAIN_TEXT = (
+    "ガイドラインには記載が見当たりません。"
+    "判断に迷う場合は、相談シートで CIO補佐へご相談ください。"
+)
+MAX_SENTENCES = 3
+MAX_PASSAGES = 3
+MAX_LIST_LINES = 6
+_GLUE = re.compile(r"(以下|次)(の|に示す)?(とおり|通り)(である|です)?。?$|[：:]$")
+_REFERS_FORWARD = re.compile(r"(以下|次)の(条件|事項|項目|場合|とおり|通り|観点|内容)")
+MAX_FOLLOW_CHARS = 360
+_SENTENCE_END = re.compile(r"(?<=[。．！？])(?![」』）)\]])")
+
+
+def abstain(question: str) -> Answer:
+    """The plain "not in the guidelines" answer."""
+    return Answer(question=question, answered=False, text=ABSTAIN_TEXT, citations=())
+
+
+def _segments(passage: Passage) -> list[str]:
+    segments: list[str] = []
+    for line in passage.text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if "\t" in line:
+            segments.append(re.sub(r"\t+", " / ", line))
+            continue
+        segments.extend(part.strip() for part in _SENTENCE_END.split(line) if part.strip())
+    return segments
+
+
+class ExtractiveComposer:
+    """Picks the few sentences that best cover the question's terms, with [n] citations."""
+
+    def __init__(self, tokenizer: JapaneseTokenizer, idf_source: BM25Index | None = None) -> None:
+        self.tokenizer = tokenizer
+        self.idf_source = idf_source
+
+    def _idf(self, term: str) -> float:
+        return self.idf_source.idf(term) if self.idf_source is not None else 1.0
+
+    def compose(self, question: str, hits: Sequence[Hit], *, history: Sequence[str] = ()) -> Answer:
+        if not hits:
+            return abstain(question)
+        query_terms = set(self.tokenizer.tokens(" ".join([*history[-1:], question])))
+        weights = {term: self._idf(term) for term in query_terms}
+        total = sum(weights.values()) or 1.0
+        candidates: list[tuple[float, int, int, str]] = []
+        segments_by_hit: list[list[str]] = []
+        heading_lines = {hit.passage.section.split(SECTION_SEPARATOR)[-1] for hit in hits}
+        for rank, hit in enumerate(hits[:MAX_PASSAGES]):
+            segments = _segments(hit.passage)
+            segments_by_hit.append(segments)
+            for position, segment in enumerate(segments):
+                if segment in heading_lines and position == 0:
+                    continue
+                terms = set(self.tokenizer.tokens(segment))
+                coverage = sum(w for t, w in weights.items() if t in terms) / total
+                score = coverage + (0.35, 0.15, 0.0)[rank] - (0.1 if len(segment) < 12 else 0.0)
+                candidates.append((score, rank, position, segment))
+        candidates.sort(key=lambda c: -c[0])
+        chosen = [c for c in candidates if c[0] > 0.2][:MAX_SENTENCES] or candidates[:1]
+        chosen.sort(key=lambda c: (c[1], c[2]))
+        cited: list[Passage] = []
+        lines: list[str] = []
+        used: set[tuple[int, int]] = set()
+        for _score, rank, position, segment in chosen:
+            if (rank, position) in used:
+                continue
+            passage = hits[rank].passage
+            if passage not in cited:
+                cited.append(passage)
+            number = cited.index(passage) + 1
+            lines.append(f"{segment}[{number}]")
+            used.add((rank, position))
+            if _GLUE.search(segment) or _REFERS_FORWARD.search(segment):
+                # "…以下のとおり。" / "以下の条件に該当する場合…": the answer is what follows.
+                follow = segments_by_hit[rank][position + 1 : position + 1 + MAX_LIST_LINES]
+                budget = MAX_FOLLOW_CHARS
+                for offset, item in enumerate(follow, start=position + 1):
+                    if (rank, offset) in used or budget - len(item) < 0:
+                        break
+                    lines.append(item)
+                    used.add((rank, offset))
+                    budget -= len(item)
+        return Answer(question=question, answered=True, text="\n".join(lines), citations=tuple(cited))

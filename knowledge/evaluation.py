@@ -1,0 +1,138 @@
+"""Retrieval evaluation: Recall@1, Recall@5, MRR@10 and median passage length.
+
+A hit is a passage containing any evidence string after NFKC and whitespace removal.
+Three methods run on the same questions in one go: ours (the same code path as
+``soudan search``), the LangChain default recipe (RecursiveCharacterTextSplitter
+1000/200, dense-only Chroma, same embedding model, temporary collection) and BM25 alone.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.chunking import normalize_for_match
+from knowledge.documents import DocumentError, read_document
+from knowledge.ingestion import document_files
+from knowledge.knowledge_base import KnowledgeBase
+from knowledge.vector_index import open_chroma_client
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Figures of one method."""
+
+    method: str
+    questions: int
+    recall_at_1: float
+    recall_at_5: float
+    mrr_at_10: float
+    median_passage_chars: float
+    misses: tuple[str, ...] = ()
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Questions with evidence (unanswerable ones, with no evidence, are left out)."""
+    questions = []
+    for line in path.read_text("utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        questions.append(EvalQuestion(str(row.get("id", "")), str(row["question"]),
+                                      tuple(row.get("evidence") or ())))
+    return questions
+
+
+def score(
+    method: str,
+    questions: Sequence[EvalQuestion],
+    retrieve: Callable[[str], list[str]],
+    passage_lengths: Sequence[int],
+) -> EvalResult:
+    """Run ``retrieve`` (question -> passage texts, best first) over the questions."""
+    answerable = [q for q in questions if q.evidence]
+    r1 = r5 = rr = 0.0
+    misses = []
+    for question in answerable:
+        evidence = [normalize_for_match(e) for e in question.evidence]
+        texts = retrieve(question.question)[:10]
+        rank = next(
+            (i for i, text in enumerate(texts) if any(e in normalize_for_match(text) for e in evidence)),
+            None,
+        )
+        if rank is None:
+            misses.append(question.id)
+            continue
+        r1 += rank < 1
+        r5 += rank < 5
+        rr += 1.0 / (rank + 1)
+    n = max(len(answerable), 1)
+    return EvalResult(method, len(answerable), r1 / n, r5 / n, rr / n,
+                      float(statistics.median(passage_lengths)) if passage_lengths else 0.0,
+                      tuple(misses))
+
+
+def evaluate_ours(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[EvalResult]:
+    """Our hybrid method and BM25 alone, over the knowledge base's own passages."""
+    lengths = [len(item.passage.text) for item in kb.hybrid.passages]
+    ours = score("soudan (hybrid)", questions,
+                 lambda q: [h.passage.text for h in kb.search(q, top_k=10)], lengths)
+    bm25 = score("BM25 only", questions,
+                 lambda q: [h.passage.text for h in kb.hybrid.rank(q, top_k=10, lexical_only=True).hits],
+                 lengths)
+    return [ours, bm25]
+
+
+def evaluate_langchain_default(
+    kb: KnowledgeBase, questions: Sequence[EvalQuestion], docs: Sequence[Path]
+) -> EvalResult:
+    """RecursiveCharacterTextSplitter(1000, 200) + dense-only Chroma with the same model."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    chunks: list[str] = []
+    files, _ = document_files(docs)
+    for path in files:
+        try:
+            document = read_document(path, max_bytes=kb.config.max_document_bytes)
+        except DocumentError:
+            continue
+        chunks.extend(splitter.split_text(document.text))
+    vectors = kb.embedder.embed_passages(chunks)
+    with tempfile.TemporaryDirectory(prefix="soudan-eval-") as tmp:
+        client = open_chroma_client(path=Path(tmp), url=None)
+        collection = client.create_collection("langchain-default", embedding_function=None,
+                                              metadata={"hnsw:space": "cosine"})
+        for start in range(0, len(chunks), 256):
+            collection.add(ids=[str(i) for i in range(start, min(start + 256, len(chunks)))],
+                           embeddings=vectors[start : start + 256].tolist(),
+                           documents=chunks[start : start + 256])
+
+        def retrieve(question: str) -> list[str]:
+            result = collection.query(query_embeddings=[kb.embedder.embed_query(question).tolist()],
+                                      n_results=min(10, len(chunks)), include=["documents"])
+            return [str(text) for text in (result["documents"] or [[]])[0]]
+
+        return score("LangChain default (1000/200, dense)", questions, retrieve,
+                     [len(chunk) for chunk in chunks])
+
+
+def format_table(results: Sequence[EvalResult]) -> str:
+    """Plain-text table of the figures."""
+    header = f"{'method':<38} {'n':>3} {'R@1':>6} {'R@5':>6} {'MRR@10':>7} {'median chars':>13}"
+    rows = [header, "-" * len(header)]
+    for r in results:
+        rows.append(f"{r.method:<38} {r.questions:>3} {r.recall_at_1:>6.3f} {r.recall_at_5:>6.3f} "
+                    f"{r.mrr_at_10:>7.3f} {r.median_passage_chars:>13.0f}")
+    return "\n".join(rows)

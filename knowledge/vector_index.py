@@ -1,0 +1,126 @@
+"""Chroma-backed passage store: vectors, passage text and metadata.
+
+Invariants: every vector is computed by us and passed explicitly (Chroma never embeds
+anything itself, so it never downloads its default model); re-indexing a document
+replaces all of its passages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.types import Passage
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage as kept in the index, with the facts about its source document."""
+
+    passage: Passage
+    digest: str
+    source: str
+
+
+def open_chroma_client(*, path: Path | None, url: str | None) -> Any:
+    """Embedded ``PersistentClient`` at ``path``, or ``HttpClient`` when ``url`` is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if url:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        return chromadb.HttpClient(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+            settings=chroma_settings,
+        )
+    assert path is not None
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class PassageStore:
+    """One Chroma collection of guideline passages (cosine space)."""
+
+    def __init__(self, client: Any, collection: str) -> None:
+        self.client = client
+        self.collection = client.get_or_create_collection(
+            name=collection,
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine"},
+        )
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def add(self, stored: Sequence[StoredPassage], vectors: np.ndarray, *, batch: int = 256) -> None:
+        """Insert (or overwrite) passages with their vectors."""
+        for start in range(0, len(stored), batch):
+            part = stored[start : start + batch]
+            self.collection.upsert(
+                ids=[item.passage.id for item in part],
+                embeddings=vectors[start : start + batch].tolist(),
+                documents=[item.passage.text for item in part],
+                metadatas=[
+                    {
+                        "doc": item.passage.doc,
+                        "title": item.passage.title,
+                        "section": item.passage.section,
+                        "digest": item.digest,
+                        "source": item.source,
+                    }
+                    for item in part
+                ],
+            )
+
+    def delete_document(self, doc: str) -> None:
+        """Remove every passage of one document."""
+        self.collection.delete(where={"doc": doc})
+
+    def document_digests(self) -> dict[str, tuple[str, str]]:
+        """``doc -> (digest, source)`` of everything indexed."""
+        result: dict[str, tuple[str, str]] = {}
+        data = self.collection.get(include=["metadatas"])
+        for metadata in data["metadatas"] or []:
+            result[str(metadata["doc"])] = (str(metadata["digest"]), str(metadata.get("source", "")))
+        return result
+
+    def all_passages(self) -> list[StoredPassage]:
+        """Every stored passage in id order (document hash + position)."""
+        data = self.collection.get(include=["documents", "metadatas"])
+        rows = sorted(zip(data["ids"], data["documents"] or [], data["metadatas"] or [], strict=True))
+        return [
+            StoredPassage(
+                passage=Passage(
+                    id=pid,
+                    doc=str(meta["doc"]),
+                    title=str(meta["title"]),
+                    section=str(meta["section"]),
+                    text=str(text),
+                ),
+                digest=str(meta["digest"]),
+                source=str(meta.get("source", "")),
+            )
+            for pid, text, meta in rows
+        ]
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """``(passage id, cosine similarity)`` of the ``k`` nearest passages."""
+        if self.count() == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(k, self.count()),
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = (result["distances"] or [[]])[0]
+        return [(pid, 1.0 - float(distance)) for pid, distance in zip(ids, distances, strict=True)]

@@ -1,0 +1,113 @@
+"""Structure-aware chunking on real excerpts of the corpus and on small made-up texts."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+from knowledge.chunking import chunk_document, join_lines, normalize_for_match
+from knowledge.documents import SourceDocument, read_document
+from knowledge.types import Passage
+
+from .conftest import CORPUS, SHARED
+
+
+def _chunk(name: str) -> list[Passage]:
+    return chunk_document(read_document(CORPUS / name, max_bytes=10**8), title=name)
+
+
+def _text_document(text: str) -> list[Passage]:
+    return chunk_document(SourceDocument(Path("t.md"), "t.md", "0123abcd", text), title="T")
+
+
+@pytest.fixture(scope="module")
+def corpus_passages() -> list[Passage]:
+    return [p for path in sorted(CORPUS.glob("*.md")) for p in _chunk(path.name)]
+
+
+def _containing(passages: list[Passage], fragment: str) -> list[Passage]:
+    needle = normalize_for_match(fragment)
+    return [p for p in passages if needle in normalize_for_match(p.text)]
+
+
+def test_clause_has_its_numbered_section_path(corpus_passages: list[Passage]) -> None:
+    [passage] = _containing(corpus_passages, "新規 ICT ツール導入に係るイニシャルコスト部分の設計額")
+    assert passage.section == "【Ⅰ. 検討】 > 3. ICT 活用に関する協議"
+    # the exclusions listed right after the rule stay in the same passage
+    assert "基幹系情報システム" in passage.text
+
+
+def test_repeated_subheadings_carry_their_parent_path(corpus_passages: list[Passage]) -> None:
+    sections = {
+        p.section for p in corpus_passages
+        if p.doc.startswith("katsushika") and p.section.endswith("(1) 実施者")
+    }
+    assert any("1.5 仕様の確定 > (1) 実施者" in s for s in sections)
+    assert any("1.6 契約 > (1) 実施者" in s for s in sections)
+    assert len(sections) >= 5
+
+
+def test_broken_lines_are_joined_without_spaces(corpus_passages: list[Passage]) -> None:
+    # kofu: "…更新を行うために策定するものであり、本" / "" / "市の情報システム…"
+    assert _containing(corpus_passages, "本市の情報システムの更新を行うために策定するものであり")
+    assert any("本市の情報システムの更新" in p.text for p in corpus_passages)
+
+
+def test_table_stays_whole_with_its_heading(corpus_passages: list[Passage]) -> None:
+    [passage] = _containing(corpus_passages, "生産性向上に向けた人材の問題点と改善の方向性は")
+    for row in ("職員の時間管理行動の不徹底", "サボタージュ職員の存在", "業務量に対し計画性が不足した職員体制"):
+        assert row in passage.text
+
+
+def test_passages_are_short_and_hold_every_evidence_whole(corpus_passages: list[Passage]) -> None:
+    assert statistics.median(len(p.text) for p in corpus_passages) <= 600
+    for line in (SHARED / "eval" / "questions.dev.jsonl").read_text("utf-8").splitlines():
+        row = json.loads(line)
+        for evidence in row["evidence"]:
+            assert _containing([p for p in corpus_passages if p.doc == row["doc"]], evidence), evidence
+
+
+def test_ids_are_stable_and_unique(corpus_passages: list[Passage]) -> None:
+    again = [p for path in sorted(CORPUS.glob("*.md")) for p in _chunk(path.name)]
+    assert [p.id for p in again] == [p.id for p in corpus_passages]
+    assert len({p.id for p in corpus_passages}) == len(corpus_passages)
+
+
+def test_numbering_decides_the_hierarchy_not_the_hash_marks() -> None:
+    passages = _text_document(
+        "# 【Ⅰ. 検討】\n#### 1. 見直し\n見直す。\n# (1) 実施者\n所管課が行う。\n"
+        "## 2. 協議\n### (1) 実施者\nCIO補佐が行う。\n## 【Ⅱ. 予算】\n### 1. 概要案\n作成する。\n"
+    )
+    assert [(p.section, p.text.splitlines()[-1]) for p in passages] == [
+        ("【Ⅰ. 検討】 > 1. 見直し", "見直す。"),
+        ("【Ⅰ. 検討】 > 1. 見直し > (1) 実施者", "所管課が行う。"),
+        ("【Ⅰ. 検討】 > 2. 協議 > (1) 実施者", "CIO補佐が行う。"),
+        ("【Ⅱ. 予算】 > 1. 概要案", "作成する。"),
+    ]
+
+
+def test_bare_numbering_and_interleaved_footnotes() -> None:
+    passages = _text_document(
+        "1.1 状況\n\n本\n\n市の情報化はIoT\n2 モノのインターネット\nの普及で進んだ。\n\n1.2 課題\n\n人材が不足している。\n"
+    )
+    assert [p.section for p in passages] == ["1.1 状況", "1.2 課題"]
+    assert "本市の情報化はIoTの普及で進んだ。" in passages[0].text
+    assert "2 モノのインターネット" in passages[0].text
+
+
+def test_long_paragraph_is_split_between_sentences_only() -> None:
+    sentences = [f"第{i}の文は、調達の手続において確認すべき事項を説明するものである。" for i in range(40)]
+    passages = _text_document("# 1. 手続\n" + "".join(sentences))
+    assert len(passages) > 1
+    assert all(p.text.endswith("。") for p in passages)
+    body = "".join(p.text for p in passages).replace("1. 手続\n", "").replace("\n", "")
+    assert body == "".join(sentences)
+
+
+def test_join_lines_spaces_only_between_latin_words() -> None:
+    assert join_lines("ICT 活用の", "検討を行う") == "ICT 活用の検討を行う"
+    assert join_lines("data", "migration") == "data migration"
+    assert join_lines("本", "市の") == "本市の"

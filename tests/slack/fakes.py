@@ -1,0 +1,64 @@
+"""A small stand-in for the conversation core, for the adapter-only tests.
+
+It applies an ``inbound_id`` once through storage's ``claim_inbound`` (as the real
+core does) and answers by a fixed script, so the adapter's own behaviour (ack,
+render, post, dedupe path, errors) is tested apart from the core's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.messages import (
+    Action,
+    Choice,
+    Choices,
+    Citation,
+    CitationList,
+    FeedbackRequest,
+    Form,
+    FormField,
+    Inbound,
+    Part,
+    SheetSummary,
+    Text,
+)
+from storage import Database, claim_inbound
+
+
+@dataclass
+class ScriptedAssistant:
+    database: Database
+    seen: list[Inbound] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    def handle(self, inbound: Inbound) -> list[Part]:
+        if inbound.inbound_id is not None:
+            with self.database.session() as session:
+                if not claim_inbound(session=session, key=inbound.inbound_id):
+                    return []
+        self.seen.append(inbound)
+        if self.fail_with is not None:
+            raise self.fail_with
+        if inbound.form is not None:
+            return [Text(f"提出しました：{inbound.form.get('business', '')}")]
+        if inbound.action is not None and inbound.action.kind == "confirm":
+            return [Form("相談シートの確認", (FormField("business", "業務名", "窓口予約"),),
+                         Action("flow.submit", "s1"))]
+        return [
+            Text(f"**回答**：{inbound.text}"),
+            Choices("次へ進みますか？", (Choice("はい", Action("confirm", "yes", "s1:q1")),)),
+            CitationList((Citation("g.md", "ガイドライン", "【Ⅰ】 > 3. 協議"),)),
+            SheetSummary("s1", "R-1", "下書き", (("業務", "窓口予約"),)),
+            FeedbackRequest("answer-1"),
+        ]
+
+    def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]:
+        return [SheetSummary("s1", "R-1", "下書き", (("利用者", user_id),)),
+                Choices("", (Choice("相談を始める", Action("flow.start", "ict_adoption")),))]
+
+
+@dataclass
+class FakeServices:
+    assistant: ScriptedAssistant
+    database: Database

@@ -1,0 +1,148 @@
+"""Block Kit rendering: shapes Slack accepts, and round trips of button values."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.core.messages import (
+    Action,
+    Choice,
+    Choices,
+    Citation,
+    CitationList,
+    FeedbackRequest,
+    Form,
+    FormField,
+    Part,
+    SheetSummary,
+    Text,
+)
+from bot.slack.action_values import decode_action, encode_action
+from bot.slack.blocks import (
+    form_values,
+    mark_clicked,
+    render_form_opener,
+    render_home,
+    render_messages,
+    render_modal,
+    to_mrkdwn,
+)
+from bot.slack.payloads import command_text
+
+
+def test_markdown_becomes_slack_mrkdwn_with_control_characters_escaped() -> None:
+    assert to_mrkdwn("**300万円以上** <b> & ok") == "*300万円以上* &lt;b&gt; &amp; ok"
+    assert to_mrkdwn("## 結論\n本文") == "*結論*\n本文"
+
+
+def test_an_answer_renders_text_citations_and_feedback_in_one_message() -> None:
+    parts: list[Part] = [
+        Text("回答です。"),
+        CitationList((Citation("a.md", "木更津市 ICT活用ガイドライン", "【Ⅰ】 > 3. 協議"),
+                      Citation("b.md", "RFI 手引き", ""))),
+        FeedbackRequest("ans-9"),
+    ]
+
+    [message] = render_messages(parts)
+
+    assert message.text == "回答です。"
+    context = message.blocks[1]
+    assert [e["text"] for e in context["elements"]] == [
+        "[1] 木更津市 ICT活用ガイドライン &gt; 【Ⅰ】 &gt; 3. 協議", "[2] RFI 手引き"]
+    buttons = message.blocks[2]["elements"]
+    assert [decode_action(b["value"]) for b in buttons] == [
+        Action("feedback", "up", "ans-9"), Action("feedback", "down", "ans-9")]
+    assert len({b["action_id"] for b in buttons}) == 2
+
+
+def test_slack_limits_are_respected() -> None:
+    long_text = Text("あ" * 7000)
+    many = Choices("選んでください", tuple(
+        Choice(f"選択肢{i}" * 10, Action("flow.answer", str(i), "s:q")) for i in range(30)))
+    sheet = SheetSummary("s", "R-1", "下書き", tuple((f"項目{i}", "値") for i in range(13)))
+
+    parts: list[Part] = [long_text, many, sheet, *[Text("段落")] * 60]
+    messages = render_messages(parts)
+
+    for message in messages:
+        assert len(message.blocks) <= 50
+        for block in message.blocks:
+            if block["type"] == "section" and "text" in block:
+                assert len(block["text"]["text"]) <= 3000
+            if block["type"] == "actions":
+                assert len(block["elements"]) <= 25
+                assert all(len(e["text"]["text"]) <= 75 for e in block["elements"])
+            assert len(block.get("fields", [])) <= 10
+    everything = [b for m in messages for b in m.blocks]
+    ids = [e["action_id"] for b in everything if b["type"] == "actions" for e in b["elements"]]
+    assert len(ids) == len(set(ids)) == 30
+    body = "".join(b["text"]["text"] for b in everything if b["type"] == "section" and "text" in b)
+    assert body.count("あ") == 7000
+
+
+def test_a_form_becomes_a_modal_and_its_submission_is_read_back() -> None:
+    form = Form("相談シートの確認（長いタイトルは切り詰められます）", (
+        FormField("business", "業務名", "窓口予約", required=True),
+        FormField("notes", "その他", "", multiline=True),
+    ), Action("flow.submit", "s1"), submit_label="提出する")
+
+    view = render_modal(form, private_metadata="{}")
+
+    assert len(view["title"]["text"]) <= 24
+    assert view["submit"]["text"] == "提出する"
+    business, notes = view["blocks"]
+    assert (business["optional"], business["element"]["initial_value"]) == (False, "窓口予約")
+    assert (notes["optional"], notes["element"]["multiline"]) == (True, True)
+    assert "initial_value" not in notes["element"]
+    state = {"values": {"business": {"value": {"value": "電子申請"}},
+                        "notes": {"value": {"value": None}}}}
+    assert form_values(state) == {"business": "電子申請", "notes": ""}
+
+
+def test_form_opener_asks_the_core_to_show_the_step_again() -> None:
+    opener = render_form_opener(Form("確認", (), Action("flow.submit", "sess-1")))
+
+    [button] = opener.blocks[-1]["elements"]
+    assert decode_action(button["value"]) == Action("flow.resume", "sess-1")
+
+
+def test_choice_click_replaces_the_buttons_with_the_chosen_label() -> None:
+    [message] = render_messages([Choices("はい/いいえ", (
+        Choice("はい", Action("flow.answer", "yes", "s:q")),
+        Choice("いいえ", Action("flow.answer", "no", "s:q"))))])
+    actions = message.blocks[-1]
+
+    marked = mark_clicked(message.blocks, block_id=actions["block_id"],
+                          clicked=actions["elements"][1]["action_id"])
+
+    assert marked[-1] == {"type": "context",
+                          "elements": [{"type": "mrkdwn", "text": "✅ いいえ"}]}
+
+
+def test_home_without_sheets_says_how_to_start() -> None:
+    view = render_home([])
+
+    assert view["type"] == "home"
+    assert "/soudan 相談" in json.dumps(view, ensure_ascii=False)
+
+
+def test_button_values_reject_what_this_app_did_not_write() -> None:
+    with pytest.raises(ValueError):
+        decode_action("yes")
+    with pytest.raises(ValueError):
+        encode_action(Action("flow.answer", "x" * 2100))
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("相談", "相談を始める"),
+    ("質問 RFI は必要？", "RFI は必要？"),
+    ("ヘルプ", "ヘルプ"),
+    ("", "ヘルプ"),
+    ("レビュー", "レビュー"),
+    ("ダイジェスト", "ダイジェスト"),
+    ("300万円以上は協議が必要？", "300万円以上は協議が必要？"),
+])
+def test_slash_command_words(typed: str, said: str) -> None:
+    assert command_text(typed) == said
