@@ -17,31 +17,17 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from bot.cli.knowledge_cmds import knowledge_config
 from bot.core.assistant import Assistant
 from bot.core.messages import Notifier
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
 from flows import FlowDefinition, load_flows
-from knowledge import KnowledgeBase, KnowledgeConfig, QuestionAnswerer
+from knowledge import KnowledgeBase, QuestionAnswerer
 from knowledge.catalog import load_titles
 from storage import Database
 
 log = logging.getLogger(__name__)
-
-
-def knowledge_config(settings: Settings) -> KnowledgeConfig:
-    """The knowledge side's view of the settings."""
-    return KnowledgeConfig(
-        docs_dir=settings.docs_dir,
-        chroma_path=settings.chroma_path,
-        embedding_model=settings.effective_embedding_model,
-        corpus_catalog=settings.effective_corpus_catalog,
-        chroma_url=settings.chroma_url,
-        collection=settings.chroma_collection,
-        top_k=settings.top_k,
-        max_document_bytes=settings.max_document_bytes,
-        bundled_model_dir=settings.bundled_model_dir,
-    )
 
 
 def open_database(settings: Settings, *, upgrade: bool = True) -> Database:

@@ -34,18 +34,24 @@ class BenchResult:
     ask_p95_ms: float
     cold_start_s: float
     peak_rss_mb: float
+    """This process: model, fresh ingest, the latency loops."""
+    serving_rss_mb: float
+    """The cold-start process: open, load, answer one question (what a chat process needs)."""
 
     def format(self) -> str:
-        return "\n".join([
-            f"full ingest (fresh index)    {self.ingest_s:8.1f} s   ({self.passages} passages)  target <= 90 s",
-            f"re-ingest (no change)        {self.reingest_s:8.2f} s                     target <= 5 s",
-            f"retrieval p50 / p95          {self.retrieval_p50_ms:6.1f} / {self.retrieval_p95_ms:6.1f} ms"
-            "        target p95 <= 150 ms",
-            f"ask p50 / p95                {self.ask_p50_ms:6.1f} / {self.ask_p95_ms:6.1f} ms"
-            "        target p95 <= 300 ms",
-            f"cold start to first answer   {self.cold_start_s:8.1f} s",
-            f"peak RSS                     {self.peak_rss_mb:8.0f} MB                    target <= 1536 MB",
-        ])
+        return "\n".join(
+            [
+                f"full ingest (fresh index)    {self.ingest_s:8.1f} s   ({self.passages} passages)  target <= 90 s",
+                f"re-ingest (no change)        {self.reingest_s:8.2f} s                     target <= 5 s",
+                f"retrieval p50 / p95          {self.retrieval_p50_ms:6.1f} / {self.retrieval_p95_ms:6.1f} ms"
+                "        target p95 <= 150 ms",
+                f"ask p50 / p95                {self.ask_p50_ms:6.1f} / {self.ask_p95_ms:6.1f} ms"
+                "        target p95 <= 300 ms",
+                f"cold start to first answer   {self.cold_start_s:8.1f} s",
+                f"peak RSS (ingest + queries)  {self.peak_rss_mb:8.0f} MB                    target <= 1536 MB",
+                f"peak RSS (cold-start answer) {self.serving_rss_mb:8.0f} MB",
+            ]
+        )
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -65,11 +71,17 @@ raw = json.loads(sys.argv[1])
 raw = {k: (Path(v) if k in ("docs_dir", "chroma_path", "corpus_catalog", "bundled_model_dir")
            and v is not None else v) for k, v in raw.items()}
 answer = KnowledgeBase(KnowledgeConfig(**raw)).answer(sys.argv[3])
-print(json.dumps({"seconds": time.time() - start, "answered": answer.answered}))
+seconds = time.time() - start
+# VmHWM belongs to this program's own address space (ru_maxrss would include the
+# parent's pages inherited through fork).
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(json.dumps({"seconds": seconds, "answered": answer.answered, "rss_mb": hwm / 1024}))
 """
 
 
-def run_benchmark(config: KnowledgeConfig, questions: Sequence[str], *, rounds: int = 2) -> BenchResult:
+def run_benchmark(
+    config: KnowledgeConfig, questions: Sequence[str], *, rounds: int = 2
+) -> BenchResult:
     """Measure everything on a fresh copy of the index built from ``config.docs_dir``."""
     with tempfile.TemporaryDirectory(prefix="soudan-bench-") as tmp:
         fresh = dataclasses.replace(config, chroma_path=Path(tmp) / "chroma", chroma_url=None)
@@ -93,15 +105,18 @@ def run_benchmark(config: KnowledgeConfig, questions: Sequence[str], *, rounds: 
                 kb.answer(question)
                 asks.append((time.perf_counter() - t0) * 1000)
 
-        raw = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(fresh).items()}
+        raw = {
+            k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(fresh).items()
+        }
         started_at = time.time()
         output = subprocess.run(
             [sys.executable, "-c", _COLD, json.dumps(raw), str(started_at), questions[0]],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        cold = json.loads(output.stdout.strip().splitlines()[-1])["seconds"]
+        cold_run = json.loads(output.stdout.strip().splitlines()[-1])
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return BenchResult(
         ingest_s=ingest_s,
         reingest_s=reingest_s,
@@ -110,6 +125,7 @@ def run_benchmark(config: KnowledgeConfig, questions: Sequence[str], *, rounds: 
         retrieval_p95_ms=_percentile(retrieval, 0.95),
         ask_p50_ms=statistics.median(asks),
         ask_p95_ms=_percentile(asks, 0.95),
-        cold_start_s=cold,
-        peak_rss_mb=max(own, child),
+        cold_start_s=float(cold_run["seconds"]),
+        peak_rss_mb=own,
+        serving_rss_mb=float(cold_run["rss_mb"]),
     )

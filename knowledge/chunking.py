@@ -29,9 +29,31 @@ MAX_TABLE_CHARS = 1600
 """Longer tables are split at row boundaries, each part repeating the header row."""
 SECTION_SEPARATOR = " > "
 
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9,
-          "X": 10, "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "Ⅵ": 6, "Ⅶ": 7, "Ⅷ": 8, "Ⅸ": 9, "Ⅹ": 10}
-_KATAKANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
+_ROMAN = {
+    "I": 1,
+    "II": 2,
+    "III": 3,
+    "IV": 4,
+    "V": 5,
+    "VI": 6,
+    "VII": 7,
+    "VIII": 8,
+    "IX": 9,
+    "X": 10,
+    "Ⅰ": 1,
+    "Ⅱ": 2,
+    "Ⅲ": 3,
+    "Ⅳ": 4,
+    "Ⅴ": 5,
+    "Ⅵ": 6,
+    "Ⅶ": 7,
+    "Ⅷ": 8,
+    "Ⅸ": 9,
+    "Ⅹ": 10,
+}
+_KATAKANA = (
+    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
+)
 _ROMAN_RE = r"(X|IX|VIII|VII|VI|V|IV|III|II|I|[Ⅰ-Ⅹ])"
 _TERMINATORS = ("。", "．", "：", ":", "）", ")", "」", "』", "】", "!", "?", "！", "？")
 _TOC_LINE = re.compile(r"(\.{3,}|…{2,}|・{3,})\s*\d+\s*$|\t\s*\d{1,3}\s*$")
@@ -68,7 +90,9 @@ def classify_heading(text: str, *, markdown_level: int | None) -> Heading | None
             return Heading("bracket", None, label, "top")
         return Heading("bracket", None, label, "leaf")
     match = re.match(r"^(\d{1,2}(?:[\.．]\d{1,2})*)(?:[\.．](?!\d))?[\s　\t]*(?=\D)", label)
-    if match and not re.match(r"^\d+[\s　]*(年|月|日|時|分|か月|ヶ月|万|円|%|％|名|人|回|社)", label):
+    if match and not re.match(
+        r"^\d+[\s　]*(年|月|日|時|分|か月|ヶ月|万|円|%|％|名|人|回|社)", label
+    ):
         parts = re.split(r"[\.．]", match.group(1))
         return Heading(f"dec{len(parts)}", int(parts[-1]), label, "nested")
     match = re.match(_ROMAN_RE + r"(?![A-Za-z])[\s　\.．\t]", label)
@@ -96,6 +120,18 @@ def classify_heading(text: str, *, markdown_level: int | None) -> Heading | None
 def _decimal_key(label: str) -> tuple[int, ...]:
     match = re.match(r"^(\d{1,2}(?:[\.．]\d{1,2})*)", label)
     return tuple(int(part) for part in re.split(r"[\.．]", match.group(1))) if match else ()
+
+
+def _decimal_follows(previous: tuple[int, ...], key: tuple[int, ...]) -> bool:
+    """True when decimal number ``key`` can come right after ``previous`` (1.2 → 1.2.1, 1.3, 2.1)."""
+    if not previous or not key:
+        return False
+    if len(key) == len(previous) + 1 and key[:-1] == previous and key[-1] == 1:
+        return True
+    for depth in range(min(len(key), len(previous))):
+        if key[:depth] == previous[:depth] and key[depth] == previous[depth] + 1:
+            return all(part == 1 for part in key[depth + 1 :])
+    return False
 
 
 def _clean_label(text: str) -> str:
@@ -127,10 +163,9 @@ class SectionStack:
         for depth in range(len(self.open) - 1, -1, -1):
             current = self.open[depth]
             parent_key = _decimal_key(current.label) if current.style.startswith("dec") else ()
-            is_parent = (parent_key and key[: len(parent_key)] == parent_key
-                         and len(parent_key) < len(key)) or (
-                current.style == "paren" and len(key) >= 2 and current.number == key[0]
-            )
+            is_parent = (
+                parent_key and key[: len(parent_key)] == parent_key and len(parent_key) < len(key)
+            ) or (current.style == "paren" and len(key) >= 2 and current.number == key[0])
             if is_parent:
                 self.open = [*self.open[: depth + 1], heading]
                 return
@@ -152,8 +187,20 @@ class SectionStack:
             return
         self.open.append(heading)
 
-    def continues(self, heading: Heading) -> bool:
-        """True when ``heading`` is the next number of a style already open."""
+    def continues(self, heading: Heading, *, strict: bool = False) -> bool:
+        """True when ``heading`` is the next number of a style already open.
+
+        ``strict`` (inside a running sentence) accepts only a next sibling or a first
+        child: a jump to a new chapter there is far more likely a footnote.
+        """
+        if heading.style.startswith("dec"):
+            key = _decimal_key(heading.label)
+            return any(
+                _decimal_follows(_decimal_key(current.label), key)
+                and (not strict or len(key) >= len(_decimal_key(current.label)))
+                for current in self.open
+                if current.style.startswith("dec")
+            )
         return any(
             current.style == heading.style
             and current.number is not None
@@ -234,8 +281,11 @@ class _Reader:
                     self._heading(heading)
                 blank_since_text = False
                 continue
-            if _TOC_LINE.search(stripped) and (in_toc or classify_heading(stripped, markdown_level=None)
-                                               or stripped.startswith("【")):
+            if _TOC_LINE.search(stripped) and (
+                in_toc
+                or classify_heading(stripped, markdown_level=None)
+                or stripped.startswith("【")
+            ):
                 continue
             if in_toc and not self.use_markdown:
                 in_toc = False
@@ -251,7 +301,7 @@ class _Reader:
                     and len(stripped) <= 60
                     and not stripped.endswith("。")
                 ):
-                    if self.stack.continues(heading) or (
+                    if self.stack.continues(heading, strict=self._paragraph_open()) or (
                         heading.number == 1 and not self._paragraph_open()
                     ):
                         self._heading(heading)
@@ -260,14 +310,25 @@ class _Reader:
                     else:
                         self._text(stripped, indented=False, after_blank=True)
                     continue
-            self._text(stripped, indented=line.startswith((" ", "\u3000")), after_blank=blank_since_text)
+            self._text(
+                stripped, indented=line.startswith((" ", "\u3000")), after_blank=blank_since_text
+            )
             blank_since_text = False
         self._flush_notes()
         return _demote_empty_headings(self.blocks)
 
     def _paragraph_open(self) -> bool:
+        """A sentence is running on (so a numbered line here is a footnote, not a heading).
+
+        A short unfinished line is a bare title (「現状と課題」), not a sentence.
+        """
         last = self.blocks[-1] if self.blocks else None
-        return bool(last and last.kind == "para" and not _is_finished(last.lines[-1]))
+        return bool(
+            last
+            and last.kind == "para"
+            and not _is_finished(last.lines[-1])
+            and len(last.lines[-1]) > 25
+        )
 
     def _flush_notes(self) -> None:
         for note in self.notes:
@@ -303,7 +364,9 @@ class _Reader:
                 self._flush_notes()
             return
         self._flush_notes()
-        self.blocks.append(_Block(path, "item" if item or (indented and not after_blank) else "para", [text]))
+        self.blocks.append(
+            _Block(path, "item" if item or (indented and not after_blank) else "para", [text])
+        )
 
 
 def _demote_empty_headings(blocks: list[_Block]) -> list[_Block]:

@@ -14,8 +14,7 @@ from knowledge.lexical import BM25Index, JapaneseTokenizer
 from knowledge.types import Answer, Hit, Passage
 
 ABSTAIN_TEXT = (
-    "ガイドラインには記載が見当たりません。"
-    "判断に迷う場合は、相談シートで CIO補佐へご相談ください。"
+    "ガイドラインには記載が見当たりません。判断に迷う場合は、相談シートで CIO補佐へご相談ください。"
 )
 MAX_SENTENCES = 3
 MAX_PASSAGES = 3
@@ -23,6 +22,9 @@ MAX_LIST_LINES = 6
 _GLUE = re.compile(r"(以下|次)(の|に示す)?(とおり|通り)(である|です)?。?$|[：:]$")
 _REFERS_FORWARD = re.compile(r"(以下|次)の(条件|事項|項目|場合|とおり|通り|観点|内容)")
 MAX_FOLLOW_CHARS = 360
+_ENUMERATED = re.compile(
+    r"^(-\s*)?([(（]?\d{1,2}[)）.．]|[①-⑳]|[・●○]|[ア-ン][\s　]|[(（][ア-ン][)）])"
+)
 _SENTENCE_END = re.compile(r"(?<=[。．！？])(?![」』）)\]])")
 
 
@@ -93,9 +95,12 @@ class ExtractiveComposer:
                 follow = segments_by_hit[rank][position + 1 : position + 1 + MAX_LIST_LINES]
                 budget = MAX_FOLLOW_CHARS
                 for offset, item in enumerate(follow, start=position + 1):
-                    if (rank, offset) in used or budget - len(item) < 0:
+                    listed = offset == position + 1 or _ENUMERATED.match(item)
+                    if (rank, offset) in used or budget - len(item) < 0 or not listed:
                         break
                     lines.append(item)
                     used.add((rank, offset))
                     budget -= len(item)
-        return Answer(question=question, answered=True, text="\n".join(lines), citations=tuple(cited))
+        return Answer(
+            question=question, answered=True, text="\n".join(lines), citations=tuple(cited)
+        )

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text", ".pdf", ".docx", ".html", ".htm"})
+SUPPORTED_SUFFIXES = frozenset(
+    {".md", ".markdown", ".txt", ".text", ".pdf", ".docx", ".html", ".htm"}
+)
 
 
 class DocumentError(Exception):
@@ -54,7 +56,9 @@ def read_document(path: Path, *, max_bytes: int) -> SourceDocument:
     """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentError(path, "対応していない形式です（Markdown・テキスト・PDF・DOCX・HTML に対応）。")
+        raise DocumentError(
+            path, "対応していない形式です（Markdown・テキスト・PDF・DOCX・HTML に対応）。"
+        )
     size = path.stat().st_size
     if size == 0:
         raise DocumentError(path, "ファイルが空です。内容を確認してください。")
@@ -74,7 +78,9 @@ def read_document(path: Path, *, max_bytes: int) -> SourceDocument:
     else:
         text = decode_text(path, data)
     if not text.strip():
-        raise DocumentError(path, "本文を取り出せませんでした（文字のない文書、または画像だけの PDF です）。")
+        raise DocumentError(
+            path, "本文を取り出せませんでした（文字のない文書、または画像だけの PDF です）。"
+        )
     return SourceDocument(path=path, name=path.name, digest=document_digest(data), text=text)
 
 
@@ -105,12 +111,16 @@ def _pdf_text(path: Path, data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise DocumentError(path, "PDF がパスワードで保護されています。保護を解除したファイルを置いてください。")
+            raise DocumentError(
+                path, "PDF がパスワードで保護されています。保護を解除したファイルを置いてください。"
+            )
         pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
-        raise DocumentError(path, f"PDF が壊れているため読めません（{type(error).__name__}）。") from error
+        raise DocumentError(
+            path, f"PDF が壊れているため読めません（{type(error).__name__}）。"
+        ) from error
     return "\n\n".join(pages)
 
 
@@ -147,8 +157,24 @@ def _docx_text(path: Path, data: bytes) -> str:
 class _HtmlLines(HTMLParser):
     """Flatten HTML into lines: headings as ``#``, table rows as tab-separated cells."""
 
-    _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "section", "article", "tr", "table", "dd",
-                        "dt", "blockquote", "pre"})
+    _BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "ul",
+            "ol",
+            "section",
+            "article",
+            "tr",
+            "table",
+            "dd",
+            "dt",
+            "blockquote",
+            "pre",
+        }
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -209,7 +235,8 @@ def inline_html_to_text(line: str, *, keep_one_line: bool) -> str:
     if "<" not in line:
         return line
     separator = " " if keep_one_line else "\n"
-    text = re.sub(r"<li[^>]*>", separator + "・", line, flags=re.IGNORECASE)
+    text = re.sub(r"<li[^>]*>\s*(?![・●○])", separator + "・", line, flags=re.IGNORECASE)
+    text = re.sub(r"<li[^>]*>", separator, text, flags=re.IGNORECASE)
     text = re.sub(r"</?(p|br|ul|ol|div)[^>]*>", separator, text, flags=re.IGNORECASE)
     text = _TAG.sub("", text)
     text = html.unescape(text)

@@ -40,6 +40,9 @@ class TextEmbedder:
 
                     build_bundled_model(path)
                 import torch
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()
 
                 torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
                 self._model = SentenceTransformer(
@@ -57,7 +60,7 @@ class TextEmbedder:
         prefix = prompts.get(prompt, f"{prompt}: ")
         vectors = model.encode(
             [prefix + text for text in texts],
-            batch_size=32,
+            batch_size=4,  # small batches: less padding and a lower memory peak on CPU
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,

@@ -49,8 +49,11 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         if not line.strip():
             continue
         row = json.loads(line)
-        questions.append(EvalQuestion(str(row.get("id", "")), str(row["question"]),
-                                      tuple(row.get("evidence") or ())))
+        questions.append(
+            EvalQuestion(
+                str(row.get("id", "")), str(row["question"]), tuple(row.get("evidence") or ())
+            )
+        )
     return questions
 
 
@@ -68,7 +71,11 @@ def score(
         evidence = [normalize_for_match(e) for e in question.evidence]
         texts = retrieve(question.question)[:10]
         rank = next(
-            (i for i, text in enumerate(texts) if any(e in normalize_for_match(text) for e in evidence)),
+            (
+                i
+                for i, text in enumerate(texts)
+                if any(e in normalize_for_match(text) for e in evidence)
+            ),
             None,
         )
         if rank is None:
@@ -78,19 +85,32 @@ def score(
         r5 += rank < 5
         rr += 1.0 / (rank + 1)
     n = max(len(answerable), 1)
-    return EvalResult(method, len(answerable), r1 / n, r5 / n, rr / n,
-                      float(statistics.median(passage_lengths)) if passage_lengths else 0.0,
-                      tuple(misses))
+    return EvalResult(
+        method,
+        len(answerable),
+        r1 / n,
+        r5 / n,
+        rr / n,
+        float(statistics.median(passage_lengths)) if passage_lengths else 0.0,
+        tuple(misses),
+    )
 
 
 def evaluate_ours(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[EvalResult]:
     """Our hybrid method and BM25 alone, over the knowledge base's own passages."""
     lengths = [len(item.passage.text) for item in kb.hybrid.passages]
-    ours = score("soudan (hybrid)", questions,
-                 lambda q: [h.passage.text for h in kb.search(q, top_k=10)], lengths)
-    bm25 = score("BM25 only", questions,
-                 lambda q: [h.passage.text for h in kb.hybrid.rank(q, top_k=10, lexical_only=True).hits],
-                 lengths)
+    ours = score(
+        "soudan (hybrid)",
+        questions,
+        lambda q: [h.passage.text for h in kb.search(q, top_k=10)],
+        lengths,
+    )
+    bm25 = score(
+        "BM25 only",
+        questions,
+        lambda q: [h.passage.text for h in kb.hybrid.rank(q, top_k=10, lexical_only=True).hits],
+        lengths,
+    )
     return [ours, bm25]
 
 
@@ -112,20 +132,30 @@ def evaluate_langchain_default(
     vectors = kb.embedder.embed_passages(chunks)
     with tempfile.TemporaryDirectory(prefix="soudan-eval-") as tmp:
         client = open_chroma_client(path=Path(tmp), url=None)
-        collection = client.create_collection("langchain-default", embedding_function=None,
-                                              metadata={"hnsw:space": "cosine"})
+        collection = client.create_collection(
+            "langchain-default", embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
         for start in range(0, len(chunks), 256):
-            collection.add(ids=[str(i) for i in range(start, min(start + 256, len(chunks)))],
-                           embeddings=vectors[start : start + 256].tolist(),
-                           documents=chunks[start : start + 256])
+            collection.add(
+                ids=[str(i) for i in range(start, min(start + 256, len(chunks)))],
+                embeddings=vectors[start : start + 256].tolist(),
+                documents=chunks[start : start + 256],
+            )
 
         def retrieve(question: str) -> list[str]:
-            result = collection.query(query_embeddings=[kb.embedder.embed_query(question).tolist()],
-                                      n_results=min(10, len(chunks)), include=["documents"])
+            result = collection.query(
+                query_embeddings=[kb.embedder.embed_query(question).tolist()],
+                n_results=min(10, len(chunks)),
+                include=["documents"],
+            )
             return [str(text) for text in (result["documents"] or [[]])[0]]
 
-        return score("LangChain default (1000/200, dense)", questions, retrieve,
-                     [len(chunk) for chunk in chunks])
+        return score(
+            "LangChain default (1000/200, dense)",
+            questions,
+            retrieve,
+            [len(chunk) for chunk in chunks],
+        )
 
 
 def format_table(results: Sequence[EvalResult]) -> str:
@@ -133,6 +163,8 @@ def format_table(results: Sequence[EvalResult]) -> str:
     header = f"{'method':<38} {'n':>3} {'R@1':>6} {'R@5':>6} {'MRR@10':>7} {'median chars':>13}"
     rows = [header, "-" * len(header)]
     for r in results:
-        rows.append(f"{r.method:<38} {r.questions:>3} {r.recall_at_1:>6.3f} {r.recall_at_5:>6.3f} "
-                    f"{r.mrr_at_10:>7.3f} {r.median_passage_chars:>13.0f}")
+        rows.append(
+            f"{r.method:<38} {r.questions:>3} {r.recall_at_1:>6.3f} {r.recall_at_5:>6.3f} "
+            f"{r.mrr_at_10:>7.3f} {r.median_passage_chars:>13.0f}"
+        )
     return "\n".join(rows)

@@ -64,7 +64,11 @@ def document_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
         if path.is_dir():
             directories.append(path.resolve())
             files.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                )
             )
         else:
             files.append(path)
@@ -93,8 +97,11 @@ def ingest_files(
     indexed = store.document_digests()
     seen: set[str] = set()
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        disable=not progress, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        disable=not progress,
+        transient=True,
     ) as bar:
         file_task = bar.add_task("文書", total=len(files))
         chunk_task = bar.add_task("節（埋め込み）", total=0)
@@ -116,7 +123,9 @@ def ingest_files(
                 bar.advance(file_task)
                 continue
             except OSError as error:
-                report.skipped.append(SkippedFile(path, f"ファイルを読めません（{error.strerror}）。"))
+                report.skipped.append(
+                    SkippedFile(path, f"ファイルを読めません（{error.strerror}）。")
+                )
                 bar.advance(file_task)
                 continue
             passages = chunk_document(document, title=title)

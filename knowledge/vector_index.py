@@ -61,7 +61,9 @@ class PassageStore:
     def count(self) -> int:
         return int(self.collection.count())
 
-    def add(self, stored: Sequence[StoredPassage], vectors: np.ndarray, *, batch: int = 256) -> None:
+    def add(
+        self, stored: Sequence[StoredPassage], vectors: np.ndarray, *, batch: int = 256
+    ) -> None:
         """Insert (or overwrite) passages with their vectors."""
         for start in range(0, len(stored), batch):
             part = stored[start : start + batch]
@@ -90,13 +92,18 @@ class PassageStore:
         result: dict[str, tuple[str, str]] = {}
         data = self.collection.get(include=["metadatas"])
         for metadata in data["metadatas"] or []:
-            result[str(metadata["doc"])] = (str(metadata["digest"]), str(metadata.get("source", "")))
+            result[str(metadata["doc"])] = (
+                str(metadata["digest"]),
+                str(metadata.get("source", "")),
+            )
         return result
 
     def all_passages(self) -> list[StoredPassage]:
         """Every stored passage in id order (document hash + position)."""
         data = self.collection.get(include=["documents", "metadatas"])
-        rows = sorted(zip(data["ids"], data["documents"] or [], data["metadatas"] or [], strict=True))
+        rows = sorted(
+            zip(data["ids"], data["documents"] or [], data["metadatas"] or [], strict=True)
+        )
         return [
             StoredPassage(
                 passage=Passage(

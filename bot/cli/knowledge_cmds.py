@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -33,15 +34,29 @@ def knowledge_config(settings: Settings) -> KnowledgeConfig:
     )
 
 
-def open_knowledge(settings: Settings) -> KnowledgeBase:
-    """The knowledge base the conversation core uses (cheap: everything loads lazily)."""
+def open_knowledge(settings: Settings, *, warm: bool = False) -> KnowledgeBase:
+    """The knowledge base the conversation core uses (cheap: everything loads lazily).
+
+    Args:
+        settings: The settings.
+        warm: Load the model and indexes in a background thread now, so that the first
+            question does not wait for them (chat and server start-up).
+    """
     from knowledge.knowledge_base import KnowledgeBase
 
-    return KnowledgeBase(knowledge_config(settings))
+    knowledge = KnowledgeBase(knowledge_config(settings))
+    if warm:
+        threading.Thread(target=knowledge.warm_up, name="knowledge-warm-up", daemon=True).start()
+    return knowledge
 
 
 def _passage_json(passage: Passage) -> dict[str, str]:
-    return {"doc": passage.doc, "title": passage.title, "section": passage.section, "text": passage.text}
+    return {
+        "doc": passage.doc,
+        "title": passage.title,
+        "section": passage.section,
+        "text": passage.text,
+    }
 
 
 def _hit_json(hit: Hit) -> dict[str, object]:
@@ -66,7 +81,10 @@ def _print_json(value: object) -> None:
 
 
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="文書ファイルまたはフォルダ（省略時は SOUDAN_DOCS_DIR）")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="文書ファイルまたはフォルダ（省略時は SOUDAN_DOCS_DIR）"),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="進捗バーを表示する")] = True,
 ) -> None:
     """ガイドライン文書を取り込む（変更のない文書はそのまま、変更・削除は反映）。
@@ -81,8 +99,12 @@ def ingest(
 
 
 def search(
-    question: Annotated[str | None, typer.Argument(help="質問（--jsonl のときは標準入力から 1 行 1 問）")] = None,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="標準入力の質問ごとに JSON を 1 行出力")] = False,
+    question: Annotated[
+        str | None, typer.Argument(help="質問（--jsonl のときは標準入力から 1 行 1 問）")
+    ] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="標準入力の質問ごとに JSON を 1 行出力")
+    ] = False,
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
 ) -> None:
     """質問に近い節（条項）を検索する。``section`` はタイトルより下の節の経路。
@@ -104,7 +126,9 @@ def search(
 
 def ask(
     question: Annotated[str | None, typer.Argument(help="質問")] = None,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="標準入力の質問ごとに JSON を 1 行出力")] = False,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="標準入力の質問ごとに JSON を 1 行出力")
+    ] = False,
 ) -> None:
     """ガイドラインに基づいて短く答える（出典つき。記載がなければその旨を答える）。
 
@@ -122,7 +146,9 @@ def ask(
 
 
 def evaluate(
-    questions: Annotated[Path | None, typer.Option("--questions", help="評価用の質問 JSONL")] = None,
+    questions: Annotated[
+        Path | None, typer.Option("--questions", help="評価用の質問 JSONL")
+    ] = None,
     baseline: Annotated[bool, typer.Option(help="LangChain 既定構成とも比較する")] = True,
 ) -> None:
     """検索精度（Recall@1・Recall@5・MRR@10・節の長さの中央値）を表示する。"""

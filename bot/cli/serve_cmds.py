@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.wiring import Services
+
+_NO_CHANNEL = (
+    "Slack・Teams の認証情報が設定されていません。端末で試すには `soudan chat` を使ってください。"
+    "（Slack: SLACK_BOT_TOKEN と SLACK_SIGNING_SECRET または SLACK_APP_TOKEN、"
+    "Teams: MICROSOFT_APP_ID と MICROSOFT_APP_PASSWORD）"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -21,44 +30,45 @@ def serve(
     port: Annotated[int | None, typer.Option(help="待ち受けるポート")] = None,
 ) -> None:
     """Slack（/slack/events または Socket Mode）・Teams（/api/messages）・/healthz を起動する。"""
-    from bot import server
+    from bot.cli.knowledge_cmds import open_knowledge
     from bot.wiring import build_services
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    services = build_services(settings, knowledge=open_knowledge(settings, warm=True))
+    _serve(services, host=host or settings.host, port=port or settings.port)
+
+
+def start() -> None:
+    """準備（DB 移行・モデル・文書の取り込み）をしてから、チャットまたはサーバーを起動する。"""
+    from bot.chat import TerminalChat
+    from bot.cli.knowledge_cmds import open_knowledge
+    from bot.wiring import build_services
+
+    settings = Settings()
+    knowledge = open_knowledge(settings)
+    if knowledge.is_stale():
+        typer.echo(f"ガイドライン文書を取り込みます: {settings.docs_dir}")
+        typer.echo(knowledge.ingest(progress=True).summary_ja())
+    services = build_services(settings, knowledge=knowledge)
+    if settings.slack_configured or settings.teams_configured:
+        _serve(services, host=settings.host, port=settings.port)
+        return
+    TerminalChat(services.assistant).run()
+
+
+def _serve(services: Services, *, host: str, port: int) -> None:
+    from bot import server
+
+    settings = services.settings
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     if not settings.slack_configured and not settings.teams_configured:
-        typer.echo(
-            "Slack・Teams の認証情報が設定されていません。端末で試すには `soudan chat` を使ってください。"
-            "（Slack: SLACK_BOT_TOKEN と SLACK_SIGNING_SECRET または SLACK_APP_TOKEN、"
-            "Teams: MICROSOFT_APP_ID と MICROSOFT_APP_PASSWORD）",
-            err=True,
-        )
-    services = build_services(settings)
+        typer.echo(_NO_CHANNEL, err=True)
     try:
         app = server.build_web_app(services)
     except server.ChannelConfigError as error:
         typer.echo(f"起動できません: {error}", err=True)
         raise typer.Exit(2) from error
-    bind_host, bind_port = host or settings.host, port or settings.port
-    typer.echo(f"soudan を http://{bind_host}:{bind_port} で起動します（/healthz）。")
-    server.serve_app(app, host=bind_host, port=bind_port)
-
-
-def start() -> None:
-    """準備（DB 移行・モデル・文書の取り込み）をしてから、チャットまたはサーバーを起動する。"""
-    from bot.wiring import build_services, knowledge_config
-    from knowledge import KnowledgeBase
-
-    settings = Settings()
-    knowledge = KnowledgeBase(knowledge_config(settings))
-    services = build_services(settings, knowledge=knowledge)
-    if knowledge.is_stale():
-        typer.echo(f"ガイドライン文書を取り込みます: {settings.docs_dir}")
-        report = knowledge.ingest(progress=True)
-        typer.echo(report.summary() if hasattr(report, "summary") else str(report))
-    if settings.slack_configured or settings.teams_configured:
-        serve(None, None)
-        return
-    from bot.chat import TerminalChat
-
-    TerminalChat(services.assistant).run()
+    typer.echo(f"soudan を http://{host}:{port} で起動します（/healthz）。")
+    server.serve_app(app, host=host, port=port)

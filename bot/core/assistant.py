@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 import storage
 from bot.core.commands import Command, looks_like_question, parse_command
 from bot.core.consultations import Consultations, Where, reopen_choice, sheet_summary
-from bot.core.messages import Action, Choice, Choices, Inbound, Part, Text
+from bot.core.messages import Action, ChannelName, Choice, Choices, Inbound, Part, Text
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
 from flows import FlowDefinition
 from knowledge.types import Answer, QuestionAnswerer
@@ -59,6 +59,10 @@ class ReviewPort(Protocol):
 
     def handle(self, session: Session, inbound: Inbound) -> list[Part]:
         """Answer the turn inside the core's transaction (audit rows included)."""
+        ...
+
+    def home(self, session: Session, inbound: Inbound) -> list[Part]:
+        """The reviewer's queue for App Home / a personal tab."""
         ...
 
 
@@ -111,9 +115,22 @@ class Assistant:
             return [Text(ERROR_TEXT)]
 
     def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]:
-        """The user's own 相談シート with their status (App Home, personal tab)."""
+        """The user's own 相談シート with their status (App Home, personal tab).
+
+        A reviewer (CIO補佐) sees the review queue first.
+        """
         with self.database.session() as session:
-            return self._my_sheets(session, channel=channel, tenant=tenant, user_id=user_id)
+            parts = self._my_sheets(session, channel=channel, tenant=tenant, user_id=user_id)
+            profile = storage.get_user_profile(
+                session=session, channel=channel, tenant=tenant, user_id=user_id
+            )
+            if self.review is not None and profile is not None and (
+                profile.role == storage.UserRole.REVIEWER
+            ):
+                visitor = Inbound(channel=cast(ChannelName, channel), tenant=tenant,
+                                  conversation="home", user_id=user_id)
+                parts = [*self.review.home(session, visitor), *parts]
+            return parts
 
     # --- one turn ---------------------------------------------------------------------------
 

@@ -59,7 +59,9 @@ def knowledge_config(workspace: Path, model_dir: Path) -> KnowledgeConfig:
 
 
 @pytest.fixture(scope="session")
-def knowledge_base(knowledge_config: KnowledgeConfig, embedder: TextEmbedder) -> Iterator[KnowledgeBase]:
+def knowledge_base(
+    knowledge_config: KnowledgeConfig, embedder: TextEmbedder
+) -> Iterator[KnowledgeBase]:
     """A knowledge base over the corpus subset, ingested once for the whole session."""
     kb = KnowledgeBase(knowledge_config)
     kb.embedder = embedder

