@@ -28,6 +28,8 @@ from bot.core.messages import (
 )
 
 InputFn = Callable[[str], str]
+EXIT_WORDS = ("終了", "exit", "quit")
+"""Typed alone, these end the terminal chat (never sent to the core)."""
 
 _WELCOME = (
     "soudan（ICT 調達相談アシスタント）です。ガイドラインについて質問するか、"
@@ -65,8 +67,8 @@ class TerminalChat:
                 return
             if not line:
                 continue
-            if line in ("exit", "quit", "終了") and not self._options:
-                self.console.print("終了します。")
+            if line in EXIT_WORDS:
+                self.console.print("終了します。進行中の相談は「続きから」で再開できます。")
                 return
             self.show(self.assistant.handle(self.to_inbound(line, read)))
 

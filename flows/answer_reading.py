@@ -130,6 +130,9 @@ def _read_text(step: Step, raw: str) -> str:
         raise AnswerNotUnderstood(
             f"{MAX_TEXT_LENGTH}文字以内で入力してください（今は{len(text)}文字です）。"
         )
+    if len(text) <= 4 and parse_yes_no(text) is not None:
+        # A bare はい / いいえ answers a yes/no question, not this one (likely a stray click).
+        raise AnswerNotUnderstood(f"「{step.label}」を具体的な言葉で入力してください。")
     return raw.strip()
 
 

@@ -90,10 +90,13 @@ class Database:
 
     def _create_engine(self, *, echo: bool) -> Engine:
         if self.backend != "sqlite":
-            return sa.create_engine(self.url, echo=echo, pool_pre_ping=True)
+            return sa.create_engine(
+                self.url, echo=echo, pool_pre_ping=True, hide_parameters=not echo
+            )
         database = self.url.database or ""
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Error messages must not carry row values (user text, names) into the logs.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": not echo}
         if in_memory:
             # One shared connection, or every checkout would see an empty database.
             kwargs |= {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -48,6 +49,10 @@ ERROR_TEXT = (
 )
 CONFLICT_TEXT = "同じ相談への別の操作と重なりました。お手数ですが、もう一度操作してください。"
 NO_FLOW_TEXT = "進行中の相談はありません。「相談を始める」で新しく始めるか、「続きから」で再開できます。"
+OTHERS_FLOW_TEXT = (
+    "この会話では別の方の相談が進行中のため、操作できません。"
+    "ご自身の相談は、別のスレッドか DM で「相談を始める」と送ってください（質問はこのままどうぞ）。"
+)
 
 
 class ReviewPort(Protocol):
@@ -110,9 +115,25 @@ class Assistant:
         except (storage.StaleSessionError, storage.ActiveSessionExistsError):
             log.info("turn lost a race on channel=%s; asked the user to retry", inbound.channel)
             return [Text(CONFLICT_TEXT)]
-        except Exception:
-            log.exception("turn failed on channel=%s", inbound.channel)
+        except Exception as error:
+            # The exception's message may quote user text or SQL parameters: log its type
+            # and where it happened, never its message.
+            log.error(
+                "turn failed on channel=%s: %s\n%s", inbound.channel, type(error).__name__,
+                "".join(traceback.format_tb(error.__traceback__)),
+            )
             return [Text(ERROR_TEXT)]
+
+    def has_active_flow(self, *, channel: str, tenant: str, conversation: str) -> bool:
+        """Whether a consultation is in progress in this conversation.
+
+        A channel adapter uses it to decide whether an un-addressed reply in a thread
+        belongs to the bot (Slack thread replies without @mention).
+        """
+        with self.database.session() as session:
+            return storage.get_active_flow_session(
+                session=session, channel=channel, tenant=tenant, conversation=conversation
+            ) is not None
 
     def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]:
         """The user's own 相談シート with their status (App Home, personal tab).
@@ -159,9 +180,12 @@ class Assistant:
         text = (inbound.text or "").strip()
         if inbound.action is not None or not text or parse_command(text) is not None:
             return _Plan()
+        if self.review is not None and self.review.wants(inbound):
+            return _Plan()
         with self.database.session() as session:
             active = self.consultations.active(session, Where.of(inbound))
-            if active is not None and not self._is_question_mid_flow(active, text):
+            owned = active is not None and active.user_id == inbound.user_id
+            if owned and active is not None and not self._is_question_mid_flow(active, text):
                 return _Plan()
             history = self._recent_questions(session, inbound)
         return _Plan(question=text, history=history)
@@ -171,7 +195,7 @@ class Assistant:
         if kind is None:
             return False
         if kind == "text":
-            return looks_like_question(text)
+            return looks_like_question(text, strict=True)
         if self.consultations.would_accept(active, text):
             return False
         return looks_like_question(text) or text.endswith(("何", "なに", "の", "か"))
@@ -196,40 +220,58 @@ class Assistant:
             return [Text("メッセージが空です。質問を入力するか「ヘルプ」と入力してください。")]
         command = parse_command(text)
         active = consultations.active(session, where)
+        mine = active if active is not None and active.user_id == inbound.user_id else None
+        someone_elses = active is not None and mine is None
+        if command in (Command.START, Command.RESUME) and someone_elses:
+            return [Text(OTHERS_FLOW_TEXT)]
         if command is Command.START:
             return consultations.start(session, where)
         if command is Command.RESUME:
             return consultations.resume(session, where)
-        if command is Command.HELP:
-            return [Text(HELP_TEXT)]
-        if command is Command.SHEETS:
-            return self._my_sheets(
+        if command in (Command.HELP, Command.SHEETS):
+            parts: list[Part] = [Text(HELP_TEXT)] if command is Command.HELP else self._my_sheets(
                 session, channel=inbound.channel, tenant=inbound.tenant, user_id=inbound.user_id
             )
+            return self._then_continue(session, parts, mine)
         if command in (Command.REVIEW, Command.DIGEST):
             return self._review(session, inbound)
-        if command is Command.CANCEL:
-            return consultations.cancel(session, active) if active else [Text(NO_FLOW_TEXT)]
-        if command is Command.BACK and active is None:
-            return [Text(NO_FLOW_TEXT)]
-        if active is not None and answer is None:
-            self._record_inbound(session, inbound, flow_session_id=active.id)
-            return consultations.answer(session, active, inbound)
-        if answer is None:  # the flow ended between planning and now
-            answer = self.knowledge.answer(text)
+        if command in (Command.CANCEL, Command.BACK, Command.SUBMIT) and mine is None:
+            return [Text(OTHERS_FLOW_TEXT if someone_elses else NO_FLOW_TEXT)]
+        if command is Command.CANCEL and mine is not None:
+            return consultations.cancel(session, mine)
+        if mine is not None and answer is None:
+            self._record_inbound(session, inbound, flow_session_id=mine.id)
+            return consultations.answer(session, mine, inbound)
+        if answer is None:
+            # The consultation ended between planning and now: nothing was applied.
+            return [Text("相談の状態が変わりました。お手数ですが、もう一度送ってください。")]
         parts = self._question(
-            session, inbound, answer, flow_session_id=active.id if active else None
+            session, inbound, answer, flow_session_id=mine.id if mine else None
         )
-        if active is not None:
-            consultations.record_question(session, active, text, answer.answered)
-            parts += [Text("―― 相談の続きです ――"), *consultations.reprompt(session, active)]
-        return parts
+        if mine is not None:
+            consultations.record_question(session, mine, text, answer.answered)
+        return self._then_continue(session, parts, mine)
+
+    def _then_continue(
+        self, session: Session, parts: list[Part], mine: FlowSession | None
+    ) -> list[Part]:
+        """After an aside (a question, ヘルプ) in a consultation, ask its pending step again."""
+        if mine is None:
+            return parts
+        return [*parts, Text("―― 相談の続きです ――"), *self.consultations.reprompt(session, mine)]
 
     def _on_action(self, session: Session, inbound: Inbound, action: Action) -> list[Part]:
         where = Where.of(inbound)
         consultations = self.consultations
         if action.kind == "feedback":
             return self._feedback(session, inbound, action)
+        if action.kind.startswith("review."):
+            return self._review(session, inbound)
+        active = consultations.active(session, where)
+        others = active is not None and active.user_id != inbound.user_id
+        if others and action.kind.startswith("flow."):
+            # Someone else's consultation in this thread: never drive it for them.
+            return [Text(OTHERS_FLOW_TEXT)]
         if action.kind == "flow.start":
             return consultations.start(
                 session, where, flow_id=action.value or "ict_adoption",
@@ -239,9 +281,6 @@ class Assistant:
             return consultations.resume(session, where)
         if action.kind == "flow.reopen":
             return consultations.reopen(session, where, sheet_id=action.value)
-        if action.kind.startswith("review."):
-            return self._review(session, inbound)
-        active = consultations.active(session, where)
         if action.kind in ("flow.answer", "flow.back", "flow.cancel", "flow.submit"):
             if active is None or (action.kind != "flow.answer" and action.value not in (
                 "", active.id
@@ -312,6 +351,10 @@ class Assistant:
             session=session, tenant=tenant, requester_id=user_id, limit=20
         )
         sheets = [s for s in sheets if s.channel == channel]
+        storage.record_audit(
+            session=session, actor=f"{channel}:{tenant}:{user_id}", action="sheet.list_own",
+            result=storage.AuditResult.ALLOWED, tenant=tenant, detail={"count": len(sheets)},
+        )
         start = Choices("", (Choice("相談を始める", Action("flow.start", "ict_adoption")),))
         if not sheets:
             return [Text("あなたの相談シートはまだありません。"), start]

@@ -24,7 +24,7 @@ _WORDS: dict[Command, tuple[str, ...]] = {
     Command.START: ("相談を始める", "相談開始", "相談する", "相談", "相談をはじめる", "ict相談",
                     "start", "consult", "newconsultation"),
     Command.RESUME: ("続きから", "つづきから", "再開", "続ける", "相談の続き", "resume", "continue"),
-    Command.CANCEL: ("やめる", "止める", "中止", "キャンセル", "終了", "cancel", "quit", "stop"),
+    Command.CANCEL: ("やめる", "止める", "中止", "キャンセル", "相談をやめる", "cancel"),
     Command.BACK: ("戻る", "もどる", "一つ前に戻る", "前に戻る", "back"),
     Command.HELP: ("ヘルプ", "help", "使い方", "?"),
     Command.REVIEW: ("レビュー", "review", "レビュー一覧"),
@@ -61,11 +61,12 @@ def parse_command(text: str | None) -> Command | None:
 
 
 
-def looks_like_question(text: str) -> bool:
+def looks_like_question(text: str, *, strict: bool = False) -> bool:
     """Heuristic: does a message typed during a flow ask something rather than answer?
 
     Used only when the message is not a valid answer to the pending step, or the step
-    takes free text: a question mark, or a typical question ending / word.
+    takes free text. ``strict`` (free-text steps, where an answer may well contain
+    「どうすれば」): only a question mark or a polite question ending counts.
     """
     stripped = unicodedata.normalize("NFKC", text).strip()
     if not stripped:
@@ -73,6 +74,10 @@ def looks_like_question(text: str) -> bool:
     if stripped.endswith(("?", "？")):
         return True
     core = stripped.rstrip("。.!！ ")
-    if core.endswith(("ですか", "ますか", "でしょうか", "とは", "教えて", "教えてください")):
+    if core.endswith(("ですか", "ますか", "でしょうか")):
+        return True
+    if strict:
+        return False
+    if core.endswith(("とは", "教えて", "教えてください")):
         return True
     return any(word in core for word in ("とは何", "教えて", "どうすれば", "どうしたら"))

@@ -7,6 +7,7 @@ flow at the step it was on, and a retried delivery is applied once.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -15,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 import storage
+from bot.core.commands import looks_like_question, parse_command
 from bot.core.documents import DOCUMENTS
 from bot.core.flow_view import FlowView
 from bot.core.messages import Action, Choice, Choices, Inbound, Part, SheetSummary, Text
@@ -28,6 +30,7 @@ from flows import (
     Notice,
     Turn,
 )
+from flows.parsing.yes_no import parse_yes_no
 from storage import (
     ConsultationSheet,
     ConsultationSheetCreate,
@@ -270,6 +273,7 @@ class Consultations:
         engine = self.engines[flow_session.flow_id]
         state = self._state(flow_session)
         notices: list[Part] = []
+        problems: list[Part] = []
         shown = {f.slot: f.value for f in engine.answer_fields(state)}
         for name, value in (inbound.form or {}).items():
             if name not in shown or shown[name] == value or not value.strip():
@@ -278,17 +282,20 @@ class Consultations:
                 turn = engine.set_answer(state, name, value, today=self.today())
             except KeyError:
                 continue  # a field this flow does not have: ignore it, keep the rest
-            if not turn.accepted:
-                return [*self._render(flow_session, turn, self._sheet(session, flow_session))]
-            state = turn.state
-            notices.extend(self._render(flow_session, Turn(state, [
-                o for o in turn.outputs if isinstance(o, Notice)
-            ]), None))
-        if state.current is not None and engine.definition.step(state.current).kind != "confirm":
+            changes = Turn(state, [o for o in turn.outputs if isinstance(o, Notice)])
+            (notices if turn.accepted else problems).extend(
+                self._render(flow_session, changes, None)
+            )
+            if turn.accepted:
+                state = turn.state
+        where = Where.of(inbound)
+        pending_kind = engine.definition.step(state.current).kind if state.current else None
+        if problems or pending_kind != "confirm":
+            # Keep the edits that were readable; show what to fix with the form again.
             turn = Turn(state, engine.prompt(state))
-            return [*notices, *self._advance(session, flow_session, turn, where=Where.of(inbound))]
+            return [*problems, *notices, *self._advance(session, flow_session, turn, where=where)]
         turn = engine.step(state, FlowInput(choice="submit", today=self.today()))
-        return [*notices, *self._advance(session, flow_session, turn, where=Where.of(inbound))]
+        return [*notices, *self._advance(session, flow_session, turn, where=where)]
 
     def cancel(self, session: Session, flow_session: FlowSession) -> list[Part]:
         storage.save_flow_session(
@@ -296,8 +303,8 @@ class Consultations:
             expected_version=flow_session.version, status=FlowStatus.CANCELLED,
         )
         sheet = self._sheet(session, flow_session)
-        kept = f"相談シート {sheet.reference} は下書きのまま残ります。" if sheet else ""
-        return [Text(f"相談をやめました。{kept}「相談を始める」でいつでも新しく始められます。")]
+        kept = f"（相談シート {sheet.reference} は提出されていません）" if sheet else ""
+        return [Text(f"相談をやめました{kept}。「相談を始める」でいつでも新しく始められます。")]
 
     def record_question(
         self, session: Session, flow_session: FlowSession, question: str, answered: bool
@@ -317,13 +324,26 @@ class Consultations:
     def _take_department(
         self, session: Session, flow_session: FlowSession, inbound: Inbound
     ) -> list[Part]:
-        department = (inbound.text or "").strip()
-        if not department or len(department) > 100:
-            return [Text("⚠️ 所属課の名前を入力してください（例: 市民課）。")]
-        storage.upsert_user_profile(
+        profile = storage.get_user_profile(
             session=session, channel=inbound.channel, tenant=inbound.tenant,
-            user_id=inbound.user_id, department=department,
+            user_id=inbound.user_id,
         )
+        department = profile.department if profile is not None and profile.department else None
+        if department is None:
+            typed = unicodedata.normalize("NFKC", inbound.text or "").strip()
+            problem = department_problem(typed)
+            if problem:
+                return [Text(f"⚠️ {problem}"), Text(ASK_DEPARTMENT)]
+            department = typed
+            storage.upsert_user_profile(
+                session=session, channel=inbound.channel, tenant=inbound.tenant,
+                user_id=inbound.user_id, department=department,
+            )
+            storage.record_audit(
+                session=session, actor=f"{inbound.channel}:{inbound.tenant}:{inbound.user_id}",
+                action="user.set_department", result=storage.AuditResult.ALLOWED,
+                tenant=inbound.tenant, detail={"department": department, "via": "chat"},
+            )
         if flow_session.sheet_id:
             storage.update_sheet(
                 session=session, sheet_id=flow_session.sheet_id,
@@ -372,6 +392,11 @@ class Consultations:
             session=session, sheet_id=sheet.id, to_status=SheetStatus.SUBMITTED,
             actor_id=where.user_id, actor_name=where.user_name,
         )
+        if sheet.conversation != where.conversation:
+            # The review result goes to the conversation where the sheet was submitted.
+            sheet.conversation = where.conversation
+            session.add(sheet)
+            session.flush()
         storage.record_audit(
             session=session, actor=f"{where.channel}:{where.tenant}:{where.user_id}",
             action="sheet.resubmit" if resubmitted else "sheet.submit",
@@ -414,7 +439,11 @@ class Consultations:
         self, flow_session: FlowSession, turn: Turn, sheet: ConsultationSheet | None
     ) -> list[Part]:
         view = self.views[flow_session.flow_id]
-        ref = (sheet.id, sheet.reference) if sheet is not None else ("", "（未採番）")
+        ref = (
+            (sheet.id, sheet.reference, storage.status_label(sheet.status))
+            if sheet is not None
+            else ("", "（未採番）", "下書き")
+        )
         return view.render(turn.outputs, session_id=flow_session.id, state=turn.state, sheet=ref)
 
     def _save(self, session: Session, flow_session: FlowSession, turn: Turn) -> FlowSession:
@@ -444,6 +473,19 @@ class Consultations:
     @staticmethod
     def _state(flow_session: FlowSession) -> FlowState:
         return FlowState.from_dict(flow_session.state["flow"])
+
+
+def department_problem(typed: str) -> str | None:
+    """Why ``typed`` cannot be a department name (Japanese), or None when it can."""
+    if not typed:
+        return "所属課の名前を入力してください。"
+    if len(typed) > 60 or "\n" in typed:
+        return "所属課の名前だけを 60 文字以内で入力してください。"
+    if parse_command(typed) is not None or parse_yes_no(typed) is not None:
+        return f"「{typed}」は所属課の名前として登録できません。"
+    if looks_like_question(typed):
+        return "先に所属課を教えてください。質問はその後で受け付けます。"
+    return None
 
 
 def reopen_choice(sheet_id: str) -> Choice:

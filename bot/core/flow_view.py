@@ -46,9 +46,9 @@ class FlowView:
         *,
         session_id: str,
         state: FlowState,
-        sheet: tuple[str, str] = ("", "（未採番）"),
+        sheet: tuple[str, str, str] = ("", "（未採番）", "下書き"),
     ) -> list[Part]:
-        """Parts for ``outputs``; ``sheet`` is the draft sheet's (id, reference)."""
+        """Parts for ``outputs``; ``sheet`` is the sheet's (id, reference, status label)."""
         parts: list[Part] = []
         for output in outputs:
             if isinstance(output, Notice):
@@ -91,14 +91,14 @@ class FlowView:
         return parts
 
     def _confirm(
-        self, view: ConfirmView, session_id: str, state: FlowState, sheet: tuple[str, str]
+        self, view: ConfirmView, session_id: str, state: FlowState, sheet: tuple[str, str, str]
     ) -> list[Part]:
         parts: list[Part] = []
         if view.error:
             parts.append(Text(f"⚠️ {view.error}"))
         parts.append(Text(view.text))
         parts.append(
-            SheetSummary(sheet_id=sheet[0], reference=sheet[1], status="下書き", rows=view.rows)
+            SheetSummary(sheet_id=sheet[0], reference=sheet[1], status=sheet[2], rows=view.rows)
         )
         parts.extend(self.decisions(view.decisions))
         ref = f"{session_id}:{view.step_id}"
@@ -108,6 +108,7 @@ class FlowView:
                 fields=tuple(self.editable_fields(view)),
                 submit=Action("flow.submit", session_id, ref),
                 submit_label="修正して確定する",
+                reopen=Action("flow.resume", session_id),
             )
         )
         options = [

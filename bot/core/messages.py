@@ -122,6 +122,9 @@ class Form:
     fields: tuple[FormField, ...]
     submit: Action
     submit_label: str = "送信"
+    reopen: Action | None = None
+    """What brings this form back when a channel cannot show it right away (Slack
+    needs a fresh trigger to open a modal): the channel shows a button with this action."""
 
 
 @dataclass(frozen=True)

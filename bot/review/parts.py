@@ -117,6 +117,7 @@ def return_form(sheet_id: str) -> Form:
         ),
         submit=Action("review.return", sheet_id),
         submit_label="差し戻す",
+        reopen=Action("review.return", sheet_id),
     )
 
 
@@ -126,6 +127,7 @@ def comment_form(sheet_id: str) -> Form:
         fields=(FormField("comment", "コメント", multiline=True, required=True),),
         submit=Action("review.comment", sheet_id),
         submit_label="コメントする",
+        reopen=Action("review.comment", sheet_id),
     )
 
 

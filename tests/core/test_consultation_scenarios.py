@@ -203,3 +203,62 @@ def talk_action(kind: str, value: str) -> object:
     from bot.core.messages import Action
 
     return Action(kind, value)
+
+
+def test_another_member_of_the_thread_cannot_drive_the_consultation(
+    talk: Conversation, services: Services
+) -> None:
+    answer_up_to_cost(talk)
+    pending_cancel = talk.button("相談をやめる")
+    colleague = Conversation(
+        services.assistant, conversation=talk.conversation, user_id="U-sato", user_name="佐藤"
+    )
+    colleague.send(colleague.inbound(action=pending_cancel))
+    assert "別の方の相談が進行中" in colleague.text
+    colleague.say("やめる")
+    assert "別の方の相談が進行中" in colleague.text
+    # A colleague's typed amount is not an answer to someone else's question.
+    colleague.say("100万円")
+    with services.database.session() as session:
+        flow_session = session.exec(select(storage.FlowSession)).one()
+    assert flow_session.status == storage.FlowStatus.ACTIVE
+    assert flow_session.state["flow"]["current"] == "initial_cost"
+    talk.say("450万円")
+    assert "ランニングコスト" in talk.text
+
+
+def test_department_answer_must_be_a_department(talk: Conversation, services: Services) -> None:
+    talk.say("相談を始める")
+    for not_a_department in ("戻る", "はい", "どうすればいいですか？"):
+        talk.say(not_a_department)
+        assert "⚠️" in talk.text and "所属課" in talk.text
+    talk.say("情報政策課")
+    assert "「情報政策課」として登録しました" in talk.text
+    with services.database.session() as session:
+        audits = storage.list_audit(session=session, action="user.set_department")
+    assert len(audits) == 1
+
+
+def test_a_typed_answer_that_mentions_how_is_still_an_answer(talk: Conversation) -> None:
+    talk.say("相談を始める")
+    talk.say("市民課")
+    talk.say("窓口業務")
+    talk.say("窓口が混雑していて、どうすればいいか困っている")
+    assert "アナログの改革" in talk.text  # the flow moved on to Q3
+
+
+def test_confirm_form_with_an_unreadable_amount_keeps_the_other_edits(
+    talk: Conversation, services: Services
+) -> None:
+    answer_up_to_cost(talk)
+    talk.say("450万円")
+    talk.say("なし")
+    for label in ("いいえ", "いいえ", "はい", "はい", "いいえ", "いいえ"):
+        talk.click(label)
+    talk.submit_form(business="住民票のコンビニ交付", initial_cost="たぶん高い")
+    assert "⚠️" in talk.text
+    assert any(p for p in talk.last if type(p).__name__ == "Form")  # the form comes back
+    sheet = only_sheet(services)
+    assert sheet.status == storage.SheetStatus.DRAFT
+    assert sheet.business == "住民票のコンビニ交付"
+    assert sheet.initial_cost == 4_500_000

@@ -179,7 +179,7 @@ steps:
   - {id: c, kind: money, slot: c, prompt: Cは？}
 """
     old = FlowEngine(load_flow_text(original))
-    state = old.step(old.start(today=TODAY).state, FlowInput(text="x")).state
+    state = old.step(old.start(today=TODAY).state, FlowInput(text="窓口")).state
     assert state.current == "b"
     renamed = original.replace("id: b,", "id: b2,").replace("next: b}", "next: b2}")
     new = FlowEngine(load_flow_text(renamed))
@@ -274,3 +274,27 @@ def test_typed_answer_date_uses_the_input_today() -> None:
     state = engine.start(today=TODAY).state
     turn = engine.step(state, FlowInput(text="来年度", today=date(2027, 5, 1)))
     assert turn.state.slots["when"]["start"] == "2028-04-01"
+
+
+def test_a_bare_yes_is_not_taken_as_a_text_answer() -> None:
+    engine = FlowEngine(load_flows()["ict_adoption"])
+    turn = engine.step(engine.start(today=TODAY).state, FlowInput(text="はい"))
+    assert not turn.accepted
+    prompt = turn.outputs[-1]
+    assert isinstance(prompt, Prompt) and prompt.error and "具体的な言葉" in prompt.error
+
+
+def test_folded_yaml_prose_has_no_spaces_between_japanese_words() -> None:
+    definition = load_flow_text("""\
+id: folded
+title: 折り返し
+steps:
+  - id: a
+    kind: text
+    slot: a
+    prompt: >-
+      一行目の文章で、
+      二行目に続く文章です。ICT
+      活用
+""")
+    assert definition.step("a").prompt == "一行目の文章で、二行目に続く文章です。ICT 活用"
