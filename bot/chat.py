@@ -58,7 +58,7 @@ class TerminalChat:
 
     def run(self, read: InputFn = input) -> None:
         """Loop until end of input or 「終了」."""
-        self.console.print(_WELCOME)
+        self.console.print(_WELCOME, soft_wrap=True)
         while True:
             try:
                 line = read("> ").strip()
@@ -111,7 +111,8 @@ class TerminalChat:
         form: Form | None = None
         for part in parts:
             for line in render_lines(part, first_number=len(options) + 1):
-                self.console.print(line, markup=False, highlight=False)
+                # soft_wrap: let the terminal wrap Japanese text instead of hard newlines.
+                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
             if isinstance(part, Choices):
                 options.extend(choice.action for choice in part.options)
             elif isinstance(part, Form):

@@ -151,11 +151,22 @@ class KnowledgeBase:
             question, hits, history=list(history[-1:]) if query != question else []
         )
 
-    @staticmethod
-    def contextual_query(question: str, history: Sequence[str]) -> str:
-        """Expand a short or anaphoric follow-up with the previous user turn."""
-        if history and (len(question) <= 15 or _FOLLOW_UP.search(question)):
+    def contextual_query(self, question: str, history: Sequence[str]) -> str:
+        """Expand a follow-up with the previous user turn.
+
+        An anaphoric question (それ/その…) is always a follow-up. A short one
+        (「金額は？」) is one only when all of its words occur in the guidelines: 「今日の
+        天気は？」 right after a guideline question is a new, off-topic question.
+        """
+        if not history:
+            return question
+        if _FOLLOW_UP.search(question):
             return f"{history[-1]} {question}"
+        if len(question) <= 15:
+            words = set(self.tokenizer.tokens(question))
+            vocabulary = self.hybrid.bm25.postings
+            if words and all(word in vocabulary for word in words):
+                return f"{history[-1]} {question}"
         return question
 
     @staticmethod

@@ -124,16 +124,20 @@ class Assistant:
             )
             return [Text(ERROR_TEXT)]
 
-    def has_active_flow(self, *, channel: str, tenant: str, conversation: str) -> bool:
-        """Whether a consultation is in progress in this conversation.
+    def has_active_flow(
+        self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None
+    ) -> bool:
+        """Whether a consultation is in progress in this conversation (run by ``user_id``).
 
         A channel adapter uses it to decide whether an un-addressed reply in a thread
-        belongs to the bot (Slack thread replies without @mention).
+        belongs to the bot (Slack thread replies without @mention): only the person
+        running the consultation is answered, not everyone chatting in the thread.
         """
         with self.database.session() as session:
-            return storage.get_active_flow_session(
+            active = storage.get_active_flow_session(
                 session=session, channel=channel, tenant=tenant, conversation=conversation
-            ) is not None
+            )
+        return active is not None and (user_id is None or active.user_id == user_id)
 
     def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]:
         """The user's own 相談シート with their status (App Home, personal tab).

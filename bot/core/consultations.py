@@ -481,6 +481,8 @@ def department_problem(typed: str) -> str | None:
         return "所属課の名前を入力してください。"
     if len(typed) > 60 or "\n" in typed:
         return "所属課の名前だけを 60 文字以内で入力してください。"
+    if len(typed) < 2 or not any(char.isalpha() for char in typed):
+        return f"「{typed}」は所属課の名前として登録できません。課の名前を入力してください。"
     if parse_command(typed) is not None or parse_yes_no(typed) is not None:
         return f"「{typed}」は所属課の名前として登録できません。"
     if looks_like_question(typed):

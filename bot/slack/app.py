@@ -31,7 +31,7 @@ from bot.slack.payloads import (
     turn_from_shortcut,
     turn_from_submission,
 )
-from bot.slack.people import DatabasePersonStore, SlackDirectory
+from bot.slack.people import DatabaseNameStore, SlackDirectory
 from bot.slack.transport import build_web_client
 from bot.slack.turns import ConversationCore, TurnRunner
 from storage import Database
@@ -102,7 +102,7 @@ def build_slack_app(settings: Settings, services: SlackServices) -> SlackApp:
     if settings.slack_bot_token is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     secret = settings.slack_signing_secret
-    runner = TurnRunner(services.assistant, SlackDirectory(DatabasePersonStore(services.database)))
+    runner = TurnRunner(services.assistant, SlackDirectory(DatabaseNameStore(services.database)))
     app = SlackApp(
         client=build_web_client(settings),
         signing_secret=secret.get_secret_value() if secret is not None else None,

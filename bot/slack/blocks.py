@@ -38,6 +38,7 @@ FORM_INPUT_ACTION_ID = "value"
 CHOICES_BLOCK_PREFIX = "soudan.choices."
 FEEDBACK_BLOCK_PREFIX = "soudan.feedback."
 FORM_OPENER_LABEL = "確認画面を開く"
+FORM_UNAVAILABLE_NOTE = "ここでは入力画面を開けません。現在の内容は次のとおりです。"
 
 _MAX_BLOCKS = 50
 _MAX_VIEW_BLOCKS = 100
@@ -143,9 +144,14 @@ def _sheet_blocks(sheet: SheetSummary) -> Iterator[SlackBlock]:
             "text": to_mrkdwn(f"**相談シート {sheet.reference}**（{sheet.status}）"),
         },
     }
+    yield from _label_value_sections(sheet.rows)
+
+
+def _label_value_sections(rows: Sequence[tuple[str, str]]) -> Iterator[SlackBlock]:
+    """(label, value) pairs as section fields, at most 10 to a section."""
     fields = [
         {"type": "mrkdwn", "text": _clip(to_mrkdwn(f"**{label}**\n{value or '—'}"), _MAX_FIELD)}
-        for label, value in sheet.rows
+        for label, value in rows
     ]
     for start in range(0, len(fields), _MAX_FIELDS):
         yield {"type": "section", "fields": fields[start : start + _MAX_FIELDS]}
@@ -249,22 +255,32 @@ def render_modal(form: Form, *, private_metadata: str) -> SlackBlock:
 
 
 def render_form_opener(form: Form) -> SlackMessage:
-    """A message with one button that brings the form back (when no modal can open).
+    """A message that stands in for a form when no modal can open.
 
-    Slack opens a modal only in answer to a click; after a typed answer the button
-    asks the core to show the current step again, and that click carries a trigger.
+    Slack opens a modal only in answer to a click. With ``form.reopen`` (set by the
+    core) the message has one button carrying that action; its click brings the form
+    back with a fresh trigger. Without it, the fields are shown as text, and the
+    message says that the form cannot be opened here (the adapter never makes up an
+    action of its own).
     """
-    reopen = Action("flow.resume", form.submit.value, form.submit.ref)
+    if form.reopen is not None:
+        return SlackMessage(
+            text=f"{form.title}：内容を確認して送信してください。",
+            blocks=[
+                *_sections(f"**{form.title}**\n内容を確認して送信してください。"),
+                {
+                    "type": "actions",
+                    "block_id": f"{CHOICES_BLOCK_PREFIX}form",
+                    "elements": [_button(FORM_OPENER_LABEL, form.reopen, 0, "primary")],
+                },
+            ],
+        )
+    blocks = [
+        *_sections(f"**{form.title}**\n{FORM_UNAVAILABLE_NOTE}"),
+        *_label_value_sections([(field.label, field.value) for field in form.fields]),
+    ]
     return SlackMessage(
-        text=f"{form.title}：内容を確認して送信してください。",
-        blocks=[
-            *_sections(f"**{form.title}**\n内容を確認して送信してください。"),
-            {
-                "type": "actions",
-                "block_id": f"{CHOICES_BLOCK_PREFIX}form",
-                "elements": [_button(FORM_OPENER_LABEL, reopen, 0, "primary")],
-            },
-        ],
+        text=f"{form.title}：{FORM_UNAVAILABLE_NOTE}", blocks=blocks[:_MAX_BLOCKS]
     )
 
 

@@ -7,6 +7,11 @@ payload dict in, a turn (or ``None`` when the payload is not for us) out.
 Conversation key: ``"{channel_id}:{root_ts}"``; a thread is one conversation, and a
 top-level DM message starts a new one keyed on its own ``ts``.
 
+In channels the app is spoken to with ``@soudan``. A reply without the mention in a
+channel thread becomes a turn flagged :attr:`Turn.only_in_active_flow`: it goes to
+the core only when a consultation is running in that thread (typed answers), so
+people talking among themselves are never answered.
+
 Example:
     >>> event = {"type": "message", "channel": "D1", "channel_type": "im",
     ...          "user": "U1", "text": "RFI とは？", "ts": "10.1"}
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.messages import Action, Inbound
@@ -39,6 +44,7 @@ _COMMAND_WORDS = {
 }
 _QUESTION_WORDS = ("質問",)
 _USER_MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")
+_CHANNEL_TYPES = ("channel", "group")  # public and private channels (message.channels/.groups)
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 
 
@@ -88,6 +94,9 @@ class Turn:
     clicked: Clicked | None = None
     response_url: str | None = None
     """Where to answer privately when the channel cannot be posted to (slash command)."""
+    only_in_active_flow: bool = False
+    """Forward only if the core has a consultation running in this thread (a channel
+    thread reply without ``@soudan``); otherwise the turn is dropped without a trace."""
 
     def inbound(self, thread: Thread, user_name: str | None) -> Inbound:
         """The core's inbound message, once the thread has a root message."""
@@ -116,13 +125,26 @@ def _plain_text(text: str, bot_user_id: str | None) -> str:
 def turn_from_message(
     body: dict[str, Any], *, tenant: str, bot_user_id: str | None = None
 ) -> Turn | None:
-    """A DM to the app, or ``None`` for edits, bot posts and other channels."""
+    """A DM to the app, or a reply without a mention in a channel thread.
+
+    ``None`` for edits, joins, bot posts, top-level channel messages, and messages
+    that mention the app (their ``app_mention`` event is the turn).
+    """
     event = body.get("event", {})
-    if event.get("channel_type") != "im" or event.get("bot_id"):
+    if event.get("bot_id") or event.get("subtype") not in _USER_MESSAGE_SUBTYPES:
+        return None  # bot posts, edits, deletions, joins ...
+    channel_type = event.get("channel_type")
+    if channel_type == "im":
+        return _turn_from_user_message(body, event, tenant=tenant, bot_user_id=bot_user_id)
+    if channel_type not in _CHANNEL_TYPES or bot_user_id is None:
         return None
-    if event.get("subtype") not in _USER_MESSAGE_SUBTYPES:  # edits, deletions, joins ...
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts"):
+        return None  # top level of the channel: not addressed to the app
+    if f"<@{bot_user_id}>" in (event.get("text") or ""):
         return None
-    return _turn_from_user_message(body, event, tenant=tenant, bot_user_id=bot_user_id)
+    turn = _turn_from_user_message(body, event, tenant=tenant, bot_user_id=bot_user_id)
+    return replace(turn, only_in_active_flow=True) if turn is not None else None
 
 
 def turn_from_mention(

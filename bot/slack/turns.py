@@ -3,7 +3,9 @@
 The order is fixed so that a user never faces silence: first a visible sign that
 the request arrived (a 👀 reaction on their message, the clicked button marked, or
 a 「確認しています…」 placeholder), then the core's answer (replacing the
-placeholder), or a Japanese error message if anything failed.
+placeholder), or a Japanese error message if anything failed. A failure after the
+core applied the turn says that the input was received (sending it again would
+answer the next question) and how to see the current question.
 
 The core call is synchronous (embedding model, database) and runs in a worker
 thread. The core applies each ``inbound_id`` once, so a redelivered event yields
@@ -43,6 +45,11 @@ ERROR_TEXT = (
     "少し時間をおいてから、もう一度送ってください。"
     "続くようでしたら、情報政策課にお問い合わせください。"
 )
+RECEIVED_TEXT = (
+    "入力は受け付けましたが、返信を表示できませんでした。"
+    "「続きから」と送ると、今の質問をもう一度表示します。"
+)
+"""After the core applied the turn: sending the same text again would answer the next step."""
 NOT_IN_CHANNEL_TEXT = (
     "soudan はこのチャンネルに参加していないため、ここには返信できません。"
     "`/invite @soudan` で招待するか、soudan との DM でもう一度お試しください。"
@@ -58,6 +65,10 @@ class ConversationCore(Protocol):
 
     def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]: ...
 
+    def has_active_flow(
+        self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None
+    ) -> bool: ...
+
 
 class TurnRunner:
     """Carries turns between Slack and the core.
@@ -72,9 +83,16 @@ class TurnRunner:
         self._directory = directory
 
     async def run(self, client: AsyncWebClient, turn: Turn) -> None:
-        """Acknowledge ``turn`` visibly, hand it to the core and post the reply."""
+        """Acknowledge ``turn`` visibly, hand it to the core and post the reply.
+
+        A turn flagged ``only_in_active_flow`` is dropped, before anything is shown,
+        unless a consultation is running in its thread.
+        """
+        if turn.only_in_active_flow and not await self._in_active_flow(turn):
+            return
         thread = turn.thread
         reacted = False
+        applied = False
         placeholder: str | None = None
         try:
             if turn.clicked is not None:
@@ -88,18 +106,37 @@ class TurnRunner:
                 thread = Thread(thread.channel, thread.root_ts or placeholder)
             name = await self._directory.display_name(client, turn.tenant, turn.user_id)
             parts = await asyncio.to_thread(self._core.handle, turn.inbound(thread, name))
-            await self._deliver(client, thread, parts, placeholder, turn.trigger_id)
+            applied = True
+            messages = await self._messages(client, thread, parts, turn.trigger_id)
+            if placeholder is not None:
+                await self._replace(client, thread, placeholder,
+                                    messages.pop(0) if messages else None)
+                placeholder = None  # it shows the answer now; an apology must not replace it
+            for message in messages:
+                await self._post(client, thread, message)
         except Exception as exc:
             # Type and frames only: the message of an exception may quote what the user wrote.
             log.error(
-                "slack turn failed: %s\n%s",
+                "slack turn failed %s: %s\n%s",
+                "after the core applied it" if applied else "before the core applied it",
                 type(exc).__name__,
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
-            await self._apologise(client, thread, placeholder, exc, turn.response_url)
+            apology = RECEIVED_TEXT if applied else ERROR_TEXT
+            await self._apologise(client, thread, placeholder, exc, turn.response_url, apology)
         finally:
             if reacted:
                 await self._unreact(client, thread, turn.react_to)
+
+    async def _in_active_flow(self, turn: Turn) -> bool:
+        check = partial(self._core.has_active_flow, channel="slack", tenant=turn.tenant,
+                        conversation=turn.thread.conversation, user_id=turn.user_id)
+        try:
+            return await asyncio.to_thread(check)
+        except Exception as exc:
+            # Not known to be for the app: stay silent rather than answer a bystander.
+            log.error("active-flow check failed; thread reply dropped: %s", type(exc).__name__)
+            return False
 
     async def publish_home(self, client: AsyncWebClient, tenant: str, user_id: str) -> None:
         """Publish the App Home tab: the user's 相談シート as the core lists them."""
@@ -110,34 +147,31 @@ class TurnRunner:
 
     # --- delivering -------------------------------------------------------------------------
 
-    async def _deliver(
-        self,
-        client: AsyncWebClient,
-        thread: Thread,
-        parts: Sequence[Part],
-        placeholder: str | None,
+    async def _messages(
+        self, client: AsyncWebClient, thread: Thread, parts: Sequence[Part],
         trigger_id: str | None,
-    ) -> None:
-        channel = thread.channel or ""
+    ) -> list[SlackMessage]:
+        """The messages that show ``parts``; forms open as modals where Slack allows it."""
         messages = render_messages(parts)
         for form in forms_of(parts):
-            # A modal opens only within 3 s of the click; else offer a button that reopens it.
+            # A modal opens only within 3 s of the click; else a message stands in for it.
             metadata = form_metadata(form.submit, thread)
             if not (trigger_id and await self._open_modal(client, trigger_id, form, metadata)):
                 messages.append(render_form_opener(form))
-        if not messages:
-            if placeholder is not None:
-                await client.chat_delete(channel=channel, ts=placeholder)
-            return
-        first, *rest = messages
-        if placeholder is not None:
-            await client.chat_update(
-                channel=channel, ts=placeholder, text=first.text, blocks=first.blocks
-            )
+        return messages
+
+    async def _replace(
+        self, client: AsyncWebClient, thread: Thread, placeholder: str,
+        message: SlackMessage | None,
+    ) -> None:
+        """Show ``message`` in place of the placeholder, or delete it when there is none."""
+        channel = thread.channel or ""
+        if message is None:
+            await client.chat_delete(channel=channel, ts=placeholder)
         else:
-            await self._post(client, thread, first)
-        for message in rest:
-            await self._post(client, thread, message)
+            await client.chat_update(
+                channel=channel, ts=placeholder, text=message.text, blocks=message.blocks
+            )
 
     async def _post(self, client: AsyncWebClient, thread: Thread, message: SlackMessage) -> str:
         response = await client.chat_postMessage(
@@ -169,7 +203,9 @@ class TurnRunner:
         placeholder: str | None,
         exc: Exception,
         response_url: str | None,
+        apology: str,
     ) -> None:
+        """Tell the user what happened: ``apology`` in the thread, else privately."""
         not_a_member = (
             isinstance(exc, SlackApiError) and exc.response.get("error") in _NOT_A_MEMBER
         )
@@ -177,10 +213,10 @@ class TurnRunner:
             try:
                 if placeholder is not None:
                     await client.chat_update(
-                        channel=thread.channel, ts=placeholder, text=ERROR_TEXT
+                        channel=thread.channel, ts=placeholder, text=apology
                     )
                 else:
-                    await self._post(client, thread, SlackMessage(ERROR_TEXT, []))
+                    await self._post(client, thread, SlackMessage(apology, []))
                 return
             except SlackApiError as error:
                 log.error("could not post the error message: %s", error.response.get("error"))
@@ -190,7 +226,7 @@ class TurnRunner:
         webhook = AsyncWebhookClient(response_url, retry_handlers=client.retry_handlers)
         try:
             response = await webhook.send(
-                text=NOT_IN_CHANNEL_TEXT if not_a_member else ERROR_TEXT,
+                text=NOT_IN_CHANNEL_TEXT if not_a_member else apology,
                 response_type="ephemeral",
             )
         except Exception as error:

@@ -262,3 +262,14 @@ def test_confirm_form_with_an_unreadable_amount_keeps_the_other_edits(
     assert sheet.status == storage.SheetStatus.DRAFT
     assert sheet.business == "住民票のコンビニ交付"
     assert sheet.initial_cost == 4_500_000
+
+
+def test_has_active_flow_tells_whose_consultation_runs_in_a_thread(
+    talk: Conversation, services: Services
+) -> None:
+    where = {"channel": "terminal", "tenant": talk.tenant, "conversation": talk.conversation}
+    assert not services.assistant.has_active_flow(**where)
+    talk.say("相談を始める")
+    assert services.assistant.has_active_flow(**where)
+    assert services.assistant.has_active_flow(**where, user_id=talk.user_id)
+    assert not services.assistant.has_active_flow(**where, user_id="U-bystander")

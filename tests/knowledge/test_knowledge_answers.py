@@ -49,6 +49,15 @@ def test_answer_quotes_the_clause_and_cites_it(knowledge_base: KnowledgeBase) ->
     assert answer.citations[0].title == "木更津市 ICT活用ガイドライン（案）"
 
 
+def test_a_short_off_topic_question_after_a_guideline_question_is_not_a_follow_up(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    earlier = ["DX推進本部会議での協議が必要になるのはどんなとき？"]
+    assert knowledge_base.contextual_query("今日の天気は？", earlier) == "今日の天気は？"
+    assert not knowledge_base.answer("今日の天気は？", history=earlier).answered
+    assert knowledge_base.contextual_query("予算は？", earlier).startswith(earlier[0])
+
+
 @pytest.mark.parametrize(
     "question", ["今日の天気は？", "庁舎の食堂のメニューは？", "おすすめのラーメン屋を教えて"]
 )
@@ -60,7 +69,7 @@ def test_off_topic_question_abstains(knowledge_base: KnowledgeBase, question: st
 
 
 def test_follow_up_uses_the_thread(knowledge_base: KnowledgeBase) -> None:
-    alone = KnowledgeBase.contextual_query("それはいくらから？", [])
+    alone = knowledge_base.contextual_query("それはいくらから？", [])
     assert alone == "それはいくらから？"
     answer = knowledge_base.answer(
         "それはいくらから？", history=["DX推進本部会議での協議が必要になるのはどんなとき？"]

@@ -31,6 +31,11 @@ class ScriptedAssistant:
     database: Database
     seen: list[Inbound] = field(default_factory=list)
     fail_with: Exception | None = None
+    active_flows: set[str] = field(default_factory=set)
+    """Conversations with a consultation running (what ``has_active_flow`` answers)."""
+    flow_checks: list[str] = field(default_factory=list)
+    reopen: Action | None = field(default_factory=lambda: Action("flow.show_form", "s1"))
+    """The ``reopen`` action of the confirm form (a click on it shows the form again)."""
 
     def handle(self, inbound: Inbound) -> list[Part]:
         if inbound.inbound_id is not None:
@@ -42,9 +47,13 @@ class ScriptedAssistant:
             raise self.fail_with
         if inbound.form is not None:
             return [Text(f"提出しました：{inbound.form.get('business', '')}")]
-        if inbound.action is not None and inbound.action.kind == "confirm":
-            return [Form("相談シートの確認", (FormField("business", "業務名", "窓口予約"),),
-                         Action("flow.submit", "s1"))]
+        form = Form("相談シートの確認", (FormField("business", "業務名", "窓口予約"),),
+                    Action("flow.submit", "s1"), reopen=self.reopen)
+        if inbound.action is not None and (
+                inbound.action.kind == "confirm" or inbound.action == self.reopen):
+            return [form]
+        if inbound.text == "確認":
+            return [Text("内容を確認してください。"), form]
         return [
             Text(f"**回答**：{inbound.text}"),
             Choices("次へ進みますか？", (Choice("はい", Action("confirm", "yes", "s1:q1")),)),
@@ -52,6 +61,14 @@ class ScriptedAssistant:
             SheetSummary("s1", "R-1", "下書き", (("業務", "窓口予約"),)),
             FeedbackRequest("answer-1"),
         ]
+
+    def has_active_flow(
+        self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None
+    ) -> bool:
+        self.flow_checks.append(conversation)
+        return f"{channel}:{tenant}:{conversation}" in self.active_flows or (
+            f"{channel}:{tenant}:{conversation}:{user_id}" in self.active_flows
+        )
 
     def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]:
         return [SheetSummary("s1", "R-1", "下書き", (("利用者", user_id),)),

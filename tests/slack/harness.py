@@ -13,10 +13,12 @@ from tests.slack.mock_web_api import MockSlackApi
 from tests.slack.slack_requests import (
     SlackSender,
     block_action,
+    channel_message,
     dm,
     event_envelope,
     view_submission,
 )
+from tests.slack.slack_requests import mention as mention_event
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"
@@ -100,7 +102,13 @@ def shown_messages(api: MockSlackApi) -> list[ShownMessage]:
 
 @dataclass
 class SlackUser:
-    """A staff member talking to the app in one DM thread, through signed requests."""
+    """A staff member talking to the app in one thread, through signed requests.
+
+    In a DM (``channel`` starting with ``D``) every message is a ``message.im``
+    event. In a channel the first message mentions the app (``app_mention``) and
+    starts the thread; later ones are plain thread replies (``message.channels``)
+    unless ``say(..., mention=True)``.
+    """
 
     slack: SlackHarness
     api: MockSlackApi
@@ -113,10 +121,17 @@ class SlackUser:
         return [m for m in shown_messages(self.api)
                 if m.channel == self.channel and self.root in (m.thread_ts, m.ts)]
 
-    async def say(self, text: str) -> list[ShownMessage]:
+    async def say(self, text: str, *, mention: bool = False) -> list[ShownMessage]:
         """Type ``text`` (the first message starts the thread); returns the new bot messages."""
         before = len(self.thread())
-        event = dm(text, user=self.user, channel=self.channel, thread_ts=self.root)
+        if self.channel.startswith("D"):
+            event = dm(text, user=self.user, channel=self.channel, thread_ts=self.root)
+        elif mention or self.root is None:
+            event = mention_event(text, user=self.user, channel=self.channel,
+                                  thread_ts=self.root)
+        else:
+            event = channel_message(text, user=self.user, channel=self.channel,
+                                    thread_ts=self.root)
         self.root = self.root or event["ts"]
         status, _ = await self.slack.sender.event(event_envelope(event))
         assert status == 200

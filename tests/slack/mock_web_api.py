@@ -38,7 +38,7 @@ class MockSlackApi:
     calls: list[Call] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     reactions: set[tuple[str, str, str]] = field(default_factory=set)
-    _failures: dict[str, list[web.Response]] = field(default_factory=dict)
+    _failures: dict[str, list[web.Response | None]] = field(default_factory=dict)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
@@ -68,14 +68,17 @@ class MockSlackApi:
     # --- what the tests ask -------------------------------------------------------------
 
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1,
-                  error: str = "ratelimited") -> None:
-        """Answer the next call of ``method`` with ``status`` (and ``Retry-After``)."""
+                  error: str = "ratelimited", after: int = 0) -> None:
+        """Answer the next call of ``method`` with ``status`` (and ``Retry-After``).
+
+        ``after`` calls of ``method`` are answered normally first.
+        """
         response = web.json_response(
             {"ok": False, "error": error},
             status=status,
             headers={"Retry-After": str(retry_after)},
         )
-        self._failures.setdefault(method, []).append(response)
+        self._failures.setdefault(method, []).extend([None] * after + [response])
 
     def of(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -109,7 +112,8 @@ class MockSlackApi:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or args.get("token")
         failures = self._failures.get(method)
-        response = failures.pop(0) if failures else self._answer(method, args)
+        failure = failures.pop(0) if failures else None
+        response = failure if failure is not None else self._answer(method, args)
         args["_status"] = response.status
         assert isinstance(response.body, bytes)
         await self._record(Call(method, args, token, json.loads(response.body)))

@@ -93,9 +93,22 @@ def dm(text: str, *, user: str = "U100", ts: str | None = None, thread_ts: str |
 
 
 def mention(text: str, *, user: str = "U100", channel: str = "C100",
-            thread_ts: str | None = None) -> dict[str, Any]:
+            thread_ts: str | None = None, ts: str | None = None) -> dict[str, Any]:
     event = {"type": "app_mention", "channel": channel, "user": user,
-             "text": f"<@UBOT> {text}", "ts": f"1699999998.{next(_ids):06d}", "team": TEAM_ID}
+             "text": f"<@UBOT> {text}", "ts": ts or f"1699999998.{next(_ids):06d}",
+             "team": TEAM_ID}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def channel_message(text: str, *, user: str = "U100", channel: str = "C100",
+                    thread_ts: str | None = None, ts: str | None = None,
+                    channel_type: str = "channel") -> dict[str, Any]:
+    """A ``message.channels`` (``channel_type="group"``: ``message.groups``) event."""
+    event = {"type": "message", "channel": channel, "channel_type": channel_type,
+             "user": user, "text": text, "ts": ts or f"1699999997.{next(_ids):06d}",
+             "team": TEAM_ID}
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from bot.core.messages import Action
-from storage import Database, get_user_profile
+from bot.slack.action_values import decode_action
+from bot.slack.turns import RECEIVED_TEXT
+from storage import Database, get_user_profile, upsert_user_profile
 from tests.slack.fakes import FakeServices, ScriptedAssistant
 from tests.slack.harness import SlackHarness, StartApp, slack_settings
 from tests.slack.mock_web_api import TEAM_ID, MockSlackApi
@@ -91,7 +93,29 @@ async def test_follow_up_in_the_thread_is_the_same_conversation_and_name_is_cach
         profile = get_user_profile(session=session, channel="slack", tenant=TEAM_ID,
                                    user_id="U100")
     assert profile is not None
-    assert (profile.display_name, profile.department) == ("職員U100", "情報政策課")
+    # The mock's profile title says 情報政策課: a title is not a department.
+    assert (profile.display_name, profile.department) == ("職員U100", None)
+
+
+async def test_a_slack_title_never_changes_the_department_an_administrator_assigned(
+    slack: SlackHarness, mock_api: MockSlackApi, assistant: ScriptedAssistant
+) -> None:
+    with assistant.database.session() as session:
+        upsert_user_profile(session=session, channel="slack", tenant=TEAM_ID, user_id="U100",
+                            department="税務課")
+    mock_api.users["U100"] = {"id": "U100", "name": "u100", "profile": {
+        "display_name": "山田", "title": "情報政策課 課長"}}
+
+    await slack.sender.event(event_envelope(dm("RFI とは？")))
+    await slack.app.drain()
+
+    assert len(mock_api.of("users.info")) == 1  # the profile had no name yet
+    assert assistant.seen[0].user_name == "山田"
+    with assistant.database.session() as session:
+        profile = get_user_profile(session=session, channel="slack", tenant=TEAM_ID,
+                                   user_id="U100")
+    assert profile is not None
+    assert (profile.display_name, profile.department) == ("山田", "税務課")
 
 
 async def test_channel_mention_is_answered_in_its_thread_without_the_mention(
@@ -180,6 +204,60 @@ async def test_a_core_failure_reaches_the_user_in_japanese(
     assert "エラーが発生しました" in post.args["text"]
     assert "RuntimeError" in caplog.text
     assert "個人情報" not in caplog.text
+
+
+async def test_a_failed_post_after_the_core_applied_the_turn_says_the_input_was_received(
+    slack: SlackHarness, mock_api: MockSlackApi, assistant: ScriptedAssistant,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mock_api.fail_next("chat.postMessage", status=200, error="invalid_blocks")
+    event = dm("窓口予約 個人情報")
+
+    await slack.sender.event(event_envelope(event))
+    await slack.app.drain()
+
+    assert len(assistant.seen) == 1
+    [failed, notice] = mock_api.of("chat.postMessage")
+    assert failed.result["error"] == "invalid_blocks"
+    assert notice.args["thread_ts"] == event["ts"]
+    assert notice.args["text"] == RECEIVED_TEXT
+    assert "もう一度送って" not in notice.args["text"]
+    assert "after the core applied it" in caplog.text
+    assert "個人情報" not in caplog.text
+
+
+async def test_a_failed_update_of_the_placeholder_after_the_core_applied_the_turn(
+    slack: SlackHarness, mock_api: MockSlackApi, assistant: ScriptedAssistant
+) -> None:
+    mock_api.fail_next("chat.update", status=200, error="msg_too_long")
+
+    await slack.sender.command(slash_command("相談", channel="C100"))
+    await slack.app.drain()
+
+    assert len(assistant.seen) == 1
+    [placeholder] = mock_api.posts()
+    failed, notice = mock_api.of("chat.update")
+    assert failed.args["_status"] == 200 and failed.result["ok"] is False
+    assert (notice.args["ts"], notice.args["text"]) == (placeholder.result["ts"], RECEIVED_TEXT)
+
+
+async def test_a_failure_after_the_answer_replaced_the_placeholder_keeps_the_answer(
+    slack: SlackHarness, mock_api: MockSlackApi, assistant: ScriptedAssistant
+) -> None:
+    # Two messages: the text replaces the placeholder, the form's stand-in is posted.
+    mock_api.fail_next("views.open", status=200, error="expired_trigger_id")
+    mock_api.fail_next("chat.postMessage", status=200, error="invalid_blocks", after=1)
+
+    await slack.sender.command(slash_command("確認", channel="C100"))
+    await slack.app.drain()
+
+    [placeholder, failed, notice] = mock_api.of("chat.postMessage")
+    assert failed.result["error"] == "invalid_blocks"
+    [answer] = mock_api.of("chat.update")
+    assert answer.args["ts"] == placeholder.result["ts"]
+    assert answer.args["text"] == "内容を確認してください。"
+    assert notice.args["text"] == RECEIVED_TEXT
+    assert notice.args["thread_ts"] == placeholder.result["ts"]
 
 
 async def test_click_marks_the_choice_and_a_form_opens_as_a_modal_whose_submit_answers(
@@ -358,3 +436,43 @@ async def test_url_verification_is_answered_with_the_challenge(slack: SlackHarne
         {"token": "legacy", "challenge": "c-123", "type": "url_verification"})
 
     assert (status, body) == (200, '{"challenge": "c-123"}')
+
+
+async def test_a_typed_turn_that_shows_a_form_offers_the_cores_reopen_button(
+    slack: SlackHarness, mock_api: MockSlackApi, assistant: ScriptedAssistant
+) -> None:
+    assistant.reopen = Action("flow.show_form", "s1", "s1:confirm")
+    event = dm("確認")
+    await slack.sender.event(event_envelope(event))
+    await slack.app.drain()
+
+    assert mock_api.of("views.open") == []  # a typed message brings no trigger
+    text, opener = mock_api.posts()
+    assert text.args["text"] == "内容を確認してください。"
+    [button] = opener.args["blocks"][-1]["elements"]
+    assert decode_action(button["value"]) == Action("flow.show_form", "s1", "s1:confirm")
+    message = {"ts": opener.result["ts"], "thread_ts": event["ts"],
+               "text": opener.args["text"], "blocks": opener.args["blocks"]}
+
+    await slack.sender.interaction(
+        block_action(message, channel="D100", action_id=button["action_id"]))
+    await slack.app.drain()
+
+    assert assistant.seen[-1].action == Action("flow.show_form", "s1", "s1:confirm")
+    [opened] = mock_api.of("views.open")
+    assert opened.args["view"]["callback_id"] == "soudan.form"
+
+
+async def test_a_form_without_a_reopen_action_is_shown_as_text_without_buttons(
+    slack: SlackHarness, mock_api: MockSlackApi, assistant: ScriptedAssistant
+) -> None:
+    assistant.reopen = None
+
+    await slack.sender.event(event_envelope(dm("確認")))
+    await slack.app.drain()
+
+    _, stand_in = mock_api.posts()
+    assert [b for b in stand_in.args["blocks"] if b["type"] == "actions"] == []
+    shown = _texts(stand_in.args["blocks"])
+    assert "ここでは入力画面を開けません" in shown
+    assert "*業務名*\n窓口予約" in shown

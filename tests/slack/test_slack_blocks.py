@@ -101,11 +101,30 @@ def test_a_form_becomes_a_modal_and_its_submission_is_read_back() -> None:
     assert form_values(state) == {"business": "電子申請", "notes": ""}
 
 
-def test_form_opener_asks_the_core_to_show_the_step_again() -> None:
-    opener = render_form_opener(Form("確認", (), Action("flow.submit", "sess-1")))
+def test_form_opener_carries_the_reopen_action_the_core_set() -> None:
+    reopen = Action("flow.show_form", "sess-1", "sess-1:confirm")
+    opener = render_form_opener(Form("確認", (), Action("flow.submit", "sess-1"), reopen=reopen))
 
     [button] = opener.blocks[-1]["elements"]
-    assert decode_action(button["value"]) == Action("flow.resume", "sess-1")
+    assert decode_action(button["value"]) == reopen
+    assert button["text"]["text"] == "確認画面を開く"
+
+
+def test_a_form_without_reopen_is_shown_as_text_and_no_action_is_made_up() -> None:
+    form = Form("相談シートの確認", (
+        FormField("business", "業務名", "窓口予約 <注>"),
+        FormField("notes", "その他", ""),
+        *(FormField(f"f{i}", f"項目{i}", "値") for i in range(12)),
+    ), Action("flow.submit", "sess-1"))
+
+    stand_in = render_form_opener(form)
+
+    assert [b for b in stand_in.blocks if b["type"] == "actions"] == []
+    assert "ここでは入力画面を開けません" in stand_in.text
+    fields = [f["text"] for b in stand_in.blocks for f in b.get("fields", [])]
+    assert fields[:2] == ["*業務名*\n窓口予約 &lt;注&gt;", "*その他*\n—"]
+    assert len(fields) == 14
+    assert all(len(b.get("fields", [])) <= 10 for b in stand_in.blocks)
 
 
 def test_choice_click_replaces_the_buttons_with_the_chosen_label() -> None:

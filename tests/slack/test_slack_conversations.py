@@ -23,10 +23,12 @@ from storage import (
     get_feedback,
     list_messages,
     list_sheets,
+    upsert_user_profile,
 )
 from tests.slack.harness import SlackHarness, SlackUser, StartApp, shown_messages, slack_settings
 from tests.slack.mock_web_api import TEAM_ID, MockSlackApi
 from tests.slack.slack_requests import (
+    channel_message,
     dm,
     event_envelope,
     home_opened,
@@ -93,7 +95,10 @@ async def test_a_whole_consultation_through_buttons_typed_answers_and_the_modal(
 ) -> None:
     [first] = await staff.say("相談を始める")
     assert "ICT 活用の相談を始めます" in first.body()
-    assert "Q1." in first.body()  # the department came from users.info (title)
+    # The mock's Slack profile title says 情報政策課; the core asks all the same.
+    assert "所属課" in first.body() and "Q1." not in first.body()
+    [registered] = await staff.say("市民課")
+    assert "Q1." in registered.body()
 
     await staff.say("窓口予約")
     await staff.say("電話での予約受付に時間がかかる")
@@ -130,7 +135,7 @@ async def test_a_whole_consultation_through_buttons_typed_answers_and_the_modal(
     with services.database.session() as session:
         [sheet] = list_sheets(session=session, tenant=TEAM_ID, requester_id="U100")
     assert sheet.status == SheetStatus.SUBMITTED
-    assert sheet.business == "窓口予約（オンライン化）"
+    assert (sheet.business, sheet.department) == ("窓口予約（オンライン化）", "市民課")
     assert sheet.requester_name == "職員U100"
     assert sheet.reference in submitted.body()
 
@@ -221,7 +226,7 @@ async def test_typed_last_answer_offers_a_button_that_opens_the_modal(
     staff: SlackUser, mock_api: MockSlackApi
 ) -> None:
     await staff.say("相談を始める")
-    for typed in ("窓口予約", "電話対応に時間がかかる", "はい", "オンライン予約", "100万円", "なし",
+    for typed in ("市民課", "窓口予約", "電話対応に時間がかかる", "はい", "オンライン予約", "100万円", "なし",
                   "いいえ", "いいえ", "いいえ"):
         await staff.say(typed)
     confirm, opener = await staff.say("いいえ")  # typed: Slack gives no trigger for a modal
@@ -255,6 +260,9 @@ async def test_questions_from_several_users_at_once_are_all_answered(
 async def test_message_shortcut_starts_a_consultation_about_that_message(
     slack: SlackHarness, mock_api: MockSlackApi, services: Services
 ) -> None:
+    with services.database.session() as session:  # assigned by an administrator
+        upsert_user_profile(session=session, channel="slack", tenant=TEAM_ID, user_id="U100",
+                            department="子育て支援課")
     status, _ = await slack.sender.interaction(
         message_shortcut("保育所入所申請の受付・審査", channel="C100", ts="1699990000.000100"))
     await slack.app.drain()
@@ -267,3 +275,36 @@ async def test_message_shortcut_starts_a_consultation_about_that_message(
     with services.database.session() as session:
         [sheet] = list_sheets(session=session, tenant=TEAM_ID, requester_id="U100")
     assert sheet.business == "保育所入所申請の受付・審査"
+    assert sheet.department == "子育て支援課"  # not the 情報政策課 of the Slack title
+
+
+async def test_a_consultation_started_in_a_channel_thread_takes_typed_answers_there(
+    slack: SlackHarness, mock_api: MockSlackApi, services: Services
+) -> None:
+    staff = SlackUser(slack, mock_api, channel="C100")
+
+    [first] = await staff.say("相談を始める")  # @soudan 相談を始める
+    assert (first.channel, first.thread_ts) == ("C100", staff.root)
+    assert "所属課" in first.body()
+    [q1] = await staff.say("市民課")  # typed in the thread, no @soudan
+    assert "Q1." in q1.body()
+    [q2] = await staff.say("窓口予約")
+    assert "Q2." in q2.body()
+
+    # Not addressed to the app: a top-level message, and a thread without a consultation.
+    chatter = [channel_message("窓口予約の件、了解です", channel="C100"),
+               channel_message("RFI とは何ですか？", channel="C100",
+                               thread_ts="1699990000.123456")]
+    for event in chatter:
+        status, _ = await slack.sender.event(event_envelope(event))
+        assert status == 200
+    await slack.app.drain()
+
+    assert [m.thread_ts for m in shown_messages(mock_api)] == [staff.root] * 3
+    with services.database.session() as session:
+        [sheet] = list_sheets(session=session, tenant=TEAM_ID, requester_id="U100")
+        kept = list_messages(session=session, channel="slack", tenant=TEAM_ID,
+                             conversation="C100:1699990000.123456")
+    assert (sheet.conversation, sheet.business, sheet.department) == (
+        f"C100:{staff.root}", "窓口予約", "市民課")
+    assert kept == []

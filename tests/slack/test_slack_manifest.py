@@ -22,10 +22,10 @@ def test_manifest_matches_the_app() -> None:
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", CONSULT_SHORTCUT_ID)
     assert features["app_home"]["home_tab_enabled"] is True
     assert set(settings["event_subscriptions"]["bot_events"]) == {
-        "app_home_opened", "app_mention", "message.im"}
+        "app_home_opened", "app_mention", "message.channels", "message.groups", "message.im"}
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "app_mentions:read", "chat:write", "commands", "im:history", "im:write",
-        "reactions:write", "users:read"}
+        "app_mentions:read", "channels:history", "chat:write", "commands", "groups:history",
+        "im:history", "im:write", "reactions:write", "users:read"}
     assert "user" not in manifest["oauth_config"]["scopes"]
     for url in (command["url"], settings["event_subscriptions"]["request_url"],
                 settings["interactivity"]["request_url"]):

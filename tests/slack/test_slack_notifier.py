@@ -33,7 +33,8 @@ async def test_posts_into_the_thread_of_the_conversation(
 async def test_a_user_without_a_conversation_gets_a_dm(
     notifier: SlackNotifier, mock_api: MockSlackApi
 ) -> None:
-    form = Form("確認", (FormField("a", "A"),), Action("flow.submit", "s1"))
+    form = Form("確認", (FormField("a", "A"),), Action("flow.submit", "s1"),
+                reopen=Action("flow.reopen", "sheet-1"))
 
     await asyncio.to_thread(
         notifier.deliver, Address("slack", "T0001", "", user_id="U100"), [Text("差し戻し"), form]

@@ -1,27 +1,42 @@
-"""Who is talking: names and departments from users.info."""
+"""Who is talking: display names from users.info, cached; departments never from Slack."""
 
 from __future__ import annotations
 
-import pytest
-
-from bot.slack.people import Person, department_in, person_from_users_info
-
-
-@pytest.mark.parametrize(("title", "department"), [
-    ("情報政策課 主任", "情報政策課"),
-    ("総務部 情報政策課 主査", "情報政策課"),
-    ("市民部市民課", "市民部市民課"),
-    ("DX推進室", "DX推進室"),
-    ("主任", None),
-    ("", None),
-])
-def test_department_is_the_unit_named_in_the_title(title: str, department: str | None) -> None:
-    assert department_in(title) == department
+from bot.slack.people import DatabaseNameStore, display_name_in
+from storage import Database, UserRole, get_user_profile, upsert_user_profile
 
 
-def test_display_name_prefers_the_display_name_then_the_real_name() -> None:
-    assert person_from_users_info(
-        {"name": "taro", "profile": {"display_name": "", "real_name": "山田 太郎",
-                                     "title": "市民課"}}
-    ) == Person("山田 太郎", "市民課")
-    assert person_from_users_info({"name": "taro", "profile": {}}) == Person("taro", None)
+def test_display_name_prefers_the_display_name_then_the_real_name_then_the_handle() -> None:
+    assert display_name_in({"name": "taro", "profile": {
+        "display_name": "", "real_name": "山田 太郎", "title": "市民課"}}) == "山田 太郎"
+    assert display_name_in({"name": "taro", "profile": {"display_name": "たろう"}}) == "たろう"
+    assert display_name_in({"name": "taro", "profile": {}}) == "taro"
+    assert display_name_in({}) is None
+
+
+def test_the_name_store_writes_the_name_and_keeps_what_an_administrator_assigned(
+    sqlite_database: Database,
+) -> None:
+    with sqlite_database.session() as session:
+        upsert_user_profile(session=session, channel="slack", tenant="T1", user_id="U1",
+                            department="税務課", role=UserRole.REVIEWER)
+    store = DatabaseNameStore(sqlite_database)
+
+    assert store.find("T1", "U1") is None  # registered without a name: look it up once
+    store.remember("T1", "U1", "山田 太郎")
+
+    assert store.find("T1", "U1") == "山田 太郎"
+    with sqlite_database.session() as session:
+        profile = get_user_profile(session=session, channel="slack", tenant="T1", user_id="U1")
+    assert profile is not None
+    assert (profile.display_name, profile.department, profile.role) == (
+        "山田 太郎", "税務課", UserRole.REVIEWER)
+
+
+def test_a_new_user_gets_a_name_and_no_department(sqlite_database: Database) -> None:
+    DatabaseNameStore(sqlite_database).remember("T1", "U2", "佐藤")
+
+    with sqlite_database.session() as session:
+        profile = get_user_profile(session=session, channel="slack", tenant="T1", user_id="U2")
+    assert profile is not None
+    assert (profile.display_name, profile.department) == ("佐藤", None)
