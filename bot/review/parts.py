@@ -6,7 +6,7 @@ Channels render these (Block Kit, Adaptive Cards, terminal); the buttons carry
 
 from __future__ import annotations
 
-from bot.core.consultations import reopen_choice
+from bot.core.consultations import reopen_choice, yen
 from bot.core.messages import Action, Choice, Choices, Form, FormField, Part, SheetSummary, Text
 from bot.review.records import CommentRecord, SheetRecord
 from bot.review.weeks import TOKYO
@@ -15,15 +15,6 @@ from storage.lifecycle import status_label
 QUEUE_LIMIT = 10
 
 COMMENT_KIND_LABELS = {"comment": "コメント", "return": "差し戻し理由", "accept": "受理コメント"}
-
-
-def yen(amount: int | None) -> str:
-    """``3000000`` -> ``300万円``; ``None`` -> ``未記入``."""
-    if amount is None:
-        return "未記入"
-    if amount >= 10_000 and amount % 10_000 == 0:
-        return f"{amount // 10_000:,}万円"
-    return f"{amount:,}円"
 
 
 def _flag(value: bool | None, yes: str, no: str) -> str:
