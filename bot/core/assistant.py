@@ -77,6 +77,8 @@ class _Plan:
 
     question: str | None = None
     history: tuple[str, ...] = ()
+    answers_elsewhere: str | None = None
+    """Id of the user's consultation in another conversation that this text answers."""
 
 
 class Assistant:
@@ -174,7 +176,23 @@ class Assistant:
             if key is not None and not storage.claim_inbound(session=session, key=key):
                 return []
             self._remember_user(session, inbound)
+            if plan.answers_elsewhere is not None:
+                return self._answer_in_its_thread(session, plan.answers_elsewhere)
             return self._route(session, inbound, answer)
+
+    def _answer_in_its_thread(self, session: Session, flow_session_id: str) -> list[Part]:
+        flow_session = storage.get_flow_session(session=session, flow_session_id=flow_session_id)
+        sheet = (
+            storage.get_sheet(session=session, sheet_id=flow_session.sheet_id)
+            if flow_session is not None and flow_session.sheet_id
+            else None
+        )
+        name = f"（相談シート {sheet.reference}）" if sheet is not None else ""
+        return [
+            Text(f"進行中の相談{name}への回答のようです。相談のスレッドで回答するか、"
+                 "「ここで続ける」を押して、この会話で続けてください（まだ記録していません）。"),
+            Choices("", (Choice("ここで続ける", Action("flow.resume")),)),
+        ]
 
     def _already_applied(self, key: str) -> bool:
         with self.database.session() as session:
@@ -191,8 +209,30 @@ class Assistant:
             owned = active is not None and active.user_id == inbound.user_id
             if owned and active is not None and not self._is_question_mid_flow(active, text):
                 return _Plan()
+            if active is None:
+                elsewhere = self._answered_elsewhere(session, inbound, text)
+                if elsewhere is not None:
+                    return _Plan(answers_elsewhere=elsewhere)
             history = self._recent_questions(session, inbound)
         return _Plan(question=text, history=history)
+
+    def _answered_elsewhere(self, session: Session, inbound: Inbound, text: str) -> str | None:
+        """The user's consultation in another thread whose pending question ``text`` answers.
+
+        Typical in a Slack DM: the answer is typed at the top level instead of in the
+        consultation's thread. Only steps with a checkable answer (amount, yes/no, date,
+        choice) count: free text would match anything.
+        """
+        found = storage.find_resumable_flow_session(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            user_id=inbound.user_id,
+        )
+        if found is None or found.conversation == inbound.conversation:
+            return None
+        kind = self.consultations.pending_kind(found)
+        if kind in (None, "text", "confirm") or looks_like_question(text):
+            return None
+        return found.id if self.consultations.would_accept(found, text) else None
 
     def _is_question_mid_flow(self, active: FlowSession, text: str) -> bool:
         kind = self.consultations.pending_kind(active)

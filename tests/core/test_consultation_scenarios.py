@@ -273,3 +273,21 @@ def test_has_active_flow_tells_whose_consultation_runs_in_a_thread(
     assert services.assistant.has_active_flow(**where)
     assert services.assistant.has_active_flow(**where, user_id=talk.user_id)
     assert not services.assistant.has_active_flow(**where, user_id="U-bystander")
+
+
+def test_an_answer_typed_outside_the_consultation_thread_points_back_to_it(
+    talk: Conversation, services: Services
+) -> None:
+    answer_up_to_cost(talk)
+    top_level = Conversation(services.assistant, conversation="dm-top-level")
+    top_level.say("450万円")
+    assert "進行中の相談" in top_level.text and "2026-0001" in top_level.text
+    with services.database.session() as session:
+        questions = session.exec(
+            select(storage.Message).where(storage.Message.question == True)  # noqa: E712
+        ).all()
+    assert questions == []  # not counted as an unanswered guideline question
+    top_level.click("ここで続ける")
+    assert "イニシャルコスト" in top_level.text
+    top_level.say("450万円")
+    assert "ランニングコスト" in top_level.text
