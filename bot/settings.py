@@ -122,7 +122,7 @@ class Settings(BaseSettings):
             if secret is not None and secret.get_secret_value().strip().lower() in (
                 _PLACEHOLDER_SECRETS
             ):
-                raise ValueError(f"{name} is a placeholder value; set the real secret")
+                raise ValueError(f"{name} が例の値のままです。実際の値を設定してください")
         return self
 
     # --- derived paths -------------------------------------------------------------------

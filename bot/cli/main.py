@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
 from bot.cli import flow_cmds, knowledge_cmds, review_cmds, serve_cmds, sheet_cmds
+from bot.settings import Settings
 
 app = typer.Typer(
     name="soudan",
@@ -12,6 +14,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def check_settings() -> None:
+    """Refuse to run with settings that do not validate, with a message an operator can act on."""
+    try:
+        Settings()
+    except ValidationError as error:
+        problems = "\n".join(
+            f"  - {'.'.join(str(p) for p in e['loc']) or '設定'}: {e['msg']}" for e in error.errors()
+        )
+        typer.echo(
+            "設定に誤りがあるため起動できません。環境変数（SOUDAN_…、SLACK_…、MICROSOFT_…）"
+            f"または .env を確認してください:\n{problems}",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
 
 for module in (knowledge_cmds, flow_cmds, sheet_cmds, serve_cmds, review_cmds):
     module.register(app)
