@@ -28,7 +28,7 @@ DIGEST_CHECK_SECONDS = 60.0
 
 async def healthz(request: web.Request) -> web.Response:
     services: Services = request.app["services"]
-    services.database_ping()
+    await asyncio.to_thread(services.database_ping)  # keep the event loop free
     return web.json_response({"status": "ok"})
 
 

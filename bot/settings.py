@@ -54,9 +54,6 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     chroma_collection: str = "soudan-guidelines"
     top_k: int = 5
-    llm_model: str | None = None
-    llm_base_url: str | None = None
-    llm_api_key: SecretStr | None = None
 
     # --- storage -----------------------------------------------------------------
     database_url: str | None = None
@@ -117,7 +114,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "microsoft_app_password", "llm_api_key"):
+                     "microsoft_app_password"):
             secret = getattr(self, name)
             if secret is not None and secret.get_secret_value().strip().lower() in (
                 _PLACEHOLDER_SECRETS

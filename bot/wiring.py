@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from bot.cli.knowledge_cmds import knowledge_config
 from bot.core.assistant import Assistant
 from bot.core.messages import Notifier
+from bot.knowledge_setup import knowledge_config
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
 from flows import FlowDefinition, load_flows
@@ -104,3 +104,22 @@ def build_services(
         review=review,
         digest_scheduler=scheduler,
     )
+
+
+def build_notifiers(services: Services) -> dict[str, Notifier]:
+    """Notifiers for posting without the server running (CLI review results, digest).
+
+    ``soudan serve`` registers its own when it mounts the channels; this is for the
+    commands that post from a shell: only the channels whose credentials are set.
+    """
+    settings = services.settings
+    notifiers: dict[str, Notifier] = {}
+    if settings.slack_bot_token is not None:
+        from bot.slack import SlackNotifier
+
+        notifiers["slack"] = SlackNotifier(settings)
+    if settings.teams_configured:
+        from bot.teams import build_teams_notifier
+
+        notifiers["teams"] = build_teams_notifier(settings, services)
+    return notifiers

@@ -162,8 +162,18 @@ def format_yen(amount: int) -> str:
     """``4500000`` → ``4,500,000円（450万円）``."""
     text = f"{amount:,}円"
     if amount >= 10_000 and amount % 10_000 == 0:
-        man = amount // 10_000
-        oku, rest = divmod(man, 10_000)
-        short = (f"{oku}億" if oku else "") + (f"{rest}万" if rest else "")
-        text += f"（{short}円）"
+        text += f"（{short_yen(amount)}）"
     return text
+
+
+def short_yen(amount: int | None) -> str:
+    """The way people say an amount: ``4500000`` → ``450万円``, ``120000000`` → ``1億2000万円``.
+
+    Amounts that are not whole 万 are written out (``1,234,567円``); ``None`` is 未記入.
+    """
+    if amount is None:
+        return "（未記入）"
+    if amount < 10_000 or amount % 10_000:
+        return f"{amount:,}円"
+    oku, man = divmod(amount // 10_000, 10_000)
+    return (f"{oku:,}億" if oku else "") + (f"{man}万" if man else "") + "円"

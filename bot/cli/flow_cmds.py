@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 def chat() -> None:
     """端末チャットを開く（Q&A と相談フロー。Slack/Teams の認証情報は不要）。"""
     from bot.chat import TerminalChat
-    from bot.cli.knowledge_cmds import open_knowledge
+    from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
 
     settings = Settings()

@@ -39,7 +39,7 @@ from bot.review.store import ReviewStore
 from bot.review.users import CHANNELS, UserDirectory, UserEntry, UserFileError
 from bot.review.weeks import TOKYO, IsoWeek, WeekFormatError
 from bot.settings import Settings
-from storage import Database
+from flows.answer_reading import short_yen
 from storage.export import EXPORT_FORMATS
 from storage.lifecycle import status_label
 
@@ -63,10 +63,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _store() -> ReviewStore:
-    settings = Settings()
-    database = Database(settings.effective_database_url)
-    database.upgrade()
-    return ReviewStore(database)
+    from bot.wiring import open_database
+
+    return ReviewStore(open_database(Settings()))
 
 
 def _fail(message: str) -> typer.Exit:
@@ -84,7 +83,7 @@ def _reviewer(store: ReviewStore, spec: str) -> Actor:
 
 def _line(sheet: SheetRecord) -> str:
     created = sheet.created_at.astimezone(TOKYO).strftime("%Y-%m-%d")
-    cost = f"{sheet.initial_cost:,}円" if sheet.initial_cost is not None else "未記入"
+    cost = short_yen(sheet.initial_cost)
     return (
         f"{sheet.reference}\t{status_label(sheet.status)}\t{sheet.department or '-'}\t"
         f"{sheet.business}\t{cost}\t{created}"
@@ -249,15 +248,14 @@ def _move(kind: str, reference: str, as_user: str, comment: str | None = None) -
 
 
 def _cli_notifiers() -> dict[str, Notifier]:
-    """Channel notifiers for the CLI, when the wiring offers ``build_notifiers(settings)``.
+    """Channel notifiers for the CLI: those whose credentials are configured.
 
     Without them a return/accept from the CLI still happens, and the reviewer is told
     that the requester was not notified.
     """
-    from bot import wiring
+    from bot.wiring import build_notifiers, build_services
 
-    build = getattr(wiring, "build_notifiers", None)
-    return dict(build(Settings())) if build is not None else {}
+    return build_notifiers(build_services(Settings()))
 
 
 @review_app.command("start")

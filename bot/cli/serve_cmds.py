@@ -30,7 +30,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="待ち受けるポート")] = None,
 ) -> None:
     """Slack（/slack/events または Socket Mode）・Teams（/api/messages）・/healthz を起動する。"""
-    from bot.cli.knowledge_cmds import open_knowledge
+    from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
 
     settings = Settings()
@@ -41,7 +41,7 @@ def serve(
 def start() -> None:
     """準備（DB 移行・モデル・文書の取り込み）をしてから、チャットまたはサーバーを起動する。"""
     from bot.chat import TerminalChat
-    from bot.cli.knowledge_cmds import open_knowledge
+    from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
 
     settings = Settings()

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.settings import Settings
+from flows.answer_reading import short_yen
 from storage import (
     AuditResult,
     ConsultationSheet,
@@ -56,10 +57,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _database(*, upgrade: bool = True) -> Database:
-    database = Database(Settings().effective_database_url)
-    if upgrade:
-        database.upgrade()
-    return database
+    from bot.wiring import open_database
+
+    return open_database(Settings(), upgrade=upgrade)
 
 
 def _audit(database: Database, action: str, target: str | None, **detail: Any) -> None:
@@ -110,10 +110,6 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def _yen(amount: int | None) -> str:
-    return "" if amount is None else f"{amount:,}円"
-
-
 @sheets_app.command("list")
 def list_command(
     status: StatusOption = None,
@@ -140,7 +136,7 @@ def list_command(
             sheet.reference,
             status_label(sheet.status),
             sheet.department or "（未設定）",
-            _yen(sheet.initial_cost),
+            short_yen(sheet.initial_cost),
             sheet.created_at.astimezone(zone).strftime("%Y-%m-%d"),
         )
         line = "  ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True))
@@ -163,8 +159,8 @@ def _show_text(sheet: ConsultationSheet, comments: list[Any], moves: list[Any], 
         f"  対象業務: {sheet.business}",
         f"  現状の課題: {sheet.current_problem or '—'}",
         f"  想定している ICT: {sheet.envisaged_ict or '—'}",
-        f"  イニシャルコスト: {_yen(sheet.initial_cost) or '—'}",
-        f"  ランニングコスト（年額）: {_yen(sheet.running_cost) or '—'}",
+        f"  イニシャルコスト: {short_yen(sheet.initial_cost) or '—'}",
+        f"  ランニングコスト（年額）: {short_yen(sheet.running_cost) or '—'}",
     ]
     for name, label in outcomes.items():
         if name in sheet.outcomes:

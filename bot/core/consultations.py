@@ -30,6 +30,7 @@ from flows import (
     Notice,
     Turn,
 )
+from flows.answer_reading import short_yen as yen
 from flows.parsing.yes_no import parse_yes_no
 from storage import (
     ConsultationSheet,
@@ -444,7 +445,7 @@ class Consultations:
             if sheet is not None
             else ("", "（未採番）", "下書き")
         )
-        return view.render(turn.outputs, session_id=flow_session.id, state=turn.state, sheet=ref)
+        return view.render(turn.outputs, session_id=flow_session.id, sheet=ref)
 
     def _save(self, session: Session, flow_session: FlowSession, turn: Turn) -> FlowSession:
         state = {**flow_session.state, "flow": turn.state.to_dict()}
@@ -521,10 +522,7 @@ def decision_record(decision: Decision) -> dict[str, Any]:
         "kind": decision.kind,
         "value": decision.value,
         "statement": decision.statement,
-        "cites": [
-            {"doc": c.doc, "title": c.title, "section": c.section, "quote": c.quote}
-            for c in decision.cites
-        ],
+        "cites": [cite.to_dict() for cite in decision.cites],
     }
 
 
@@ -551,12 +549,3 @@ def sheet_summary(
         if rows and rows[0][0] != "所管課"
         else rows,
     )
-
-
-def yen(amount: int | None) -> str:
-    """450万円 style display of an amount in yen."""
-    if amount is None:
-        return "（未記入）"
-    if amount >= 10_000 and amount % 10_000 == 0:
-        return f"{amount // 10_000:,}万円"
-    return f"{amount:,}円"

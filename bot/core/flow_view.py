@@ -23,7 +23,6 @@ from flows import (
     Decision,
     FlowDefinition,
     FlowOutput,
-    FlowState,
     Notice,
     Prompt,
 )
@@ -45,7 +44,6 @@ class FlowView:
         outputs: Sequence[FlowOutput],
         *,
         session_id: str,
-        state: FlowState,
         sheet: tuple[str, str, str] = ("", "（未採番）", "下書き"),
     ) -> list[Part]:
         """Parts for ``outputs``; ``sheet`` is the sheet's (id, reference, status label)."""
@@ -56,7 +54,7 @@ class FlowView:
             elif isinstance(output, Prompt):
                 parts.extend(self._prompt(output, session_id))
             elif isinstance(output, ConfirmView):
-                parts.extend(self._confirm(output, session_id, state, sheet))
+                parts.extend(self._confirm(output, session_id, sheet))
             elif isinstance(output, Decision):
                 parts.extend(self.decisions([output]))
             elif isinstance(output, Completed):
@@ -91,7 +89,7 @@ class FlowView:
         return parts
 
     def _confirm(
-        self, view: ConfirmView, session_id: str, state: FlowState, sheet: tuple[str, str, str]
+        self, view: ConfirmView, session_id: str, sheet: tuple[str, str, str]
     ) -> list[Part]:
         parts: list[Part] = []
         if view.error:

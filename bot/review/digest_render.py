@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.core.messages import Part, Text
 from bot.review.digest import Digest, DigestSheet
-from bot.review.parts import yen
+from flows.answer_reading import short_yen as yen
 from storage.spreadsheet import CellValue, Table, csv_bytes, write_xlsx
 
 FORMATS = ("md", "json", "csv", "xlsx")

@@ -6,10 +6,11 @@ Channels render these (Block Kit, Adaptive Cards, terminal); the buttons carry
 
 from __future__ import annotations
 
-from bot.core.consultations import reopen_choice, yen
+from bot.core.consultations import reopen_choice
 from bot.core.messages import Action, Choice, Choices, Form, FormField, Part, SheetSummary, Text
 from bot.review.records import CommentRecord, SheetRecord
 from bot.review.weeks import TOKYO
+from flows.answer_reading import short_yen as yen
 from storage.lifecycle import status_label
 
 QUEUE_LIMIT = 10

@@ -17,7 +17,6 @@ from bot.core.messages import Inbound, Part, Text
 from bot.review.chat import is_review_turn, queue
 from bot.review.desk import ReviewDesk
 from bot.review.outcomes import ReviewRefused
-from bot.review.parts import department_form
 
 
 class ReviewChat:
@@ -35,19 +34,6 @@ class ReviewChat:
         """Answer 「レビュー」, 「ダイジェスト」 and ``review.*`` actions."""
         desk = self.desk.within(session)
         return desk.handle(inbound, desk.actor_for(inbound))
-
-    def needs_department(self, session: Session, inbound: Inbound) -> bool:
-        """Whether the sender is not registered yet: ask once with :meth:`department_prompt`."""
-        desk = self.desk.within(session)
-        return desk.needs_department(desk.actor_for(inbound))
-
-    @staticmethod
-    def department_prompt() -> list[Part]:
-        """The one-time question for a new user's department (submit: ``review.set_department``)."""
-        return [
-            Text("はじめまして。相談シートを部署ごとに管理するため、所属部署を教えてください。"),
-            department_form(),
-        ]
 
     def home(self, session: Session, inbound: Inbound) -> list[Part]:
         """The reviewer's queue (or a staff member's department list), for App Home / a tab."""

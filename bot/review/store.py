@@ -253,7 +253,8 @@ class ReviewStore:
                 session=session, tenant=tenant, department=department,
                 statuses=[SheetStatus(s) for s in statuses] if statuses else None,
             )
-            return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt))
+        # Build the file after the session: on SQLite a session holds the write lock.
+        return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt))
 
     # --- questions ------------------------------------------------------------------
 

@@ -224,7 +224,7 @@ def test_review_chat_works_inside_the_cores_transaction(
     with database.session() as session:
         record_message(session=session, channel="slack", tenant="T1", conversation="D1",
                        direction=MessageDirection.INBOUND, text="(button)", user_id="UR")
-        assert not review.needs_department(session, inbound)
+        assert review.wants(inbound)
         parts = review.handle(session, inbound)
         assert isinstance(parts[0], Text) and "確認を開始しました" in parts[0].text
         home = review.home(session, inbound)

@@ -56,7 +56,7 @@ def test_list_filters_and_audits(seeded: Database, tmp_path: Path) -> None:
     code, out, _ = _run(seeded, tmp_path, "sheets", "list")
     assert code == 0
     assert "2026-0001" in out and "2026-0002" in out
-    assert "提出済み" in out and "4,500,000円" in out
+    assert "提出済み" in out and "450万円" in out
     assert out.strip().endswith("2 件")
 
     code, out, _ = _run(seeded, tmp_path, "sheets", "list", "--status", "draft")
