@@ -12,7 +12,7 @@ Example:
     ...         requester_id="u1", business="窓口予約"))
 """
 
-from storage.audit import count_audit, list_audit, record_audit
+from storage.audit import actor_key, count_audit, list_audit, record_audit
 from storage.columns import utc_now
 from storage.database import Database, NestedSessionError, normalise_url
 from storage.errors import (
@@ -147,6 +147,7 @@ __all__ = [
     "StorageError",
     "UserProfile",
     "UserRole",
+    "actor_key",
     "add_sheet_comment",
     "allocate_reference",
     "can_transition",

@@ -20,6 +20,11 @@ from storage.columns import utc_now
 from storage.models import AuditLog, AuditResult
 
 
+def actor_key(channel: str, tenant: str, user_id: str) -> str:
+    """Who did it, as the audit log writes it: ``channel:tenant:user_id`` (e.g. ``slack:T1:U1``)."""
+    return f"{channel}:{tenant}:{user_id}"
+
+
 def record_audit(
     *,
     session: Session,

@@ -145,6 +145,7 @@ def flow_document(
     from sqlmodel import select
 
     import storage
+    from bot.cli.sheet_cmds import OPERATOR
     from bot.wiring import open_database
     from flows.rfi_document import build_rfi_draft, render_docx, render_markdown
 
@@ -163,7 +164,7 @@ def flow_document(
         parent_id = flow_session.state.get("parent_sheet_id") if flow_session else None
         parent = storage.get_sheet(session=session, sheet_id=parent_id) if parent_id else None
         storage.record_audit(
-            session=session, actor="cli:local:operator", action="sheet.document",
+            session=session, actor=OPERATOR, action="sheet.document",
             result=storage.AuditResult.ALLOWED, target=sheet.id,
         )
     draft = build_rfi_draft(

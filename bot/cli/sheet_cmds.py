@@ -27,6 +27,7 @@ from storage import (
     Database,
     NotFoundError,
     SheetStatus,
+    actor_key,
     find_sheet,
     list_sheet_comments,
     list_sheet_transitions,
@@ -37,7 +38,8 @@ from storage import (
 from storage.export import EXPORT_FORMATS, ExportFormat, export_sheets, sheet_document
 from storage.spreadsheet import display_width
 
-OPERATOR = "cli:local:operator"
+OPERATOR = actor_key("cli", "local", "operator")
+"""Who the audit log names for commands run from the shell."""
 
 sheets_app = typer.Typer(help="相談シートの一覧・表示・出力（運用者向け）", no_args_is_help=True)
 db_app = typer.Typer(help="データベースの管理", no_args_is_help=True)

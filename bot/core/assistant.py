@@ -396,7 +396,7 @@ class Assistant:
         )
         sheets = [s for s in sheets if s.channel == channel]
         storage.record_audit(
-            session=session, actor=f"{channel}:{tenant}:{user_id}", action="sheet.list_own",
+            session=session, actor=storage.actor_key(channel, tenant, user_id), action="sheet.list_own",
             result=storage.AuditResult.ALLOWED, tenant=tenant, detail={"count": len(sheets)},
         )
         start = Choices("", (Choice("相談を始める", Action("flow.start", "ict_adoption")),))

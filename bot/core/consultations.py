@@ -341,7 +341,7 @@ class Consultations:
                 user_id=inbound.user_id, department=department,
             )
             storage.record_audit(
-                session=session, actor=f"{inbound.channel}:{inbound.tenant}:{inbound.user_id}",
+                session=session, actor=storage.actor_key(inbound.channel, inbound.tenant, inbound.user_id),
                 action="user.set_department", result=storage.AuditResult.ALLOWED,
                 tenant=inbound.tenant, detail={"department": department, "via": "chat"},
             )
@@ -399,7 +399,7 @@ class Consultations:
             session.add(sheet)
             session.flush()
         storage.record_audit(
-            session=session, actor=f"{where.channel}:{where.tenant}:{where.user_id}",
+            session=session, actor=storage.actor_key(where.channel, where.tenant, where.user_id),
             action="sheet.resubmit" if resubmitted else "sheet.submit",
             result=storage.AuditResult.ALLOWED, target=sheet.id, tenant=where.tenant,
         )

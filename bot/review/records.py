@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.core.messages import Address, ChannelName
+from storage.audit import actor_key
 
 Role = Literal["staff", "reviewer", "admin"]
 ROLES: tuple[Role, ...] = ("staff", "reviewer", "admin")
@@ -41,7 +42,7 @@ class Actor:
     @property
     def key(self) -> str:
         """Stable identifier written to the audit log: ``channel:tenant:user_id``."""
-        return f"{self.channel}:{self.tenant}:{self.user_id}"
+        return actor_key(self.channel, self.tenant, self.user_id)
 
 
 @dataclass(frozen=True)

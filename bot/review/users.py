@@ -30,6 +30,7 @@ from bot.review.access import AccessGate, decide
 from bot.review.outcomes import ReviewRefused
 from bot.review.records import ROLES, Actor, Role
 from bot.review.store import ReviewStore
+from storage.audit import actor_key
 
 CLI_OPERATOR = Actor("cli", "local", "operator", role="admin", via="cli")
 CHANNELS: tuple[str, ...] = get_args(ChannelName)
@@ -108,7 +109,7 @@ class UserDirectory:
             raise ReviewRefused(
                 "職員（staff）には所属部署が必要です。--department で指定してください。"
             )
-        key = f"{entry.channel}:{entry.tenant}:{entry.user_id}"
+        key = actor_key(entry.channel, entry.tenant, entry.user_id)
         return self._change(
             operator, key,
             lambda: self.store.save_user(

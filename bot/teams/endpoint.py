@@ -22,6 +22,7 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from bot.teams.bot import SoudanTeamsBot
 from bot.teams.inbound import tenant_of, user_id_of
 from bot.teams.records import TeamsRecords
+from storage.audit import actor_key
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class MessagesEndpoint:
             await asyncio.to_thread(
                 self._records.record_refusal,
                 tenant=tenant,
-                actor=f"teams:{tenant}:{user_id_of(activity)}",
+                actor=actor_key("teams", tenant, user_id_of(activity)),
                 reason="tenant not allowed",
             )
             log.warning("teams activity refused: tenant not in SOUDAN_TEAMS_TENANTS")
