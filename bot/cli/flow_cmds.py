@@ -142,39 +142,29 @@ def flow_document(
     out: Annotated[Path, typer.Option("--out", help="出力先（.docx または .md）")],
 ) -> None:
     """フローが作る文書（RFI フローの情報提供依頼書（案））を Word / Markdown で出力する。"""
-    from sqlmodel import select
-
     import storage
     from bot.cli.sheet_cmds import OPERATOR
+    from bot.core.documents import DOCUMENTS
     from bot.wiring import open_database
-    from flows.rfi_document import build_rfi_draft, render_docx, render_markdown
+    from flows.rfi_document import render_docx, render_markdown
 
     settings = Settings()
-    database = open_database(settings)
-    with database.session() as session:
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    with open_database(settings).session() as session:
         try:
             sheet = storage.find_sheet(session=session, key=key)
         except storage.NotFoundError as error:
             _fail(str(error))
-        if sheet.flow_id != "rfi":
-            _fail(f"相談シート {sheet.reference} は RFI フローのシートではありません。")
-        flow_session = session.exec(
-            select(storage.FlowSession).where(storage.FlowSession.sheet_id == sheet.id)
-        ).first()
-        parent_id = flow_session.state.get("parent_sheet_id") if flow_session else None
-        parent = storage.get_sheet(session=session, sheet_id=parent_id) if parent_id else None
+        if sheet.flow_id not in DOCUMENTS:
+            _fail(f"相談シート {sheet.reference} のフローは文書を作りません（RFI フローのシートを指定してください）。")
+        name, build = DOCUMENTS[sheet.flow_id or ""]
+        draft = build(session, sheet, today)
         storage.record_audit(
             session=session, actor=OPERATOR, action="sheet.document",
             result=storage.AuditResult.ALLOWED, target=sheet.id,
         )
-    draft = build_rfi_draft(
-        sheet.slots,
-        issued_on=datetime.now(ZoneInfo(settings.timezone)).date(),
-        sheet_slots=parent.slots if parent else None,
-        department=sheet.department or "",
-    )
     if out.suffix.lower() == ".docx":
         out.write_bytes(render_docx(draft))
     else:
         out.write_text(render_markdown(draft), encoding="utf-8")
-    typer.echo(f"{out} に情報提供依頼書（案）を出力しました。")
+    typer.echo(f"{out} に{name}を出力しました。")

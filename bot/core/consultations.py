@@ -32,6 +32,7 @@ from flows import (
 )
 from flows.answer_reading import short_yen as yen
 from flows.parsing.yes_no import parse_yes_no
+from flows.rfi_document import render_markdown
 from storage import (
     ConsultationSheet,
     ConsultationSheetCreate,
@@ -426,13 +427,8 @@ class Consultations:
         """The document the finished flow produces, if its flow has one."""
         if flow_session.flow_id not in DOCUMENTS:
             return []
-        name, make = DOCUMENTS[flow_session.flow_id]
-        parent_id = flow_session.state.get("parent_sheet_id")
-        parent = storage.get_sheet(session=session, sheet_id=parent_id) if parent_id else None
-        body = make(
-            sheet.slots, today=self.today(), parent_slots=parent.slots if parent else None,
-            department=sheet.department or "",
-        )
+        name, build = DOCUMENTS[flow_session.flow_id]
+        body = render_markdown(build(session, sheet, self.today()))
         return [Text(f"{name}を作成しました（Word 形式は `soudan flow document "
                      f"{sheet.reference} --out ファイル.docx`）。\n\n{body}")]
 
