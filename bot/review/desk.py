@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
+from bot.core.consultations import department_problem
 from bot.core.messages import DeliveryError, Inbound, Notifier, Part
 from bot.review.access import AccessAction, AccessGate, Decision, OperationFailed
 from bot.review.chat import handle_review_turn
@@ -116,10 +117,11 @@ class ReviewDesk:
                 f"所属部署は「{actor.department or '登録済み'}」で登録済みです。"
                 "変更は管理者（情報政策課）に依頼してください。"
             )
-        if not name or len(name) > 200:
+        problem = department_problem(name)
+        if problem is not None:
             self.gate.record(actor, "user.set_department", actor.key, "denied",
                              {"reason": "invalid"})
-            raise ReviewRefused("所属部署名を入力してください（例: 総務課）。")
+            raise ReviewRefused(f"{problem}（例: 総務課）")
         saved = self.store.save_user(
             actor.channel, actor.tenant, actor.user_id,
             role=actor.role or "staff", department=name, display_name=actor.display_name,
