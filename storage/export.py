@@ -27,7 +27,7 @@ SHEET_TABLE_TITLE = "相談シート"
 YEN_FORMAT = "#,##0"
 
 # Outcomes every consultation has, shown as their own columns: name -> (header, yes, no).
-_OUTCOME_COLUMNS: dict[str, tuple[str, str, str]] = {
+OUTCOME_COLUMNS: dict[str, tuple[str, str, str]] = {
     "dx_council_required": ("DX推進本部協議", "必要", "不要"),
     "rfi_recommended": ("RFI", "推奨", "不要"),
 }
@@ -42,7 +42,7 @@ SHEET_HEADERS: tuple[str, ...] = (
     "想定しているICT",
     "イニシャルコスト（円）",
     "ランニングコスト（年額・円）",
-    *(header for header, _, _ in _OUTCOME_COLUMNS.values()),
+    *(header for header, _, _ in OUTCOME_COLUMNS.values()),
     "その他の判定",
     "判断と根拠",
     "懸念事項",
@@ -64,7 +64,7 @@ def _local(moment: datetime | None) -> datetime | None:
 
 
 def _outcome(sheet: ConsultationSheet, name: str) -> str | None:
-    _, yes, no = _OUTCOME_COLUMNS[name]
+    _, yes, no = OUTCOME_COLUMNS[name]
     if name not in sheet.outcomes:
         return None
     return yes if sheet.outcomes[name] else no
@@ -74,7 +74,7 @@ def _other_outcomes(sheet: ConsultationSheet) -> str:
     return "\n".join(
         f"{name}: {'はい' if value else 'いいえ'}"
         for name, value in sheet.outcomes.items()
-        if name not in _OUTCOME_COLUMNS
+        if name not in OUTCOME_COLUMNS
     )
 
 
@@ -116,7 +116,7 @@ def sheet_row(sheet: ConsultationSheet) -> list[CellValue]:
         sheet.envisaged_ict,
         sheet.initial_cost,
         sheet.running_cost,
-        *(_outcome(sheet, name) for name in _OUTCOME_COLUMNS),
+        *(_outcome(sheet, name) for name in OUTCOME_COLUMNS),
         _other_outcomes(sheet),
         _decisions(sheet),
         sheet.concerns,

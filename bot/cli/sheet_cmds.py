@@ -35,7 +35,13 @@ from storage import (
     record_audit,
     status_label,
 )
-from storage.export import EXPORT_FORMATS, ExportFormat, export_sheets, sheet_document
+from storage.export import (
+    EXPORT_FORMATS,
+    OUTCOME_COLUMNS,
+    ExportFormat,
+    export_sheets,
+    sheet_document,
+)
 from storage.spreadsheet import display_width
 
 OPERATOR = actor_key("cli", "local", "operator")
@@ -150,10 +156,6 @@ def _show_text(sheet: ConsultationSheet, comments: list[Any], moves: list[Any], 
     def when(moment: Any) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
-    outcomes = {
-        "dx_council_required": "DX推進本部協議",
-        "rfi_recommended": "RFI",
-    }
     lines = [
         f"相談シート {sheet.reference}（{status_label(sheet.status)}）",
         f"  所管課: {sheet.department or '（未設定）'}",
@@ -164,9 +166,9 @@ def _show_text(sheet: ConsultationSheet, comments: list[Any], moves: list[Any], 
         f"  イニシャルコスト: {short_yen(sheet.initial_cost) or '—'}",
         f"  ランニングコスト（年額）: {short_yen(sheet.running_cost) or '—'}",
     ]
-    for name, label in outcomes.items():
+    for name, (label, yes, no) in OUTCOME_COLUMNS.items():
         if name in sheet.outcomes:
-            lines.append(f"  {label}: {'必要' if sheet.outcomes[name] else '不要'}")
+            lines.append(f"  {label}: {yes if sheet.outcomes[name] else no}")
     lines += [
         f"  懸念事項: {sheet.concerns or '—'}",
         f"  個人情報の取扱い: {sheet.personal_info or '—'}",

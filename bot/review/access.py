@@ -30,13 +30,12 @@ from datetime import UTC, datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
 from bot.review.records import Actor, SheetRecord
-from storage.lifecycle import status_label
+from storage.lifecycle import EDITABLE_STATUSES, status_label
 
 AccessAction = Literal[
     "view", "list", "edit", "export", "digest", "comment", "change_status", "manage_users",
 ]
 
-EDITABLE_BY_STAFF = ("draft", "returned")
 REVIEW_TARGETS = ("in_review", "returned", "accepted", "closed")
 
 NOT_REGISTERED = (
@@ -143,7 +142,7 @@ def _decide_staff(
         return Decision(True, scope=own)
     if action == "comment":
         return _deny(REVIEWERS_ONLY)
-    if sheet.status not in EDITABLE_BY_STAFF:
+    if sheet.status not in EDITABLE_STATUSES:
         return _deny(
             f"この相談シートは「{status_label(sheet.status)}」のため変更できません。"
             "変更できるのは下書きか差戻しの間だけです。"

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from bot.review.links import SheetLink, sheet_link
 from bot.review.records import OPEN_STATUSES, QuestionRecord, SheetRecord
 from bot.review.weeks import IsoWeek, as_utc
-from storage.lifecycle import status_label
+from storage.lifecycle import SheetStatus, status_label
 
 WAITING_LIMIT = timedelta(days=7)
 
@@ -120,7 +120,7 @@ class Digest:
     question_count: int
 
 
-_STATUS_ORDER = ("draft", "submitted", "in_review", "returned", "accepted", "closed")
+_STATUS_ORDER = tuple(status.value for status in SheetStatus)  # lifecycle order
 
 
 def build_digest(

@@ -11,15 +11,17 @@ from datetime import datetime
 from typing import Literal
 
 from bot.core.messages import Address, ChannelName
+from storage import lifecycle
 from storage.audit import actor_key
+from storage.lifecycle import SheetStatus
 
 Role = Literal["staff", "reviewer", "admin"]
 ROLES: tuple[Role, ...] = ("staff", "reviewer", "admin")
 
 ROLE_LABELS: dict[str, str] = {"staff": "所管課職員", "reviewer": "CIO補佐", "admin": "管理者"}
 
-OPEN_STATUSES = ("submitted", "in_review")
-"""Statuses in which a sheet waits for the CIO補佐."""
+OPEN_STATUSES = tuple(s.value for s in SheetStatus if s in lifecycle.OPEN_STATUSES)
+"""Statuses in which a sheet waits for the CIO補佐 (storage's, in lifecycle order)."""
 
 
 @dataclass(frozen=True)
