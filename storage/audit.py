@@ -99,7 +99,7 @@ def list_audit(
     statement = _filtered(
         select(AuditLog), actor=actor, action=action, target=target, result=result,
         since=since, before=before,
-    ).order_by(col(AuditLog.at), col(AuditLog.id))
+    ).order_by(col(AuditLog.id))  # insertion order, whatever ``at`` says
     if limit is not None:
         statement = statement.limit(limit)
     return list(session.exec(statement).all())

@@ -169,9 +169,13 @@ class SheetComment(SQLModel, table=True):
     """A comment on a sheet; ``return`` / ``accept`` comments go with those transitions."""
 
     __tablename__ = "sheet_comment"
+    __table_args__ = (sa.UniqueConstraint("sheet_id", "seq", name="uq_sheet_comment_seq"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     sheet_id: str = Field(foreign_key="consultation_sheet.id", max_length=36, index=True)
+    # Order of the comments of one sheet (1, 2, ...): lists follow it, not ``created_at``,
+    # which a caller may set to any moment.
+    seq: int = Field(default=0)
     author_id: str = Field(max_length=200)
     author_name: str | None = Field(default=None, max_length=200)
     text: str

@@ -226,6 +226,7 @@ def transition_sheet(
                 text=comment,
                 kind=_COMMENT_KIND_FOR_STATUS.get(target, CommentKind.COMMENT),
                 created_at=at,
+                seq=_next_comment_seq(session, sheet.id),
             )
         )
     session.flush()
@@ -243,9 +244,9 @@ def add_sheet_comment(
     now: datetime | None = None,
 ) -> SheetComment:
     """Add a comment to a sheet (any status)."""
-    if get_sheet(session=session, sheet_id=sheet_id) is None:
-        raise NotFoundError("相談シート", sheet_id)
+    _lock_sheet(session, sheet_id)  # serialises the comments of one sheet (their seq)
     comment = SheetComment(
+        seq=_next_comment_seq(session, sheet_id),
         sheet_id=sheet_id,
         author_id=author_id,
         author_name=author_name,
@@ -258,12 +259,20 @@ def add_sheet_comment(
     return comment
 
 
+def _next_comment_seq(session: Session, sheet_id: str) -> int:
+    """The next position in a sheet's comment order (the caller holds the sheet's lock)."""
+    statement = sa.select(sa.func.max(col(SheetComment.seq))).where(
+        col(SheetComment.sheet_id) == sheet_id
+    )
+    return int(session.execute(statement).scalar() or 0) + 1
+
+
 def list_sheet_comments(*, session: Session, sheet_id: str) -> list[SheetComment]:
     """Comments on a sheet, oldest first."""
     statement = (
         select(SheetComment)
         .where(SheetComment.sheet_id == sheet_id)
-        .order_by(col(SheetComment.created_at), col(SheetComment.id))
+        .order_by(col(SheetComment.seq))
     )
     return list(session.exec(statement).all())
 
@@ -283,7 +292,8 @@ def list_sheet_transitions(
         statement = statement.where(SheetTransition.at >= since)
     if before is not None:
         statement = statement.where(SheetTransition.at < before)
-    statement = statement.order_by(col(SheetTransition.at), col(SheetTransition.id))
+    # The id is a monotonic sequence: the order the changes happened in, whatever ``at`` says.
+    statement = statement.order_by(col(SheetTransition.id))
     return list(session.exec(statement).all())
 
 

@@ -198,7 +198,7 @@ class ReviewStore:
             statement = (
                 select(SheetTransition)
                 .where(col(SheetTransition.sheet_id).in_(ids[start:start + 500]))
-                .order_by(col(SheetTransition.at), col(SheetTransition.id))
+                .order_by(col(SheetTransition.id))
             )
             for step in session.exec(statement).all():
                 history.setdefault(step.sheet_id, []).append(step)

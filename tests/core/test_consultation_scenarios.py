@@ -275,6 +275,7 @@ def test_has_active_flow_tells_whose_consultation_runs_in_a_thread(
     assert not services.assistant.has_active_flow(**where, user_id="U-bystander")
 
 
+@pytest.mark.usefixtures("pinned_clock")
 def test_an_answer_typed_outside_the_consultation_thread_points_back_to_it(
     talk: Conversation, services: Services
 ) -> None:

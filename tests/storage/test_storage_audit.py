@@ -54,6 +54,20 @@ def test_rows_are_recorded_and_filtered(database: Database) -> None:
         assert len(list_audit(session=session, limit=1)) == 1
 
 
+def test_rows_recorded_with_an_earlier_time_still_list_in_insertion_order(
+    database: Database,
+) -> None:
+    with database.session() as session:
+        for actor, moment in (("first", T0), ("second", T0 - timedelta(days=2)),
+                              ("third", T0 - timedelta(days=1))):
+            record_audit(
+                session=session, actor=actor, action="sheet.view", target="s1",
+                result=AuditResult.ALLOWED, now=moment,
+            )
+    with database.session() as session:
+        assert [r.actor for r in list_audit(session=session)] == ["first", "second", "third"]
+
+
 def test_orm_refuses_to_change_a_row(database: Database) -> None:
     _seed(database)
     with pytest.raises(AppendOnlyError, match="追記のみ"), database.session() as session:

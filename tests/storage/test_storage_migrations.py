@@ -128,3 +128,41 @@ def test_nested_sessions_fail_fast_on_sqlite_and_work_on_postgres(database: Data
                 assert claim_inbound(session=inner, key="inner")
     with database.session() as session:  # the guard is released after the block
         assert not claim_inbound(session=session, key="outer")
+
+
+def test_comment_order_is_backfilled_from_the_old_order(empty_database: Database) -> None:
+    """0002 numbers existing comments per sheet in their old (created_at, id) order."""
+    empty_database.upgrade("0001")
+    stamp = "2026-11-20 01:00:00+00:00"
+    with empty_database.engine.begin() as connection:
+        for sheet_id, reference in (("s1", "2026-0001"), ("s2", "2026-0002")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO consultation_sheet (id, reference, status, business, slots,"
+                    " outcomes, decisions, questions, channel, tenant, conversation,"
+                    " requester_id, created_at, updated_at) VALUES (:id, :ref,"
+                    " 'draft', '業務', '{}', '{}', '[]', '[]', 'slack', 'T1', 'C1', 'U1',"
+                    " :at, :at)"
+                ),
+                {"id": sheet_id, "ref": reference, "at": stamp},
+            )
+        for comment_id, sheet_id, at in (
+            ("c-late", "s1", "2026-11-22 01:00:00+00:00"),
+            ("c-early", "s1", "2026-11-21 01:00:00+00:00"),
+            ("c-other", "s2", "2026-11-23 01:00:00+00:00"),
+        ):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO sheet_comment (id, sheet_id, author_id, text, kind, created_at)"
+                    " VALUES (:id, :sheet, 'U1', 'x', 'comment', :at)"
+                ),
+                {"id": comment_id, "sheet": sheet_id, "at": at},
+            )
+
+    empty_database.upgrade()
+
+    with empty_database.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT id, seq FROM sheet_comment ORDER BY sheet_id, seq")
+        ).all()
+    assert [tuple(row) for row in rows] == [("c-early", 1), ("c-late", 2), ("c-other", 1)]

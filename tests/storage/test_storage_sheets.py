@@ -60,7 +60,9 @@ def _sheet_in_status(database: Database, status: SheetStatus) -> str:
     with database.session() as session:
         sheet = create_sheet(session=session, sheet_in=sheet_in(), now=NOW)
         for step in _path_to(status):
-            transition_sheet(session=session, sheet_id=sheet.id, to_status=step, actor_id="U9")
+            transition_sheet(
+                session=session, sheet_id=sheet.id, to_status=step, actor_id="U9", now=NOW
+            )
         return sheet.id
 
 
@@ -294,6 +296,34 @@ def test_return_and_resubmit_keeps_the_history(database: Database) -> None:
         assert moves == [
             SheetStatus.SUBMITTED, SheetStatus.IN_REVIEW, SheetStatus.RETURNED, SheetStatus.SUBMITTED,
         ]
+
+
+def test_events_recorded_with_an_earlier_time_still_list_in_the_order_they_happened(
+    database: Database,
+) -> None:
+    """Lists follow a monotonic sequence, not the (caller-supplied) timestamps."""
+    sheet_id = _sheet_in_status(database, SheetStatus.SUBMITTED)  # recorded at NOW
+    earlier = NOW - timedelta(days=30)
+    with database.session() as session:
+        add_sheet_comment(session=session, sheet_id=sheet_id, author_id="R1", text="一つ目", now=NOW)
+        transition_sheet(
+            session=session, sheet_id=sheet_id, to_status=SheetStatus.IN_REVIEW,
+            actor_id="R1", now=earlier,
+        )
+        transition_sheet(
+            session=session, sheet_id=sheet_id, to_status=SheetStatus.RETURNED,
+            actor_id="R1", comment="二つ目", now=earlier - timedelta(days=1),
+        )
+        add_sheet_comment(
+            session=session, sheet_id=sheet_id, author_id="U1", text="三つ目",
+            now=earlier - timedelta(days=2),
+        )
+
+    with database.session() as session:
+        moves = [t.to_status for t in list_sheet_transitions(session=session, sheet_id=sheet_id)]
+        assert moves == [SheetStatus.SUBMITTED, SheetStatus.IN_REVIEW, SheetStatus.RETURNED]
+        texts = [c.text for c in list_sheet_comments(session=session, sheet_id=sheet_id)]
+        assert texts == ["一つ目", "二つ目", "三つ目"]
 
 
 def test_two_reviewers_accepting_at_once_only_one_wins(database: Database) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import select
 
 from bot.wiring import Services
@@ -50,6 +51,7 @@ async def test_a_question_gets_a_cited_answer_and_feedback_is_stored(
     assert feedback.value == "down"
 
 
+@pytest.mark.usefixtures("pinned_clock")
 async def test_a_whole_consultation_through_card_buttons_and_typed_answers(
     start_bot: StartBot, connector: MockConnector, services: Services
 ) -> None:
@@ -115,6 +117,7 @@ async def test_a_question_in_the_middle_of_a_flow_is_answered_then_the_step_is_a
     assert "想定していますか" in await hanako.presses("はい")
 
 
+@pytest.mark.usefixtures("pinned_clock")
 async def test_a_consultation_in_a_channel_thread_stays_in_that_thread(
     start_bot: StartBot, connector: MockConnector, services: Services
 ) -> None:
