@@ -82,3 +82,27 @@ def test_bad_files_are_reported_in_japanese_and_the_rest_ingested(small_kb: Know
     assert "スキップ: broken.pdf" in report.summary_ja()
     texts = [p.passage.text for p in small_kb.store.all_passages() if p.passage.doc == "sjis.txt"]
     assert any("①㈱髙橋と契約する。" in t for t in texts)
+
+
+def test_subfolders_with_the_same_file_name_do_not_overwrite_each_other(
+    small_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    docs = small_kb.config.docs_dir
+    for year, rule in (("2023", "紙の申請書で受け付ける"), ("2024", "電子申請で受け付ける")):
+        (docs / year).mkdir()
+        (docs / year / "a.md").write_text(f"# 1. 受付\n{year}年度は{rule}。\n", "utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("職員のパスワードは kisarazu2024 です。\n", "utf-8")
+    (docs / "secret.txt").symlink_to(secret)
+
+    report = small_kb.ingest(progress=False)
+    assert sorted(report.added) == ["2023/a.md", "2024/a.md", "a.md", "b.md"]
+    assert "文書フォルダの外" in {s.name: s.reason for s in report.skipped}["secret.txt"]
+    docs_indexed = {p.passage.doc for p in small_kb.store.all_passages()}
+    assert docs_indexed == {"2023/a.md", "2024/a.md", "a.md", "b.md"}
+    assert not any("パスワード" in p.passage.text for p in small_kb.store.all_passages())
+    assert not small_kb.is_stale()
+
+    again = small_kb.ingest(progress=False)
+    assert not again.changed and len(again.unchanged) == 4
+    assert not small_kb.is_stale()
