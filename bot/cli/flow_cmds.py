@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import typer
 import yaml
 
+from bot.cli.output import ForceOption, check_output, write_output
 from bot.settings import Settings
 from flows import FlowRun
 
@@ -140,6 +141,7 @@ def _fail(message: str) -> Any:
 def flow_document(
     key: Annotated[str, typer.Argument(help="相談シートの整理番号（例: 2026-0002）または ID")],
     out: Annotated[Path, typer.Option("--out", help="出力先（.docx または .md）")],
+    force: ForceOption = False,
 ) -> None:
     """フローが作る文書（RFI フローの情報提供依頼書（案））を Word / Markdown で出力する。"""
     import storage
@@ -149,6 +151,7 @@ def flow_document(
     from flows.rfi_document import render_docx, render_markdown
 
     settings = Settings()
+    target = check_output(out, settings, force=force)
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     with open_database(settings).session() as session:
         try:
@@ -164,7 +167,7 @@ def flow_document(
             result=storage.AuditResult.ALLOWED, target=sheet.id,
         )
     if out.suffix.lower() == ".docx":
-        out.write_bytes(render_docx(draft))
+        write_output(target, render_docx(draft), force=force)
     else:
-        out.write_text(render_markdown(draft), encoding="utf-8")
+        write_output(target, render_markdown(draft).encode("utf-8"), force=force)
     typer.echo(f"{out} に{name}を出力しました。")

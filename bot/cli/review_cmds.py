@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import threading
 from pathlib import Path
 from typing import Annotated, cast
 
 import typer
 
+from bot.cli.output import ForceOption, check_output, write_output
 from bot.core.messages import ChannelName, Notifier
+from bot.logs import configure_logging
 from bot.review.desk import ReviewDesk
 from bot.review.digest_render import FORMATS, render
 from bot.review.outcomes import ReviewRefused
@@ -99,14 +100,19 @@ def _week(text: str | None) -> IsoWeek | None:
         raise _fail(str(error)) from None
 
 
-def _write(data: bytes, out: Path | None) -> None:
-    if out is None:
+def _output(out: Path | None, force: bool) -> Path | None:
+    """Where ``--out`` may write (checked before any work); ``None``: standard output."""
+    return None if out is None else check_output(out, Settings(), force=force)
+
+
+def _write(data: bytes, target: Path | None, force: bool) -> None:
+    if target is None:
         if data.startswith(b"PK"):  # a zip container: xlsx
             raise _fail("xlsx は --out でファイルに保存してください。")
         typer.echo(data.decode("utf-8-sig"), nl=False)
         return
-    out.write_bytes(data)
-    typer.echo(f"{out} に保存しました（{len(data):,} バイト）。")
+    write_output(target, data, force=force)
+    typer.echo(f"{target} に保存しました（{len(data):,} バイト）。")
 
 
 # --- users --------------------------------------------------------------------------------
@@ -306,14 +312,16 @@ def review_export(
     as_user: AsOption,
     format: Annotated[str, typer.Option("--format", help=" / ".join(EXPORT_FORMATS))] = "csv",
     out: Annotated[Path | None, typer.Option(help="保存先ファイル")] = None,
+    force: ForceOption = False,
 ) -> None:
     """閲覧できる相談シートを JSON / CSV / xlsx で出力する。"""
+    target = _output(out, force)
     store = _store()
     try:
         data = ReviewDesk(store).export(_reviewer(store, as_user), format)
     except ReviewRefused as refusal:
         raise _fail(refusal.message) from None
-    _write(data, out)
+    _write(data, target, force)
 
 
 # --- digest -------------------------------------------------------------------------------
@@ -326,6 +334,7 @@ def digest(
     week: Annotated[str | None, typer.Option(help="ISO 週 例: 2026-W47（既定: 今週）")] = None,
     format: Annotated[str, typer.Option("--format", help=" / ".join(FORMATS))] = "md",
     out: Annotated[Path | None, typer.Option(help="保存先ファイル")] = None,
+    force: ForceOption = False,
 ) -> None:
     """週次ダイジェストを表示・出力する（CIO補佐のみ）。"""
     if ctx.invoked_subcommand is not None:
@@ -334,12 +343,13 @@ def digest(
         raise _fail("--as で CIO補佐を指定してください（例: --as slack:T0123:U0456）。")
     if format not in FORMATS:
         raise _fail(f"--format は {' / '.join(FORMATS)} のいずれかです。")
+    target = _output(out, force)
     store = _store()
     try:
         result = ReviewDesk(store).digest(_reviewer(store, as_user), _week(week))
     except ReviewRefused as refusal:
         raise _fail(refusal.message) from None
-    _write(render(result, format), out)
+    _write(render(result, format), target, force)
 
 
 @digest_app.command("run-scheduler")
@@ -362,7 +372,7 @@ def digest_run_scheduler(
         scheduler = DigestScheduler(store, notifiers, targets, cron=settings.digest_cron)
     except ScheduleError as error:
         raise _fail(str(error)) from None
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
     if once:
         posted = scheduler.run_due()
         typer.echo(json.dumps([(str(p.week), p.destination, p.delivered) for p in posted]))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.logs import configure_logging
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,9 +60,7 @@ def _serve(services: Services, *, host: str, port: int) -> None:
     from bot import server
 
     settings = services.settings
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)
     if not settings.slack_configured and not settings.teams_configured:
         typer.echo(_NO_CHANNEL, err=True)
     try:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.cli.output import ForceOption, check_output, write_output
 from bot.settings import Settings
 from flows.answer_reading import short_yen
 from storage import (
@@ -234,6 +235,7 @@ def export_command(
     status: StatusOption = None,
     department: DepartmentOption = None,
     tenant: TenantOption = None,
+    force: ForceOption = False,
 ) -> None:
     """相談シートを JSON・CSV（UTF-8 BOM 付き）・Excel に出力する。"""
     if export_format not in EXPORT_FORMATS:
@@ -244,17 +246,13 @@ def export_command(
         )
         raise typer.Exit(2)
     chosen: ExportFormat = export_format
+    target = check_output(out, Settings(), force=force)
     database = _database()
     with database.session() as session:
         sheets = list_sheets(
             session=session, statuses=status, department=department, tenant=tenant
         )
     data = export_sheets(sheets, chosen)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-    except OSError as error:
-        typer.echo(f"{out} に書き込めません: {error.strerror or error}", err=True)
-        raise typer.Exit(1) from error
+    write_output(target, data, force=force)
     _audit(database, "sheet.export", None, format=chosen, count=len(sheets))
     typer.echo(f"{len(sheets)} 件の相談シートを {out} に出力しました（{chosen}）。")

@@ -17,6 +17,7 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
@@ -72,7 +73,8 @@ class SlackApp(AsyncApp):
             process_before_response=False,
         )
         self.runner = runner
-        self.accepts_http = bool(signing_secret)
+        # Checks HTTP requests before bolt parses them (mount_slack); None: Socket Mode only.
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._background: set[asyncio.Task[None]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:

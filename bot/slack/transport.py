@@ -3,23 +3,35 @@
 HTTP mode mounts ``POST /slack/events`` on the aiohttp server of ``soudan serve``;
 Socket Mode opens an outbound WebSocket (no public URL, suits closed networks).
 Both hand Slack's request to the same bolt app.
+
+HTTP responses of ``/slack/events`` besides bolt's own:
+    401  the signature or the timestamp is missing, malformed, stale or wrong, or
+         the body is not UTF-8 (checked before the body is parsed, so a forged body
+         is never read; Slack does not retry a 4xx);
+    400  a correctly signed body that is not a Slack payload (malformed JSON).
+Neither writes the body to the log.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackApp
+
+log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
@@ -49,11 +61,28 @@ def mount_slack(web_app: web.Application, slack_app: SlackApp) -> None:
     Raises:
         ValueError: the app has no signing secret, so requests could not be verified.
     """
-    if not slack_app.accepts_http:
+    verifier = slack_app.verifier
+    if verifier is None:
         raise ValueError("SLACK_SIGNING_SECRET is required to serve /slack/events")
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await slack_app.async_dispatch(await to_bolt_request(request))
+        body = signed_body(verifier, request, await request.read())
+        if body is None:
+            log.info("slack request rejected: signature or timestamp invalid")
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        except ValueError as error:  # JSONDecodeError
+            log.warning("slack request rejected: unreadable body (%s)", type(error).__name__)
+            return web.json_response({"error": "invalid request"}, status=400)
+        if not isinstance(bolt_request.body, dict):
+            log.warning("slack request rejected: the body is not a Slack payload")
+            return web.json_response({"error": "invalid request"}, status=400)
+        bolt_response = await slack_app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def finish_turns(_: web.Application) -> None:
@@ -61,6 +90,24 @@ def mount_slack(web_app: web.Application, slack_app: SlackApp) -> None:
 
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.on_shutdown.append(finish_turns)
+
+
+def signed_body(verifier: SignatureVerifier, request: web.Request, raw: bytes) -> str | None:
+    """``raw`` as text if Slack signed it within the last five minutes, else ``None``.
+
+    A missing or non-numeric ``X-Slack-Request-Timestamp`` is a failed check, not an
+    error (slack_sdk would raise, and a 500 makes Slack retry); so is a body that is
+    not UTF-8, which Slack never sends.
+    """
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and signature):
+        return None
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return body if verifier.is_valid(body, timestamp, signature) else None
 
 
 async def start_socket_mode(slack_app: SlackApp, settings: Settings) -> None:
