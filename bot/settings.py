@@ -79,6 +79,14 @@ class Settings(BaseSettings):
         default="https://slack.com/api/",
         validation_alias=_alias("SLACK_API_BASE_URL", "SOUDAN_SLACK_API_BASE_URL"),
     )
+    slack_allowed_teams: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Other Slack team ids whose users count as members of the workspace "
+            "(comma separated); anyone else from another workspace or enterprise "
+            "(Slack Connect) may ask guideline questions but not use 相談シート"
+        ),
+    )
 
     # --- Microsoft Teams -----------------------------------------------------------
     microsoft_app_id: str = Field(
@@ -104,7 +112,7 @@ class Settings(BaseSettings):
     digest_slack_channel: str | None = None
     digest_teams_conversation: str | None = None
 
-    @field_validator("teams_tenants", mode="before")
+    @field_validator("teams_tenants", "slack_allowed_teams", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

@@ -81,7 +81,8 @@ def build_services(
     # the digest scheduler keep this very dict, so they see channels mounted later.
     notifiers: dict[str, Notifier] = {}
     store = ReviewStore(database)
-    review = ReviewChat(ReviewDesk(store, notifiers))
+    admitted = [*settings.slack_allowed_teams, *settings.teams_tenants]
+    review = ReviewChat(ReviewDesk(store, notifiers, admitted=admitted))
     assistant = Assistant(
         database=database,
         knowledge=knowledge,

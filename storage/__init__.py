@@ -69,6 +69,7 @@ from storage.models import (
 )
 from storage.people import (
     UNSET,
+    assign_department,
     find_user_conversation_ref,
     get_conversation_ref,
     get_user_profile,
@@ -150,6 +151,7 @@ __all__ = [
     "actor_key",
     "add_sheet_comment",
     "allocate_reference",
+    "assign_department",
     "can_transition",
     "check_editable",
     "check_transition",

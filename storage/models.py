@@ -341,7 +341,11 @@ class DigestRun(SQLModel, table=True):
 
 
 class UserProfile(SQLModel, table=True):
-    """A chat user's role and department (managed with ``soudan users``)."""
+    """A chat user's role and department (managed with ``soudan users``).
+
+    A department a user declared themselves is *pending* until an administrator
+    confirms it; only a confirmed department opens that department's 相談シート.
+    """
 
     __tablename__ = "user_profile"
     __table_args__ = (
@@ -354,8 +358,17 @@ class UserProfile(SQLModel, table=True):
     user_id: str = Field(max_length=200)
     display_name: str | None = Field(default=None, max_length=200)
     department: str | None = Field(default=None, max_length=200)
+    department_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When an administrator confirmed ``department``; ``None``: self-declared (pending)."""
+    department_confirmed_by: str | None = Field(default=None, max_length=300)
+    """Who confirmed it (audit actor key, e.g. ``cli:local:operator``)."""
     role: UserRole = Field(default=UserRole.STAFF, sa_type=enum_string(UserRole, 10))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+    @property
+    def department_pending(self) -> bool:
+        """A department is set but no administrator has confirmed it yet."""
+        return self.department is not None and self.department_confirmed_at is None
 
 
 class ConversationRef(SQLModel, table=True):

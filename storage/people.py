@@ -1,10 +1,15 @@
-"""Repository of user profiles (role, department) and conversation references."""
+"""Repository of user profiles (role, department) and conversation references.
+
+Departments change only through :func:`assign_department`: a self-declared one is
+pending until an administrator confirms it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Final
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.columns import utc_now
@@ -50,16 +55,68 @@ def upsert_user_profile(
 ) -> UserProfile:
     """Create the profile or change only the fields given (one atomic upsert).
 
-    A new profile gets role ``staff`` unless ``role`` is given.
+    A new profile gets role ``staff`` unless ``role`` is given. ``department`` is
+    passed on to :func:`assign_department` as a self-declared (pending) one; code
+    that knows an administrator set it calls :func:`assign_department` itself.
     """
     at = now or utc_now()
     changes: dict[str, Any] = {"updated_at": at}
     if not isinstance(display_name, _Unset):
         changes["display_name"] = display_name
-    if not isinstance(department, _Unset):
-        changes["department"] = department
     if not isinstance(role, _Unset):
         changes["role"] = UserRole(role).value
+    profile = _upsert(session, channel, tenant, user_id, changes)
+    if isinstance(department, _Unset):
+        return profile
+    return assign_department(
+        session=session, channel=channel, tenant=tenant, user_id=user_id,
+        department=department, confirmed_by=None, now=at,
+    )
+
+
+def assign_department(
+    *,
+    session: Session,
+    channel: str,
+    tenant: str,
+    user_id: str,
+    department: str | None,
+    confirmed_by: str | None,
+    now: datetime | None = None,
+) -> UserProfile:
+    """Set a user's department: the one function every path goes through.
+
+    Args:
+        department: the department name; ``None`` clears it.
+        confirmed_by: the administrator's audit actor key (``cli:local:operator``,
+            ``slack:T1:UADMIN``) when an administrator set or confirmed it; ``None``
+            for a department the user declared themselves, which stays *pending*
+            (it opens only the user's own sheets) until an administrator confirms it.
+            Declaring the department a user already has confirmed keeps the
+            confirmation.
+
+    Creates the profile (role ``staff``) when there is none. The caller writes the
+    audit row.
+    """
+    at = now or utc_now()
+    current = get_user_profile(session=session, channel=channel, tenant=tenant, user_id=user_id)
+    keep = (
+        confirmed_by is None
+        and current is not None
+        and current.department == department
+        and current.department_confirmed_at is not None
+    )
+    changes: dict[str, Any] = {"department": department, "updated_at": at}
+    if not keep:
+        confirmed = confirmed_by is not None and department is not None
+        changes["department_confirmed_at"] = at if confirmed else None
+        changes["department_confirmed_by"] = confirmed_by if confirmed else None
+    return _upsert(session, channel, tenant, user_id, changes)
+
+
+def _upsert(
+    session: Session, channel: str, tenant: str, user_id: str, changes: dict[str, Any]
+) -> UserProfile:
     values = {
         "id": new_id(),
         "channel": channel,
@@ -86,8 +143,13 @@ def list_user_profiles(
     tenant: str | None = None,
     role: UserRole | None = None,
     department: str | None = None,
+    pending: bool | None = None,
 ) -> list[UserProfile]:
-    """Profiles matching every filter given, by channel, tenant and user id."""
+    """Profiles matching every filter given, by channel, tenant and user id.
+
+    ``pending=True``: only profiles whose department awaits an administrator's
+    confirmation; ``False``: only the others.
+    """
     statement = select(UserProfile)
     if channel is not None:
         statement = statement.where(UserProfile.channel == channel)
@@ -97,6 +159,12 @@ def list_user_profiles(
         statement = statement.where(UserProfile.role == UserRole(role))
     if department is not None:
         statement = statement.where(UserProfile.department == department)
+    if pending is not None:
+        waiting = sa.and_(
+            col(UserProfile.department).is_not(None),
+            col(UserProfile.department_confirmed_at).is_(None),
+        )
+        statement = statement.where(waiting if pending else sa.not_(waiting))
     statement = statement.order_by(
         col(UserProfile.channel), col(UserProfile.tenant), col(UserProfile.user_id)
     )

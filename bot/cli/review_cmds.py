@@ -7,6 +7,8 @@ operator's (an administrator), audited as ``cli:local:operator``.
 
 Examples:
     soudan users add U0456 --channel slack --tenant T0123 --role reviewer
+    soudan users list --pending
+    soudan users confirm-department slack:T0123:U0789
     soudan review list --as U0456 --status submitted
     soudan review return 2026-0012 --comment "予算の積算根拠を追記してください" --as U0456
     soudan digest --week 2026-W47 --format xlsx --out digest.xlsx --as U0456
@@ -165,14 +167,30 @@ def users_set_department(
     typer.echo(f"変更しました: {_user_line(saved)}")
 
 
+@users_app.command("confirm-department")
+def users_confirm_department(
+    user: Annotated[str, typer.Argument(help="channel:tenant:user_id または user_id")],
+) -> None:
+    """本人が申告した所属部署を承認する（承認後、その部署の相談シートを閲覧できる）。"""
+    try:
+        saved = UserDirectory(_store()).confirm_department(user)
+    except ReviewRefused as refusal:
+        raise _fail(refusal.message) from None
+    typer.echo(f"承認しました: {_user_line(saved)}")
+
+
 @users_app.command("list")
 def users_list(
     tenant: Annotated[str | None, typer.Option(help="テナントで絞り込む")] = None,
+    pending: Annotated[
+        bool, typer.Option("--pending", help="所属部署が承認待ちの利用者だけを表示する")
+    ] = False,
 ) -> None:
-    """登録済みの利用者を一覧表示する。"""
-    users = UserDirectory(_store()).registered(tenant)
+    """登録済みの利用者を一覧表示する（承認待ちの所属部署には「承認待ち」と表示）。"""
+    users = UserDirectory(_store()).registered(tenant, pending=True if pending else None)
     if not users:
-        typer.echo("登録済みの利用者はいません。`soudan users add` で登録してください。")
+        typer.echo("承認待ちの所属部署はありません。" if pending else
+                   "登録済みの利用者はいません。`soudan users add` で登録してください。")
     for user in users:
         typer.echo(_user_line(user))
 
@@ -189,7 +207,10 @@ def users_import(file: Annotated[Path, typer.Argument(help="users: の一覧を�
 
 def _user_line(user: Actor) -> str:
     role = ROLE_LABELS.get(user.role or "", "未登録")
-    return f"{user.key}\t{role}\t{user.department or '-'}\t{user.display_name or ''}"
+    department = user.department or "-"
+    if user.department_pending:
+        department += "（承認待ち: soudan users confirm-department）"
+    return f"{user.key}\t{role}\t{department}\t{user.display_name or ''}"
 
 
 # --- review -------------------------------------------------------------------------------

@@ -49,6 +49,11 @@ ERROR_TEXT = (
 )
 CONFLICT_TEXT = "同じ相談への別の操作と重なりました。お手数ですが、もう一度操作してください。"
 NO_FLOW_TEXT = "進行中の相談はありません。「相談を始める」で新しく始めるか、「続きから」で再開できます。"
+OUTSIDE_TEXT = (
+    "申し訳ありません。組織の外から参加している方は、相談シートを利用できません。"
+    "ガイドラインについての質問にはお答えします。"
+)
+"""Refusal for a sender from another organisation when no review desk is wired to decide."""
 OTHERS_FLOW_TEXT = (
     "この会話では別の方の相談が進行中のため、操作できません。"
     "ご自身の相談は、別のスレッドか DM で「相談を始める」と送ってください（質問はこのままどうぞ）。"
@@ -68,6 +73,11 @@ class ReviewPort(Protocol):
 
     def home(self, session: Session, inbound: Inbound) -> list[Part]:
         """The reviewer's queue for App Home / a personal tab."""
+        ...
+
+    def consult_refusal(self, session: Session, inbound: Inbound) -> str | None:
+        """Why the sender may not start, resume or list consultations (a sender from
+        outside the tenant), audited; ``None`` when they may."""
         ...
 
 
@@ -266,6 +276,10 @@ class Assistant:
         active = consultations.active(session, where)
         mine = active if active is not None and active.user_id == inbound.user_id else None
         someone_elses = active is not None and mine is None
+        if command in (Command.START, Command.RESUME, Command.SHEETS):
+            refused = self._outside(session, inbound)
+            if refused:
+                return refused
         if command in (Command.START, Command.RESUME) and someone_elses:
             return [Text(OTHERS_FLOW_TEXT)]
         if command is Command.START:
@@ -311,6 +325,10 @@ class Assistant:
             return self._feedback(session, inbound, action)
         if action.kind.startswith("review."):
             return self._review(session, inbound)
+        if action.kind.startswith("flow."):
+            refused = self._outside(session, inbound)
+            if refused:
+                return refused
         active = consultations.active(session, where)
         others = active is not None and active.user_id != inbound.user_id
         if others and action.kind.startswith("flow."):
@@ -382,6 +400,20 @@ class Assistant:
             return [Text("フィードバックありがとうございます。")]
         return [Text("フィードバックありがとうございます。改善に役立てます。"
                      "詳しい相談は「相談を始める」から CIO補佐へお寄せください。")]
+
+    def _outside(self, session: Session, inbound: Inbound) -> list[Part]:
+        """The refusal for a sender from another organisation who may not consult; [].
+
+        Asked only when the channel reports the sender's own organisation
+        (:attr:`Inbound.home_tenant`); the review desk's policy decides, and audits.
+        Without a review desk such a sender is refused.
+        """
+        if inbound.home_tenant is None:
+            return []
+        if self.review is None:
+            return [Text(OUTSIDE_TEXT)]
+        reason = self.review.consult_refusal(session, inbound)
+        return [Text(reason)] if reason else []
 
     def _review(self, session: Session, inbound: Inbound) -> list[Part]:
         if self.review is None:

@@ -49,6 +49,10 @@ _SHEET_TEXT_FIELDS = ("business", "current_problem", "envisaged_ict", "concerns"
 _SHEET_MONEY_FIELDS = ("initial_cost", "running_cost")
 
 ASK_DEPARTMENT = "はじめに、所属課（所管課）を教えてください。（例: 市民課）"
+PENDING_NOTE = (
+    "所属課の相談シートを閲覧できるようになるのは、管理者（情報政策課）の確認後です"
+    "（それまではご自身の相談シートだけを表示します）。"
+)
 
 
 @dataclass(frozen=True)
@@ -337,15 +341,21 @@ class Consultations:
             if problem:
                 return [Text(f"⚠️ {problem}"), Text(ASK_DEPARTMENT)]
             department = typed
-            storage.upsert_user_profile(
+            # Self-declared: recorded as pending; it opens no department's sheets
+            # until an administrator confirms it.
+            storage.assign_department(
                 session=session, channel=inbound.channel, tenant=inbound.tenant,
-                user_id=inbound.user_id, department=department,
+                user_id=inbound.user_id, department=department, confirmed_by=None,
             )
             storage.record_audit(
                 session=session, actor=storage.actor_key(inbound.channel, inbound.tenant, inbound.user_id),
                 action="user.set_department", result=storage.AuditResult.ALLOWED,
-                tenant=inbound.tenant, detail={"department": department, "via": "chat"},
+                tenant=inbound.tenant,
+                detail={"department": department, "via": "chat", "status": "pending"},
             )
+            registered = Text(f"所属課を「{department}」として登録しました。{PENDING_NOTE}")
+        else:
+            registered = Text(f"所属課を「{department}」として登録しました。")
         if flow_session.sheet_id:
             storage.update_sheet(
                 session=session, sheet_id=flow_session.sheet_id,
@@ -359,7 +369,6 @@ class Consultations:
         sheet = self._sheet(session, flow_session)
         engine = self.engines[flow_session.flow_id]
         flow_state = self._state(flow_session)
-        registered = Text(f"所属課を「{department}」として登録しました。")
         if sheet is not None and sheet.business and flow_state.current == engine.definition.start:
             turn = engine.step(flow_state, FlowInput(text=sheet.business, today=self.today()))
             return [registered, *self._advance(session, flow_session, turn, where=Where.of(inbound))]

@@ -59,6 +59,11 @@ class Inbound:
     inbound_id: str | None = None
     """Delivery id (Slack event_id, Teams activity id) used to apply a delivery once."""
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    home_tenant: str | None = None
+    """The sender's own organisation (Slack team, Azure AD tenant) when the channel
+    reports one that is not ``tenant``'s installation: a Slack Connect user from
+    another workspace or enterprise, say. ``None``: the sender belongs to ``tenant``.
+    The access policy decides whether such a sender counts as inside."""
 
 
 # --- outbound parts -------------------------------------------------------------------

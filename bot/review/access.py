@@ -3,12 +3,20 @@
 One function, :func:`decide`, holds the whole policy:
 
 * staff see, list and export only their own department's sheets, and edit them only
-  while ``draft`` or ``returned`` (their one status change is submitting);
+  while ``draft`` or ``returned`` (their one status change is submitting). Only a
+  department an administrator set or confirmed counts: a staff member whose
+  department is self-declared and still pending gets the same rights on the sheets
+  they requested themselves, and nothing of the department;
 * reviewers (CIO補佐) see every department of their tenant, comment, move sheets
   through the review and pull the digest;
-* admins manage users and roles; they do not read sheets unless also a reviewer
-  (give them the reviewer role for that);
-* unassigned users and users of another tenant see nothing.
+* admins manage the users of their tenant (the shell operator, every tenant); they
+  do not read sheets unless also a reviewer (give them the reviewer role for that);
+* unassigned users and users of another tenant see nothing;
+* a user who comes from outside the tenant (another Slack workspace or enterprise
+  through Slack Connect, another Azure AD tenant) and is not admitted by a setting
+  (:func:`outside_tenant`) is refused everything about sheets, whatever role or
+  department a profile of theirs says; they may still ask guideline questions,
+  which touch no sheet.
 
 A denial's reason is Japanese and never says whether another department's sheet
 exists: a missing sheet and a foreign one get the same answer.
@@ -24,7 +32,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, Literal, Protocol, TypeVar
@@ -34,7 +42,10 @@ from storage.lifecycle import EDITABLE_STATUSES, status_label
 
 AccessAction = Literal[
     "view", "list", "edit", "export", "digest", "comment", "change_status", "manage_users",
+    "consult",
 ]
+"""``consult``: start a consultation or list / resume one's own (the core asks for
+senders reported as coming from another organisation)."""
 
 REVIEW_TARGETS = ("in_review", "returned", "accepted", "closed")
 
@@ -50,7 +61,24 @@ REVIEWERS_ONLY = (
     "この操作は CIO補佐（レビュー担当）だけが行えます。必要な場合は管理者に権限を依頼してください。"
 )
 ADMINS_ONLY = "利用者の登録・変更は管理者だけが行えます。情報政策課に依頼してください。"
+OWN_TENANT_USERS_ONLY = "チャットで管理できるのは、ご自身の組織（テナント）の利用者だけです。"
 NO_DEPARTMENT = "所属部署が未登録のため、相談シートは表示できません。所属部署を登録してください。"
+OUTSIDE_TENANT = (
+    "申し訳ありません。組織の外（別のワークスペース・別の組織）から参加している方は、"
+    "相談シートの作成・閲覧はできません。ガイドラインについての質問にはお答えします。"
+    "ご利用が必要な場合は、情報政策課（管理者）にお問い合わせください。"
+)
+
+
+def outside_tenant(tenant: str, home: str | None, admitted: Collection[str]) -> bool:
+    """Whether a sender whose own organisation is ``home`` is outside ``tenant``.
+
+    ``home`` is the sender's Slack team / Azure AD tenant as the channel reported it
+    (``None``: not reported, the sender belongs to ``tenant``). ``admitted`` lists
+    the other teams / tenants a setting lets in (``SOUDAN_SLACK_ALLOWED_TEAMS``,
+    ``SOUDAN_TEAMS_TENANTS``).
+    """
+    return home is not None and home != tenant and home not in admitted
 
 
 @dataclass(frozen=True)
@@ -60,9 +88,13 @@ class Scope:
     tenant: str
     department: str | None
     """``None``: every department of the tenant (reviewers)."""
+    requester: tuple[str, str] | None = None
+    """(channel, user id): only the sheets this person requested (pending department)."""
 
     def includes(self, sheet: SheetRecord) -> bool:
         if sheet.tenant != self.tenant:
+            return False
+        if self.requester is not None and sheet.requester != self.requester:
             return False
         return self.department is None or sheet.department == self.department
 
@@ -86,6 +118,7 @@ def decide(
     sheet: SheetRecord | None = None,
     *,
     target_status: str | None = None,
+    users_of: str | None = None,
 ) -> Decision:
     """Decide whether ``actor`` may do ``action`` (on ``sheet`` when it is about one).
 
@@ -95,14 +128,24 @@ def decide(
         sheet: the sheet it is about; ``None`` for list, digest, user management, or
             when the sheet was not found (which is answered like a foreign sheet).
         target_status: for ``change_status``, the status asked for.
+        users_of: for ``manage_users``, the tenant whose users are changed or listed
+            (``None``: every tenant, which only the shell operator may).
 
     Returns:
         The decision; for list/export/digest it carries the :class:`Scope` to apply.
     """
+    if actor.outside_from is not None:
+        return _deny(OUTSIDE_TENANT)
+    if action == "consult":
+        return Decision(True)  # anyone of the tenant; the department question registers
     if actor.role is None:
         return _deny(NOT_REGISTERED)
     if action == "manage_users":
-        return Decision(True) if actor.role == "admin" else _deny(ADMINS_ONLY)
+        if actor.role != "admin":
+            return _deny(ADMINS_ONLY)
+        if actor.channel != "cli" and users_of != actor.tenant:
+            return _deny(OWN_TENANT_USERS_ONLY)
+        return Decision(True)
     if action == "digest":
         if actor.role != "reviewer":
             return _deny(REVIEWERS_ONLY)
@@ -133,7 +176,11 @@ def _decide_staff(
 ) -> Decision:
     if actor.department is None:
         return _deny(NO_DEPARTMENT)
-    own = Scope(actor.tenant, actor.department)
+    if actor.department_pending:
+        # Self-declared, not confirmed: the sheets they requested, nothing more.
+        own = Scope(actor.tenant, None, requester=(actor.channel, actor.user_id))
+    else:
+        own = Scope(actor.tenant, actor.department)
     if action in ("list", "export") and sheet is None:
         return Decision(True, scope=own)
     if sheet is None or not own.includes(sheet):
@@ -236,9 +283,7 @@ class AccessGate:
         """
         decision = decide(actor, action, sheet, target_status=target_status)
         what = target if target is not None else (sheet.sheet_id if sheet else None)
-        facts = dict(detail or {})
-        if actor.via:
-            facts["via"] = actor.via
+        facts = _facts(actor, detail)
         if target_status is not None:
             facts["to"] = target_status
         if not decision.allowed:
@@ -264,10 +309,7 @@ class AccessGate:
         detail: dict[str, str] | None = None,
     ) -> None:
         """Write one audit row for something outside :meth:`attempt` (user management)."""
-        facts = dict(detail or {})
-        if actor.via:
-            facts["via"] = actor.via
-        self._write(actor, action, target, outcome, facts)
+        self._write(actor, action, target, outcome, _facts(actor, detail))
 
     def _write(
         self,
@@ -279,3 +321,15 @@ class AccessGate:
     ) -> None:
         entry = AuditEntry(actor.key, action, target, outcome, self._now(), actor.tenant, detail)
         self._trail.record(entry)
+
+
+def _facts(actor: Actor, detail: dict[str, str] | None) -> dict[str, str]:
+    """The audit detail of an attempt: ``detail`` plus how and from where the actor came."""
+    facts = dict(detail or {})
+    if actor.via:
+        facts["via"] = actor.via
+    if actor.outside_from is not None:
+        facts["outside_from"] = actor.outside_from
+    if actor.department_pending:
+        facts["department_status"] = "pending"
+    return facts

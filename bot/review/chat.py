@@ -5,7 +5,9 @@ neutral parts, so Slack, Teams and the terminal render the same thing.
 
 Words (first word of the text, after an optional ``/soudan``):
     ``レビュー``   reviewers: the queue of sheets waiting for review;
-                   staff: their department's sheets.
+                   staff: their department's sheets (their own sheets while the
+                   department they declared awaits confirmation);
+                   admins: the self-declared departments awaiting confirmation.
     ``ダイジェスト [2026-W47]``  reviewers only: the digest (default: this week).
 
 Actions (``Action.value`` = sheet id):
@@ -13,6 +15,7 @@ Actions (``Action.value`` = sheet id):
     ``review.return`` (form field ``comment``; without it, the form is shown)
     ``review.comment`` (form field ``comment``) ``review.close``
     ``review.set_department`` (form field ``department``)
+    ``review.confirm_department`` (admins; value = the user's ``channel:tenant:user_id``)
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from bot.review.outcomes import ReviewOutcome, ReviewRefused
 from bot.review.parts import (
     comment_form,
     department_form,
+    department_registered,
     detail_parts,
+    pending_users_parts,
     queue_parts,
     return_form,
 )
@@ -78,10 +83,21 @@ def handle_review_turn(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list
 
 
 def queue(desk: ReviewDesk, actor: Actor) -> list[Part]:
-    """The reviewer's queue (or a staff member's own department list), e.g. for App Home."""
+    """The reviewer's queue (or a staff member's own department list), e.g. for App Home.
+
+    An administrator gets the self-declared departments awaiting confirmation.
+    """
     if actor.role == "reviewer":
         return queue_parts(desk.pending(actor), title="確認待ちの相談シート")
+    if actor.role == "admin" and actor.outside_from is None:
+        return pending_users_parts(desk.pending_departments(actor))
     sheets = desk.list_sheets(actor)
+    if actor.department_pending:
+        return [
+            Text(f"所属部署「{actor.department}」は管理者の確認待ちです。"
+                 "確認されるまでは、ご自身が作成した相談シートだけを表示します。"),
+            *queue_parts(sheets, title="あなたの相談シート"),
+        ]
     return queue_parts(sheets, title=f"{actor.department or '所属部署'}の相談シート")
 
 
@@ -122,7 +138,14 @@ def _action(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
         return queue(desk, actor)
     if kind == "review.set_department":
         saved = desk.set_department(actor, form.get("department", ""))
-        return [Text(f"所属部署を「{saved.department}」で登録しました。")]
+        return [department_registered(saved.department)]
+    if kind == "review.confirm_department":
+        confirmed = desk.confirm_department(actor, inbound.action.value)
+        return [
+            Text(f"{confirmed.display_name or confirmed.user_id} の所属部署"
+                 f"「{confirmed.department}」を承認しました。"),
+            *pending_users_parts(desk.pending_departments(actor)),
+        ]
     if kind == "review.open":
         detail = desk.show(actor, sheet_id)
         return detail_parts(

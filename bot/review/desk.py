@@ -13,9 +13,10 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -23,13 +24,21 @@ from sqlmodel import Session
 
 from bot.core.consultations import department_problem
 from bot.core.messages import DeliveryError, Inbound, Notifier, Part
-from bot.review.access import AccessAction, AccessGate, Decision, OperationFailed
+from bot.review.access import (
+    AccessAction,
+    AccessGate,
+    Decision,
+    OperationFailed,
+    decide,
+    outside_tenant,
+)
 from bot.review.chat import handle_review_turn
 from bot.review.digest import Digest, build_digest
 from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused, SheetDetail
 from bot.review.parts import requester_notice
 from bot.review.records import OPEN_STATUSES, Actor, SheetRecord
 from bot.review.store import ReviewStore
+from bot.review.users import UserDirectory
 from bot.review.weeks import IsoWeek
 from storage.errors import IllegalTransitionError, StorageError
 
@@ -61,6 +70,10 @@ class ReviewDesk:
             default on a new daemon thread, because the committing thread is still
             inside the turn's ``db.session()`` (a notifier that reads the database,
             like Teams', could not open its own session there on SQLite).
+        admitted: other Slack teams / Azure AD tenants whose users count as members
+            of the tenant they write in (``SOUDAN_SLACK_ALLOWED_TEAMS``,
+            ``SOUDAN_TEAMS_TENANTS``); anyone else reported as coming from another
+            organisation is outside (:func:`bot.review.access.outside_tenant`).
     """
 
     def __init__(
@@ -70,46 +83,72 @@ class ReviewDesk:
         *,
         now: Callable[[], datetime] | None = None,
         background: Callable[[Callable[[], object]], None] | None = None,
+        admitted: Collection[str] = (),
     ) -> None:
         self.store = store
         self.notifiers: Mapping[str, Notifier] = notifiers if notifiers is not None else {}
         self.now = now or (lambda: datetime.now(UTC))
         self.background = background or run_in_thread
+        self.admitted = frozenset(admitted)
         self.gate = AccessGate(store, self.now)
 
     def within(self, session: Session) -> ReviewDesk:
         """This desk working inside ``session`` (the core's transaction for the turn)."""
         return ReviewDesk(
-            self.store.bound(session), self.notifiers, now=self.now, background=self.background
+            self.store.bound(session), self.notifiers, now=self.now, background=self.background,
+            admitted=self.admitted,
         )
 
     # --- who is acting --------------------------------------------------------------
 
     def actor_for(self, inbound: Inbound) -> Actor:
-        """The sender of ``inbound`` with their registered role and department."""
+        """The sender of ``inbound`` with their registered role and department.
+
+        A sender from outside the tenant gets no role and no department, whatever a
+        profile says, and is marked :attr:`Actor.outside_from`.
+        """
+        if outside_tenant(inbound.tenant, inbound.home_tenant, self.admitted):
+            return Actor(inbound.channel, inbound.tenant, inbound.user_id,
+                         display_name=inbound.user_name, outside_from=inbound.home_tenant)
         actor = self.store.actor(inbound.channel, inbound.tenant, inbound.user_id)
         if actor.display_name is None and inbound.user_name:
-            return Actor(
-                actor.channel, actor.tenant, actor.user_id, actor.role, actor.department,
-                inbound.user_name,
-            )
+            return dataclasses.replace(actor, display_name=inbound.user_name)
         return actor
+
+    def consult_refusal(self, actor: Actor) -> str | None:
+        """Why ``actor`` may not start or see consultations at all (audited), or None."""
+        attempt = self.gate.attempt(actor, "consult", lambda _: None, target="consultations")
+        return None if attempt.ok else attempt.message
 
     @staticmethod
     def needs_department(actor: Actor) -> bool:
-        """True for a chat user nobody registered yet (ask them once, then store it)."""
+        """True for a chat user of the tenant nobody registered yet (ask them once).
+
+        Never for a user from outside the tenant: they may not declare one.
+        """
+        if actor.outside_from is not None:
+            return False
         return actor.role is None or (actor.role == "staff" and not actor.department)
 
     def set_department(self, actor: Actor, department: str) -> Actor:
-        """Register a chat user's own department (self-service, first time only).
+        """Record a chat user's own department (self-service, first time only).
 
-        A user who already has a department keeps it: changing it is for an admin
-        (``soudan users set-department``). The self-registered role is ``staff``.
+        The department stays pending, opening only the user's own sheets, until an
+        administrator confirms it (:meth:`confirm_department`, ``soudan users
+        confirm-department``). A user who already has a department keeps it:
+        changing it is for an admin (``soudan users set-department``). The
+        self-registered role is ``staff``.
 
         Raises:
-            ReviewRefused: empty department, or the user already has one.
+            ReviewRefused: empty department, the user already has one, or the user
+                is outside the tenant.
         """
         name = " ".join(department.split())
+        may = decide(actor, "consult")  # declaring one's department is part of consulting
+        if not may.allowed:
+            self.gate.record(actor, "user.set_department", actor.key, "denied",
+                             {"reason": "outside_tenant"})
+            raise ReviewRefused(may.reason)
         if not self.needs_department(actor):
             self.gate.record(actor, "user.set_department", actor.key, "denied",
                              {"reason": "already_assigned"})
@@ -124,10 +163,22 @@ class ReviewDesk:
             raise ReviewRefused(f"{problem}（例: 総務課）")
         saved = self.store.save_user(
             actor.channel, actor.tenant, actor.user_id,
-            role=actor.role or "staff", department=name, display_name=actor.display_name,
+            role=actor.role or "staff", department=name, confirmed_by=None,
+            display_name=actor.display_name,
         )
-        self.gate.record(actor, "user.set_department", actor.key, "allowed")
+        self.gate.record(actor, "user.set_department", actor.key, "allowed",
+                         {"status": "pending"})
         return saved
+
+    def pending_departments(self, actor: Actor) -> list[Actor]:
+        """Users of the admin's tenant whose self-declared department awaits confirmation."""
+        return UserDirectory(self.store, self.now).registered(
+            actor.tenant, operator=actor, pending=True
+        )
+
+    def confirm_department(self, actor: Actor, user_key: str) -> Actor:
+        """An administrator confirms the department a user declared (audited)."""
+        return UserDirectory(self.store, self.now).confirm_department(user_key, operator=actor)
 
     # --- the audited core -----------------------------------------------------------
 
@@ -208,7 +259,7 @@ class ReviewDesk:
             try:
                 return self.store.export_sheets(
                     tenant=decision.scope.tenant, department=decision.scope.department,
-                    statuses=statuses, fmt=fmt,
+                    statuses=statuses, fmt=fmt, requester=decision.scope.requester,
                 )
             except ValueError as error:
                 raise OperationFailed(str(error), "bad_format") from error

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.core.consultations import reopen_choice
 from bot.core.messages import Action, Choice, Choices, Form, FormField, Part, SheetSummary, Text
-from bot.review.records import CommentRecord, SheetRecord
+from bot.review.records import Actor, CommentRecord, SheetRecord
 from bot.review.weeks import TOKYO
 from flows.answer_reading import short_yen as yen
 from storage.lifecycle import status_label
@@ -131,6 +131,35 @@ def department_form() -> Form:
         submit=Action("review.set_department"),
         submit_label="登録",
     )
+
+
+PENDING_DEPARTMENT_NOTE = (
+    "管理者（情報政策課）が所属部署を確認するまでは、ご自身が作成した相談シートだけを表示します。"
+)
+
+
+def department_registered(department: str | None) -> Text:
+    """The reply to a self-declared department: recorded, pending confirmation."""
+    return Text(f"所属部署を「{department}」で登録しました。{PENDING_DEPARTMENT_NOTE}")
+
+
+def pending_users_parts(users: list[Actor]) -> list[Part]:
+    """Self-declared departments awaiting an administrator, each with 「承認」."""
+    if not users:
+        return [Text("確認待ちの所属部署はありません。")]
+    parts: list[Part] = [Text(f"確認待ちの所属部署（{len(users)}件）")]
+    for user in users[:QUEUE_LIMIT]:
+        who = user.display_name or user.user_id
+        parts.append(Text(f"{who}（{user.key}）: {user.department}"))
+        parts.append(Choices("", (
+            Choice("承認", Action("review.confirm_department", user.key), "primary"),
+        )))
+    if len(users) > QUEUE_LIMIT:
+        parts.append(Text(
+            f"ほかに {len(users) - QUEUE_LIMIT} 件あります。"
+            "`soudan users list --pending` で確認できます。"
+        ))
+    return parts
 
 
 def requester_notice(sheet: SheetRecord, comment: str | None) -> list[Part]:

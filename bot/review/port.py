@@ -35,6 +35,11 @@ class ReviewChat:
         desk = self.desk.within(session)
         return desk.handle(inbound, desk.actor_for(inbound))
 
+    def consult_refusal(self, session: Session, inbound: Inbound) -> str | None:
+        """Why the sender may not consult at all (outside the tenant), audited; or None."""
+        desk = self.desk.within(session)
+        return desk.consult_refusal(desk.actor_for(inbound))
+
     def home(self, session: Session, inbound: Inbound) -> list[Part]:
         """The reviewer's queue (or a staff member's department list), for App Home / a tab."""
         desk = self.desk.within(session)

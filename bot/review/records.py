@@ -29,7 +29,9 @@ class Actor:
     """利用者 (a person acting): who they are and what they are assigned.
 
     ``role`` is ``None`` for a user nobody has registered yet; such a user sees
-    nothing. A staff member without ``department`` sees nothing either.
+    nothing. A staff member without ``department`` sees nothing either; one whose
+    department is still pending (self-declared, not yet confirmed by an
+    administrator) sees only the sheets they requested themselves.
     """
 
     channel: ChannelName
@@ -40,11 +42,22 @@ class Actor:
     display_name: str | None = None
     via: str | None = None
     """How they reached us when not through their own channel (``cli``), for the audit."""
+    department_pending: bool = False
+    """``department`` was declared by the user and awaits an administrator's confirmation."""
+    outside_from: str | None = None
+    """The sender's own Slack team / Azure AD tenant when they come from outside this
+    tenant (Slack Connect, another organisation) and no setting admits it. The policy
+    refuses such a user everything about 相談シート."""
 
     @property
     def key(self) -> str:
         """Stable identifier written to the audit log: ``channel:tenant:user_id``."""
         return actor_key(self.channel, self.tenant, self.user_id)
+
+    @property
+    def confirmed_department(self) -> str | None:
+        """The department that counts for access: set and confirmed by an administrator."""
+        return None if self.department_pending else self.department
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,13 @@ class SheetRecord:
     """Conversation the sheet was made in; where review results are posted."""
     transitions: tuple[Transition, ...] = ()
     """Status history, oldest first."""
+
+    @property
+    def requester(self) -> tuple[str, str] | None:
+        """(channel, user id) of the person who made the sheet, when known."""
+        if self.requester_id is None or self.address is None:
+            return None
+        return self.address.channel, self.requester_id
 
     def status_at(self, moment: datetime) -> str | None:
         """The status the sheet had at ``moment`` (``None`` before it existed)."""

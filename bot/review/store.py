@@ -47,6 +47,7 @@ def _actor(profile: UserProfile) -> Actor:
         role=cast(Role, UserRole(profile.role).value),
         department=profile.department,
         display_name=profile.display_name,
+        department_pending=profile.department_pending,
     )
 
 
@@ -151,9 +152,15 @@ class ReviewStore:
         *,
         role: Role | None = None,
         department: str | None = None,
+        confirmed_by: str | None = None,
         display_name: str | None = None,
     ) -> Actor:
-        """Create the profile or change the fields given (``None`` = leave as is)."""
+        """Create the profile or change the fields given (``None`` = leave as is).
+
+        ``department`` goes through :func:`storage.people.assign_department`:
+        confirmed when ``confirmed_by`` (an administrator's actor key) is given,
+        pending (self-declared) otherwise.
+        """
         with self._session() as session:
             profile = people.upsert_user_profile(
                 session=session,
@@ -161,14 +168,22 @@ class ReviewStore:
                 tenant=tenant,
                 user_id=user_id,
                 role=people.UNSET if role is None else UserRole(role),
-                department=people.UNSET if department is None else department,
                 display_name=people.UNSET if display_name is None else display_name,
             )
+            if department is not None:
+                profile = people.assign_department(
+                    session=session, channel=channel, tenant=tenant, user_id=user_id,
+                    department=department, confirmed_by=confirmed_by,
+                )
             return _actor(profile)
 
-    def users(self, tenant: str | None = None) -> list[Actor]:
+    def users(self, tenant: str | None = None, *, pending: bool | None = None) -> list[Actor]:
+        """Registered users (of ``tenant``); ``pending=True``: departments awaiting confirmation."""
         with self._session() as session:
-            return [_actor(p) for p in people.list_user_profiles(session=session, tenant=tenant)]
+            return [
+                _actor(p)
+                for p in people.list_user_profiles(session=session, tenant=tenant, pending=pending)
+            ]
 
     # --- sheets ---------------------------------------------------------------------
 
@@ -237,9 +252,17 @@ class ReviewStore:
             return _record(row, history)
 
     def export_sheets(
-        self, *, tenant: str, department: str | None, statuses: tuple[str, ...], fmt: str
+        self,
+        *,
+        tenant: str,
+        department: str | None,
+        statuses: tuple[str, ...],
+        fmt: str,
+        requester: tuple[str, str] | None = None,
     ) -> bytes:
         """The tenant's (department's) sheets through :func:`storage.export.export_sheets`.
+
+        ``requester`` (channel, user id): only the sheets that person requested.
 
         Raises:
             ValueError: ``fmt`` is not json, csv or xlsx.
@@ -252,7 +275,10 @@ class ReviewStore:
             rows = sheets.list_sheets(
                 session=session, tenant=tenant, department=department,
                 statuses=[SheetStatus(s) for s in statuses] if statuses else None,
+                requester_id=requester[1] if requester else None,
             )
+        if requester is not None:
+            rows = [row for row in rows if row.channel == requester[0]]
         # Build the file after the session: on SQLite a session holds the write lock.
         return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt))
 

@@ -1,8 +1,12 @@
 """利用者の登録 (user directory): roles and departments, managed by an admin.
 
-Used by ``soudan users …``. The CLI operator is an administrator (shell access to
-the server is the administrator's), recorded in the audit as ``cli:local:operator``.
-Every change, allowed or denied, writes one audit row.
+Used by ``soudan users …`` and by administrators in chat. The CLI operator is an
+administrator (shell access to the server is the administrator's), recorded in the
+audit as ``cli:local:operator``. Every change, allowed or denied, writes one audit row.
+
+A department set here by an administrator (add, set-department, import) is
+confirmed; a department a user declared in chat is pending until an administrator
+confirms it (:meth:`UserDirectory.confirm_department`).
 
 YAML import format::
 
@@ -30,7 +34,6 @@ from bot.review.access import AccessGate, decide
 from bot.review.outcomes import ReviewRefused
 from bot.review.records import ROLES, Actor, Role
 from bot.review.store import ReviewStore
-from storage.audit import actor_key
 
 CLI_OPERATOR = Actor("cli", "local", "operator", role="admin", via="cli")
 CHANNELS: tuple[str, ...] = get_args(ChannelName)
@@ -92,14 +95,14 @@ class UserDirectory:
             )
         return found[0] if found else Actor("cli", "local", spec)
 
-    def _change(self, operator: Actor, entry_key: str, change: Callable[[], Actor],
-                what: str) -> Actor:
-        decision = decide(operator, "manage_users")
+    def _change(self, operator: Actor, user: Actor, change: Callable[[], Actor],
+                what: str, detail: dict[str, str] | None = None) -> Actor:
+        decision = decide(operator, "manage_users", users_of=user.tenant)
         if not decision.allowed:
-            self.gate.record(operator, what, entry_key, "denied")
+            self.gate.record(operator, what, user.key, "denied", detail)
             raise ReviewRefused(decision.reason)
         saved = change()
-        self.gate.record(operator, what, entry_key, "allowed")
+        self.gate.record(operator, what, user.key, "allowed", detail)
         return saved
 
     def add(self, entry: UserEntry, operator: Actor = CLI_OPERATOR) -> Actor:
@@ -109,12 +112,13 @@ class UserDirectory:
             raise ReviewRefused(
                 "職員（staff）には所属部署が必要です。--department で指定してください。"
             )
-        key = actor_key(entry.channel, entry.tenant, entry.user_id)
+        user = Actor(entry.channel, entry.tenant, entry.user_id)
         return self._change(
-            operator, key,
+            operator, user,
             lambda: self.store.save_user(
                 entry.channel, entry.tenant, entry.user_id, role=role,
-                department=entry.department, display_name=entry.display_name,
+                department=entry.department, confirmed_by=operator.key,
+                display_name=entry.display_name,
             ),
             "user.add",
         )
@@ -123,7 +127,7 @@ class UserDirectory:
         checked = check_role(role)
         user = self._registered(spec)
         return self._change(
-            operator, user.key,
+            operator, user,
             lambda: self.store.save_user(user.channel, user.tenant, user.user_id, role=checked),
             "user.set_role",
         )
@@ -135,21 +139,50 @@ class UserDirectory:
             raise ReviewRefused("所属部署名を指定してください（例: 総務課）。")
         user = self._registered(spec)
         return self._change(
-            operator, user.key,
+            operator, user,
             lambda: self.store.save_user(user.channel, user.tenant, user.user_id,
-                                         department=name),
+                                         department=name, confirmed_by=operator.key),
             "user.set_department",
         )
 
+    def confirm_department(self, spec: str, operator: Actor = CLI_OPERATOR) -> Actor:
+        """Confirm the department a user declared themselves (it then opens that
+        department's sheets). Confirming an already confirmed one changes nothing.
+
+        Raises:
+            ReviewRefused: not an administrator, unknown user, or no department.
+        """
+        user = self._registered(spec)
+        if user.department is None:
+            raise ReviewRefused(
+                f"利用者「{spec}」には所属部署がありません。"
+                "`soudan users set-department` で登録してください。"
+            )
+        if not user.department_pending:
+            return self._change(operator, user, lambda: user, "user.confirm_department",
+                                {"already": "confirmed"})
+        department = user.department
+        return self._change(
+            operator, user,
+            lambda: self.store.save_user(user.channel, user.tenant, user.user_id,
+                                         department=department, confirmed_by=operator.key),
+            "user.confirm_department",
+        )
+
     def registered(
-        self, tenant: str | None = None, operator: Actor = CLI_OPERATOR
+        self,
+        tenant: str | None = None,
+        operator: Actor = CLI_OPERATOR,
+        *,
+        pending: bool | None = None,
     ) -> list[Actor]:
-        """Every registered user (of ``tenant`` when given)."""
-        decision = decide(operator, "manage_users")
+        """Every registered user (of ``tenant`` when given); ``pending=True``: only
+        those whose self-declared department awaits confirmation."""
+        decision = decide(operator, "manage_users", users_of=tenant)
         if not decision.allowed:
             self.gate.record(operator, "user.list", "users", "denied")
             raise ReviewRefused(decision.reason)
-        users = self.store.users(tenant)
+        users = self.store.users(tenant, pending=pending)
         self.gate.record(operator, "user.list", "users", "allowed")
         return users
 

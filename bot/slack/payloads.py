@@ -7,6 +7,12 @@ payload dict in, a turn (or ``None`` when the payload is not for us) out.
 Conversation key: ``"{channel_id}:{root_ts}"``; a thread is one conversation, and a
 top-level DM message starts a new one keyed on its own ``ts``.
 
+Slack Connect: a user of another workspace or enterprise can write in a shared
+channel. Each turn reports the user's own team (:attr:`Turn.home`) when the payload
+names one that is not the app's installation (``event.user_team`` / ``event.team``
+for events, ``user.team_id`` for clicks, modals and shortcuts); the core's access
+policy decides what such a user may do. Slash commands report no separate user team.
+
 In channels the app is spoken to with ``@soudan``. A reply without the mention in a
 channel thread becomes a turn flagged :attr:`Turn.only_in_active_flow`: it goes to
 the core only when a consultation is running in that thread (typed answers), so
@@ -97,6 +103,8 @@ class Turn:
     only_in_active_flow: bool = False
     """Forward only if the core has a consultation running in this thread (a channel
     thread reply without ``@soudan``); otherwise the turn is dropped without a trace."""
+    home: str | None = None
+    """The user's own team / enterprise when it is not the installation's (Slack Connect)."""
 
     def inbound(self, thread: Thread, user_name: str | None) -> Inbound:
         """The core's inbound message, once the thread has a root message."""
@@ -110,6 +118,7 @@ class Turn:
             action=self.action,
             form=self.form,
             inbound_id=self.inbound_id,
+            home_tenant=self.home,
         )
 
 
@@ -120,6 +129,56 @@ def _unescape(text: str) -> str:
 def _plain_text(text: str, bot_user_id: str | None) -> str:
     without_bot = _MENTION.sub(lambda m: "" if m.group(1) == bot_user_id else m.group(0), text)
     return _unescape(without_bot).strip()
+
+
+def _installation(body: dict[str, Any], tenant: str) -> set[str]:
+    """Team and enterprise ids the payload gives for the app's own installation."""
+    ids: list[Any] = [tenant, body.get("team_id"), body.get("enterprise_id"),
+                      body.get("context_team_id"), body.get("context_enterprise_id")]
+    view = body.get("view")
+    if isinstance(view, dict):
+        ids.append(view.get("app_installed_team_id"))
+    for authorization in body.get("authorizations") or []:
+        if isinstance(authorization, dict):
+            ids += [authorization.get("team_id"), authorization.get("enterprise_id")]
+    for key in ("team", "enterprise"):
+        value = body.get(key)
+        if isinstance(value, dict):
+            ids.append(value.get("id"))
+    return {str(i) for i in ids if i}
+
+
+def user_home(body: dict[str, Any], user_team: object, *, tenant: str) -> str | None:
+    """The user's own team when the payload reports one outside the installation.
+
+    ``None`` when no team is reported, when it is the installation's team or
+    enterprise, or when the event says the channel is not shared with another
+    organisation (``is_ext_shared_channel: false``).
+
+    Example:
+        >>> body = {"team_id": "T1", "is_ext_shared_channel": True}
+        >>> user_home(body, "T9", tenant="T1"), user_home(body, "T1", tenant="T1")
+        ('T9', None)
+    """
+    if not isinstance(user_team, str) or not user_team:
+        return None
+    if body.get("is_ext_shared_channel") is False:
+        return None
+    return None if user_team in _installation(body, tenant) else user_team
+
+
+def _event_user_team(event: dict[str, Any]) -> object:
+    profile = event.get("user_profile")
+    return (
+        event.get("user_team")
+        or (profile.get("team") if isinstance(profile, dict) else None)
+        or event.get("team")
+    )
+
+
+def _clicker_team(body: dict[str, Any]) -> object:
+    user = body.get("user")
+    return user.get("team_id") if isinstance(user, dict) else None
 
 
 def turn_from_message(
@@ -170,6 +229,7 @@ def _turn_from_user_message(
         inbound_id=body.get("event_id") or f"message:{event['channel']}:{event['ts']}",
         text=text,
         react_to=event["ts"],
+        home=user_home(body, _event_user_team(event), tenant=tenant),
     )
 
 
@@ -202,6 +262,7 @@ def turn_from_click(body: dict[str, Any], *, tenant: str) -> Turn:
         action=decode_action(clicked["value"]),
         trigger_id=body.get("trigger_id"),
         clicked=shown,
+        home=user_home(body, _clicker_team(body), tenant=tenant),
     )
 
 
@@ -227,6 +288,7 @@ def turn_from_submission(body: dict[str, Any], *, tenant: str) -> Turn:
         action=decode_action(metadata["a"]),
         form=form_values(view.get("state", {})),
         trigger_id=body.get("trigger_id"),
+        home=user_home(body, _clicker_team(body), tenant=tenant),
     )
 
 
@@ -274,4 +336,5 @@ def turn_from_shortcut(body: dict[str, Any], *, tenant: str) -> Turn:
         action=Action("flow.start", CONSULTATION_FLOW_ID),
         trigger_id=body["trigger_id"],
         response_url=body.get("response_url"),
+        home=user_home(body, _clicker_team(body), tenant=tenant),
     )

@@ -1,7 +1,9 @@
-"""The access matrix: five kinds of user x six kinds of attempt, against the policy.
+"""The access matrix: seven kinds of user x six kinds of attempt, against the policy.
 
 Every attempt, allowed or denied, must leave exactly one audit row, and a denial
-must not reveal whether another department's sheet exists.
+must not reveal whether another department's sheet exists. A staff member whose
+department is self-declared (pending) counts as having none beyond their own sheets;
+a user from another Slack workspace (Slack Connect) counts as having no role at all.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.core.messages import Inbound
+from bot.review.access import OUTSIDE_TENANT, SHEET_UNAVAILABLE
 from bot.review.desk import ReviewDesk
 from bot.review.outcomes import ReviewRefused
 from bot.review.records import Actor
 from bot.review.store import ReviewStore
+from bot.review.users import UserDirectory
 from storage import Database
 from storage.audit import count_audit, list_audit
 from storage.models import AuditResult
@@ -28,6 +33,11 @@ STAFF_B = Actor("slack", "T1", "UB", role="staff", department="税務課")
 REVIEWER = Actor("slack", "T1", "UR", role="reviewer")
 UNASSIGNED = Actor("slack", "T1", "UX")
 OTHER_TENANT = Actor("slack", "T2", "UR2", role="reviewer")
+# Declared 市民課 in chat; no administrator has confirmed it yet.
+PENDING_A = Actor("slack", "T1", "UP", role="staff", department="市民課", department_pending=True)
+# Writes in tenant T1's shared channel from workspace T9 (Slack Connect); whatever a
+# profile says, they are outside (built by ReviewDesk.actor_for, checked below).
+FOREIGN = Actor("slack", "T1", "UF", outside_from="T9")
 
 ACTIONS = ("view", "list", "edit", "export", "digest", "change_status")
 
@@ -43,10 +53,15 @@ EXPECTED = {
                    "digest": False, "change_status": False},
     "other_tenant": {"view": False, "list": True, "edit": False, "export": True,
                      "digest": True, "change_status": False},
+    "pending_a": {"view": False, "list": True, "edit": False, "export": True,
+                  "digest": False, "change_status": False},
+    "foreign": {"view": False, "list": False, "edit": False, "export": False,
+                "digest": False, "change_status": False},
 }
 ACTORS = {
     "staff_a": STAFF_A, "staff_b": STAFF_B, "reviewer": REVIEWER,
     "unassigned": UNASSIGNED, "other_tenant": OTHER_TENANT,
+    "pending_a": PENDING_A, "foreign": FOREIGN,
 }
 
 
@@ -63,9 +78,12 @@ def seeded(database: Database, seeder: Seeder) -> dict[str, str]:
         for name in ACTORS
     }
     other = seeder.sheet(created_at=created, department="税務課", business="課税台帳")
+    own = seeder.sheet(created_at=created, department="市民課", business="自分の申請",
+                       requester_id=PENDING_A.user_id)
     return {
         "draft": draft.reference,
         "other_department": other.reference,
+        "own_pending": own.reference,
         **{f"pending:{name}": sheet.reference for name, sheet in pending.items()},
     }
 
@@ -101,11 +119,16 @@ def test_access_matrix_matches_policy_and_audits_every_attempt(
             assert allowed is EXPECTED[name][action], (name, action, results[name, action])
 
     with database.session() as session:
-        assert count_audit(session=session) == attempts == 30
+        assert count_audit(session=session) == attempts == 42
         denied = count_audit(session=session, result=AuditResult.DENIED)
         for actor in ACTORS.values():
             assert count_audit(session=session, actor=actor.key) == len(ACTIONS)
+        foreign_rows = list_audit(session=session, actor=FOREIGN.key)
+        pending_rows = list_audit(session=session, actor=PENDING_A.key)
     assert denied == sum(not ok for row in EXPECTED.values() for ok in row.values())
+    assert {r.detail.get("outside_from") for r in foreign_rows} == {"T9"}
+    assert {r.result for r in foreign_rows} == {AuditResult.DENIED}
+    assert {r.detail.get("department_status") for r in pending_rows} == {"pending"}
 
     a_refs = {seeded["draft"], seeded["pending:staff_a"]}
     # Staff of department A see A's sheets and nothing of B.
@@ -124,6 +147,69 @@ def test_access_matrix_matches_policy_and_audits_every_attempt(
     assert json.loads(results["other_tenant", "export"]) == []  # type: ignore[arg-type]
     digest_t2 = results["other_tenant", "digest"]
     assert digest_t2.new == () and digest_t2.submitted == ()  # type: ignore[attr-defined]
+    # A pending department opens only the sheets its holder requested.
+    listed_p = {s.reference for s in results["pending_a", "list"]}  # type: ignore[attr-defined]
+    assert listed_p == {seeded["own_pending"]}
+    exported_p = json.loads(results["pending_a", "export"])  # type: ignore[arg-type]
+    assert {row["reference"] for row in exported_p} == {seeded["own_pending"]}
+    # Outside the tenant: a polite refusal that mentions neither sheets nor departments.
+    assert "組織の外" in str(results["foreign", "list"])
+    assert "市民課" not in str(results["foreign", "view"])
+
+
+def test_pending_department_gives_the_own_sheets_and_confirmation_the_department(
+    database: Database, seeded: dict[str, str]
+) -> None:
+    store = ReviewStore(database)
+    desk = ReviewDesk(store, now=lambda: NOW)
+    store.save_user("slack", "T1", PENDING_A.user_id, role="staff", department="市民課")
+    pending = desk.actor_for(Inbound("slack", "T1", "D1", PENDING_A.user_id))
+    assert pending.department_pending and pending.confirmed_department is None
+
+    assert desk.show(pending, seeded["own_pending"]).sheet.business == "自分の申請"
+    assert desk.authorize(pending, "edit", seeded["own_pending"])
+    with pytest.raises(ReviewRefused) as refused:
+        desk.show(pending, seeded["draft"])
+    assert refused.value.message == SHEET_UNAVAILABLE  # the same answer as a missing sheet
+
+    with pytest.raises(ReviewRefused, match="管理者"):
+        UserDirectory(store).confirm_department(pending.key, operator=STAFF_A)
+    UserDirectory(store).confirm_department(pending.key)  # the CLI operator
+    confirmed = desk.actor_for(Inbound("slack", "T1", "D1", PENDING_A.user_id))
+    assert confirmed.confirmed_department == "市民課"
+    assert desk.show(confirmed, seeded["draft"]).sheet.business == "窓口予約"
+    listed = {s.reference for s in desk.list_sheets(confirmed)}
+    assert {seeded["draft"], seeded["own_pending"]} <= listed
+    assert seeded["other_department"] not in listed
+    with database.session() as session:
+        rows = list_audit(session=session, action="review.user.confirm_department")
+    assert [(r.actor, r.result) for r in rows] == [
+        (STAFF_A.key, AuditResult.DENIED), ("cli:local:operator", AuditResult.ALLOWED),
+    ]
+
+
+def test_a_slack_connect_user_is_outside_whatever_their_profile_says(
+    database: Database, seeded: dict[str, str]
+) -> None:
+    store = ReviewStore(database)
+    store.save_user("slack", "T1", FOREIGN.user_id, role="reviewer")
+    inbound = Inbound("slack", "T1", "C1:1.0", FOREIGN.user_id, home_tenant="T9")
+
+    outside = ReviewDesk(store, now=lambda: NOW).actor_for(inbound)
+    assert outside == FOREIGN
+    assert ReviewDesk(store, now=lambda: NOW).consult_refusal(outside) == OUTSIDE_TENANT
+    # A team the operator lists in SOUDAN_SLACK_ALLOWED_TEAMS counts as inside.
+    admitted = ReviewDesk(store, now=lambda: NOW, admitted={"T9"}).actor_for(inbound)
+    assert admitted.role == "reviewer" and admitted.outside_from is None
+    # Home reported as the installation itself: inside.
+    same = ReviewDesk(store).actor_for(Inbound("slack", "T1", "C1", FOREIGN.user_id,
+                                               home_tenant="T1"))
+    assert same.role == "reviewer"
+    with database.session() as session:
+        rows = list_audit(session=session, action="review.consult")
+    assert [(r.result, r.detail.get("outside_from")) for r in rows] == [
+        (AuditResult.DENIED, "T9"),
+    ]
 
 
 def test_denial_does_not_reveal_other_departments_sheets(

@@ -10,6 +10,7 @@ from bot.core.messages import Action, Choices, Form, Inbound, Notifier, SheetSum
 from bot.review.chat import is_review_turn
 from bot.review.desk import ReviewDesk
 from bot.review.outcomes import ReviewRefused
+from bot.review.parts import department_registered
 from bot.review.port import ReviewChat
 from bot.review.records import Actor
 from bot.review.store import ReviewStore
@@ -53,7 +54,8 @@ def desk(
     store = ReviewStore(database)
     for actor in (REVIEWER, STAFF):
         store.save_user(actor.channel, actor.tenant, actor.user_id, role=actor.role,
-                        department=actor.department, display_name=actor.display_name)
+                        department=actor.department, confirmed_by="cli:local:operator",
+                        display_name=actor.display_name)
     return ReviewDesk(store, {"slack": slack}, now=clock, background=background)
 
 
@@ -205,9 +207,11 @@ def test_new_chat_user_is_asked_for_the_department_once(
                  form={"department": " 市民課 "}),
         newcomer,
     )
-    assert reply == [Text("所属部署を「市民課」で登録しました。")]
+    assert reply == [department_registered("市民課")]
+    assert "確認するまで" in reply[0].text  # type: ignore[union-attr]
     registered = desk.actor_for(_inbound(newcomer))
     assert (registered.role, registered.department) == ("staff", "市民課")
+    assert registered.department_pending and registered.confirmed_department is None
     assert not desk.needs_department(registered)
     with pytest.raises(ReviewRefused, match="登録済み"):
         desk.set_department(registered, "税務課")
