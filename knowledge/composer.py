@@ -7,6 +7,7 @@ can implement ``knowledge.types.AnswerComposer`` instead.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from knowledge.chunking import SECTION_SEPARATOR
@@ -16,16 +17,33 @@ from knowledge.types import Answer, Hit, Passage
 ABSTAIN_TEXT = (
     "ガイドラインには記載が見当たりません。判断に迷う場合は、相談シートで CIO補佐へご相談ください。"
 )
+NOT_LOADED_TEXT = (
+    "ガイドラインの文書がまだ読み込まれていないため、お答えできません。"
+    "管理者が `soudan ingest`（または `make run`）で文書を取り込むと回答できるようになります。"
+)
 MAX_SENTENCES = 3
 MAX_PASSAGES = 3
-MAX_LIST_LINES = 6
+MAX_LIST_LINES = 16
+OTHER_DOCUMENT_SHARE = 0.9
+"""A sentence from a document other than the best one's must score this share of the best."""
 _GLUE = re.compile(r"(以下|次)(の|に示す)?(とおり|通り)(である|です)?。?$|[：:]$")
-_REFERS_FORWARD = re.compile(r"(以下|次)の(条件|事項|項目|場合|とおり|通り|観点|内容)")
-MAX_FOLLOW_CHARS = 360
+_REFERS_FORWARD = re.compile(
+    r"(以下|次)の(\d+|[一二三四五六七八九十]+)(つ|点|項目|事項)"
+    r"|(以下|次)の(条件|事項|項目|場合|とおり|通り|観点|内容|例|もの)"
+    r"|(以下|次)に(例を)?(示す|掲げる|挙げる)"
+)
+MAX_FOLLOW_CHARS = 900
+"""A list introduced by 「次の4つ…」 is given whole up to this length (仕様書's 14 items)."""
 _ENUMERATED = re.compile(
     r"^(-\s*)?([(（]?\d{1,2}[)）.．]|[①-⑳]|[・●○]|[ア-ン][\s　]|[(（][ア-ン][)）])"
 )
 _SENTENCE_END = re.compile(r"(?<=[。．！？])(?![」』）)\]])")
+
+
+def _key(segment: str) -> str:
+    """A segment compared for repetition (width, spaces and list markers ignored)."""
+    text = unicodedata.normalize("NFKC", segment)
+    return re.sub(r"[\s\-・●○]+", "", text)
 
 
 def abstain(question: str) -> Answer:
@@ -77,19 +95,41 @@ class ExtractiveComposer:
                 candidates.append((score, rank, position, segment))
         candidates.sort(key=lambda c: -c[0])
         chosen = [c for c in candidates if c[0] > 0.2][:MAX_SENTENCES] or candidates[:1]
+        if chosen:
+            # Another municipality's sentence only when it answers about as well as the best.
+            lead_doc, best = hits[chosen[0][1]].passage.doc, chosen[0][0]
+            chosen = [
+                c for c in chosen
+                if hits[c[1]].passage.doc == lead_doc or c[0] >= OTHER_DOCUMENT_SHARE * best
+            ]
         chosen.sort(key=lambda c: (c[1], c[2]))
         cited: list[Passage] = []
         lines: list[str] = []
         used: set[tuple[int, int]] = set()
+        said: set[str] = set()
+        several = len({hits[c[1]].passage.doc for c in chosen}) > 1
+        labelled: set[str] = set()
         for _score, rank, position, segment in chosen:
-            if (rank, position) in used:
+            if (rank, position) in used or _key(segment) in said:
                 continue
             passage = hits[rank].passage
-            if passage not in cited:
+            number = next(
+                (
+                    i for i, p in enumerate(cited, start=1)
+                    if (p.doc, p.section) == (passage.doc, passage.section)
+                ),
+                0,
+            )
+            if not number:  # one number per clause, even when it spans two passages
                 cited.append(passage)
-            number = cited.index(passage) + 1
+                number = len(cited)
+            if several and passage.doc not in labelled:
+                # Sentences of two municipalities are never mixed without saying whose.
+                lines.append(f"【{passage.title}】")
+                labelled.add(passage.doc)
             lines.append(f"{segment}[{number}]")
             used.add((rank, position))
+            said.add(_key(segment))
             if _GLUE.search(segment) or _REFERS_FORWARD.search(segment):
                 # "…以下のとおり。" / "以下の条件に該当する場合…": the answer is what follows.
                 follow = segments_by_hit[rank][position + 1 : position + 1 + MAX_LIST_LINES]
@@ -98,7 +138,9 @@ class ExtractiveComposer:
                     listed = offset == position + 1 or _ENUMERATED.match(item)
                     if (rank, offset) in used or budget - len(item) < 0 or not listed:
                         break
-                    lines.append(item)
+                    if _key(item) not in said:
+                        lines.append(item)
+                        said.add(_key(item))
                     used.add((rank, offset))
                     budget -= len(item)
         return Answer(

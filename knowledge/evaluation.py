@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import statistics
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,15 @@ def evaluate_langchain_default(
     kb: KnowledgeBase, questions: Sequence[EvalQuestion], docs: Sequence[Path]
 ) -> EvalResult:
     """RecursiveCharacterTextSplitter(1000, 200) + dense-only Chroma with the same model."""
+    with langchain_default_retriever(kb, docs) as (retrieve, lengths):
+        return score("LangChain default (1000/200, dense)", questions, retrieve, lengths)
+
+
+@contextmanager
+def langchain_default_retriever(
+    kb: KnowledgeBase, docs: Sequence[Path]
+) -> Iterator[tuple[Callable[[str], list[str]], list[int]]]:
+    """The LangChain default recipe over ``docs``, built once: (retrieve, chunk lengths)."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
@@ -150,12 +160,7 @@ def evaluate_langchain_default(
             )
             return [str(text) for text in (result["documents"] or [[]])[0]]
 
-        return score(
-            "LangChain default (1000/200, dense)",
-            questions,
-            retrieve,
-            [len(chunk) for chunk in chunks],
-        )
+        yield retrieve, [len(chunk) for chunk in chunks]
 
 
 def format_table(results: Sequence[EvalResult]) -> str:
@@ -166,5 +171,128 @@ def format_table(results: Sequence[EvalResult]) -> str:
         rows.append(
             f"{r.method:<38} {r.questions:>3} {r.recall_at_1:>6.3f} {r.recall_at_5:>6.3f} "
             f"{r.mrr_at_10:>7.3f} {r.median_passage_chars:>13.0f}"
+        )
+    return "\n".join(rows)
+
+
+# --- the tune / check discipline --------------------------------------------------------
+
+EVALSETS = Path(__file__).parent / "evalsets"
+"""Question sets shipped with the code: ``staff.jsonl`` (everyday staff wording),
+``nearmiss.jsonl`` (on-topic questions the documents do not answer, and off-topic chat) and
+``split.json``, the fixed tune / check halves over these and the dev questions."""
+
+
+@dataclass(frozen=True)
+class AbstainResult:
+    half: str
+    unanswerable: int
+    declined: int
+    answerable: int
+    wrongly_declined: int
+
+    @property
+    def precision(self) -> float:
+        total = self.declined + self.wrongly_declined
+        return self.declined / total if total else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.declined / self.unanswerable if self.unanswerable else 1.0
+
+
+def load_split(path: Path = EVALSETS / "split.json") -> dict[str, frozenset[str]]:
+    """Question id sets of the ``tune`` and ``check`` halves."""
+    data = json.loads(path.read_text("utf-8"))
+    return {half: frozenset(data[half]) for half in ("tune", "check")}
+
+
+def load_unanswerable(path: Path = EVALSETS / "nearmiss.jsonl") -> list[EvalQuestion]:
+    return [
+        EvalQuestion(str(row["id"]), str(row["question"]), ())
+        for row in map(json.loads, filter(str.strip, path.read_text("utf-8").splitlines()))
+    ]
+
+
+def evaluate_split(
+    kb: KnowledgeBase,
+    answerable: Mapping[str, Sequence[EvalQuestion]],
+    split: dict[str, frozenset[str]],
+    *,
+    docs: Sequence[Path] = (),
+    baseline: bool = True,
+) -> list[EvalResult]:
+    """Every method on every (set, half): ours, its components and the baselines."""
+    with ExitStack() as stack:
+        default = stack.enter_context(langchain_default_retriever(kb, docs)) if baseline else None
+        return _evaluate_split(kb, answerable, split, default)
+
+
+def _evaluate_split(
+    kb: KnowledgeBase,
+    answerable: Mapping[str, Sequence[EvalQuestion]],
+    split: dict[str, frozenset[str]],
+    default: tuple[Callable[[str], list[str]], list[int]] | None,
+) -> list[EvalResult]:
+    results: list[EvalResult] = []
+    lengths = [len(item.passage.text) for item in kb.hybrid.passages]
+    search = kb.hybrid
+    for set_name, questions in answerable.items():
+        for half in ("tune", "check"):
+            chosen = [q for q in questions if q.id in split[half] and q.evidence]
+            if not chosen:
+                continue
+            label = f"{set_name}/{half}"
+            results.append(score(f"soudan [{label}]", chosen,
+                                 lambda q: [h.passage.text for h in kb.search(q, top_k=10)],
+                                 lengths))
+            saved = search.synonym_weight
+            search.synonym_weight = 0.5
+            try:
+                results.append(score(f"+ Sudachi synonyms [{label}]", chosen,
+                                     lambda q: [h.passage.text for h in kb.search(q, top_k=10)],
+                                     lengths))
+            finally:
+                search.synonym_weight = saved
+            results.append(score(
+                f"BM25 only [{label}]", chosen,
+                lambda q: [h.passage.text for h in search.rank(q, top_k=10, lexical_only=True).hits],
+                lengths,
+            ))
+            if default is not None:
+                retrieve, chunk_lengths = default
+                results.append(
+                    score(f"LangChain default [{label}]", chosen, retrieve, chunk_lengths)
+                )
+    return results
+
+
+def evaluate_abstain(
+    kb: KnowledgeBase,
+    answerable: Sequence[EvalQuestion],
+    unanswerable: Sequence[EvalQuestion],
+    split: dict[str, frozenset[str]],
+) -> list[AbstainResult]:
+    """How often the assistant declines what it should and answers what it can, per half."""
+    results = []
+    for half in ("tune", "check"):
+        negatives = [q for q in unanswerable if q.id in split[half]]
+        positives = [q for q in answerable if q.id in split[half] and q.evidence]
+        results.append(AbstainResult(
+            half,
+            len(negatives),
+            sum(not kb.answer(q.question).answered for q in negatives),
+            len(positives),
+            sum(not kb.answer(q.question).answered for q in positives),
+        ))
+    return results
+
+
+def format_abstain(results: Sequence[AbstainResult]) -> str:
+    rows = [f"{'abstain':<10} {'precision':>9} {'recall':>7}  declined  wrongly declined"]
+    for r in results:
+        rows.append(
+            f"{r.half:<10} {r.precision:>9.3f} {r.recall:>7.3f}  {r.declined:>3}/{r.unanswerable:<4}"
+            f"  {r.wrongly_declined:>3}/{r.answerable}"
         )
     return "\n".join(rows)

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.catalog import load_municipalities, load_titles
-from knowledge.composer import ExtractiveComposer, abstain
+from knowledge.composer import NOT_LOADED_TEXT, ExtractiveComposer, abstain
 from knowledge.config import KnowledgeConfig
 from knowledge.embedder import TextEmbedder
 from knowledge.ingestion import IngestReport, ingest_files, stale_documents
 from knowledge.lexical import JapaneseTokenizer
+from knowledge.refusal import Refusal, RefusalRules
 from knowledge.retriever import (
     GuidelineRetriever,
     HybridSearch,
@@ -32,7 +33,10 @@ one below 0.88). Recalibrate when another embedding model is configured.
 """
 BM25_CONFIDENCE_WEIGHT = 0.004
 BM25_CONFIDENCE_CAP = 25.0
-_FOLLOW_UP = re.compile(r"(それ|その|これ|この|あれ|そこ|そっち|こっち|同じ|上記|前の|さっき)")
+_FOLLOW_UP = re.compile(r"^(それ|その|これ|この|あれ|そこ|そっち|こっち|同じ|上記|前の|さっき|じゃあ|では|なら)")
+_ELLIPTICAL_MAX_WORDS = 2
+"""A question with at most this many content words of its own, none of them new to the
+previous turn's topic, may lean on that turn (「金額は？」「例外は？」)."""
 
 
 class KnowledgeBase:
@@ -55,6 +59,8 @@ class KnowledgeBase:
         self._composer = composer
         self._store: PassageStore | None = None
         self._search: HybridSearch | None = None
+        self._refusals: RefusalRules | None = None
+        self._refusals_for: object = None
         self._lock = threading.RLock()
 
     # --- wiring -----------------------------------------------------------------------
@@ -79,6 +85,23 @@ class KnowledgeBase:
                     municipalities=load_municipalities(self.config.corpus_catalog),
                 )
             return self._search
+
+    @property
+    def refusals(self) -> RefusalRules:
+        with self._lock:
+            search = self.hybrid
+            if self._refusals is None or self._refusals_for is not search.passages:
+                self._refusals = RefusalRules(
+                    self.tokenizer,
+                    [f"{p.passage.title}\n{p.passage.text}" for p in search.passages],
+                    list(load_municipalities(self.config.corpus_catalog).values()),
+                )
+                self._refusals_for = search.passages
+            return self._refusals
+
+    def is_loaded(self) -> bool:
+        """True when the index holds passages (``soudan ingest`` has run)."""
+        return bool(self.hybrid.passages)
 
     @property
     def composer(self) -> AnswerComposer:
@@ -141,31 +164,44 @@ class KnowledgeBase:
             history: Earlier user turns of the same thread, oldest first; a short
                 follow-up (「それはいくらから？」) is searched together with the last one.
         """
+        if not self.is_loaded():
+            return Answer(question=question, answered=False, text=NOT_LOADED_TEXT)
         query = self.contextual_query(question, history)
         documents = self.retriever().invoke(query)
         hits = [document_to_hit(document) for document in documents]
         evidence: Any = documents[0].metadata.get("evidence") if documents else None
         if not hits or not self.is_answerable(evidence):
             return abstain(question)
+        refusal = self.refusal(query, hits)
+        if refusal is not None:
+            return Answer(question=question, answered=False, text=refusal.text)
         return self.composer.compose(
             question, hits, history=list(history[-1:]) if query != question else []
         )
 
-    def contextual_query(self, question: str, history: Sequence[str]) -> str:
-        """Expand a follow-up with the previous user turn.
+    def refusal(self, question: str, hits: list[Hit]) -> Refusal | None:
+        """Why the documents do not answer this on-topic question, if a rule says so."""
+        return self.refusals.check(question, hits)
 
-        An anaphoric question (それ/その…) is always a follow-up. A short one
-        (「金額は？」) is one only when all of its words occur in the guidelines: 「今日の
-        天気は？」 right after a guideline question is a new, off-topic question.
+    def contextual_query(self, question: str, history: Sequence[str]) -> str:
+        """Expand an elliptical follow-up with the previous user turn.
+
+        Only a question with (almost) no content words of its own leans on the previous
+        turn: one opening with an anaphor (「それは…」「じゃあ…」) and at most three
+        content words, or a short one (「金額は？」「例外は？」) of at most two words that
+        all occur in the guidelines (「今日の天気は？」 is a new, off-topic question). A
+        question with a topic of its own (「事後評価の評価の観点の一覧は？」) is always
+        answered on its own, never with the previous answer.
         """
         if not history:
             return question
-        if _FOLLOW_UP.search(question):
+        words = set(self.tokenizer.content_words(question))
+        if _FOLLOW_UP.search(question.strip()) and len(words) <= _ELLIPTICAL_MAX_WORDS + 1:
             return f"{history[-1]} {question}"
-        if len(question) <= 15:
-            words = set(self.tokenizer.tokens(question))
+        if len(question) <= 15 and len(words) <= _ELLIPTICAL_MAX_WORDS:
             vocabulary = self.hybrid.bm25.postings
-            if words and all(word in vocabulary for word in words):
+            terms = set(self.tokenizer.tokens(question))
+            if terms and all(term in vocabulary for term in terms):
                 return f"{history[-1]} {question}"
         return question
 

@@ -73,24 +73,36 @@ _STOP = frozenset(
 )
 
 
-COLLOQUIAL_SYNONYMS: dict[str, tuple[str, ...]] = {
-    # How staff ask -> how the guidelines write it. General procurement vocabulary,
-    # matched on the question's surface text; the formal terms are added to the query.
-    "業者": ("事業者", "受託者"),
-    "ベンダー": ("事業者",),
-    "大きい": ("大規模",),
-    "大きめ": ("大規模",),
-    "小さい": ("小規模",),
-    "いつ": ("時期", "期限"),
-    "締め切り": ("期限",),
-    "何社": ("複数",),
-    "いくら": ("金額", "費用"),
-    "値段": ("価格", "金額"),
-    "お金": ("費用", "経費"),
-    "随契": ("随意契約",),
-    "ガバクラ": ("ガバメントクラウド",),
-    "パソコン": ("端末",),
-}
+_SPACED_LETTERS = re.compile(r"(?<![A-Za-z])(?:[A-Za-z][ \u3000]){1,9}[A-Za-z](?![A-Za-z])")
+_RULES = re.compile(r"#{3,}|[-=_]{5,}|[.・…]{4,}")
+_SYNONYM_POS = frozenset({"名詞"})
+MAX_SYNONYM_FORMS = 2
+"""A synonym group with more forms in the corpus than this is too broad to expand."""
+
+
+def _is_common_kanji(char: str) -> bool:
+    """A JIS X 0208 level-1 kanji (Shift_JIS 0x889F-0x9872): the everyday forms.
+
+    Old and variant forms (續, 經) sit in level 2 or outside JIS; only those are mapped
+    to the dictionary's normalised form, so a common kanji is never rewritten.
+    """
+    try:
+        code = int.from_bytes(char.encode("shift_jis"), "big")
+    except UnicodeEncodeError:
+        return False
+    return 0x889F <= code <= 0x9872
+
+
+def normalize_text(text: str) -> str:
+    """The same clean-up for passages and questions before tokenising.
+
+    NFKC and lower case; letter-spaced acronyms left by the PDF conversion joined
+    (``S L A`` -> ``sla``, ``I C T`` -> ``ict``); runs of ``#``, rules and leader dots
+    dropped.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ \u3000]", "", m.group(0)), text)
+    return _RULES.sub(" ", text).lower()
 
 
 class JapaneseTokenizer:
@@ -98,7 +110,13 @@ class JapaneseTokenizer:
 
     Two granularities are indexed: short units (mode A: 事業 / 者) and, for compounds,
     the long unit as well (mode C: 事業者), so both 「事業者」 and 「業者」-style
-    questions meet the text.
+    questions meet the text. Old character forms (手續) are read as their modern form
+    (手続) using the dictionary's own normalisation of single characters.
+
+    Vocabulary bridging is general, not a word list: :meth:`synonym_forms` collects the
+    corpus's words by SudachiDict synonym group (初期費用 / イニシャルコスト / 初期コスト
+    share one), and :meth:`query_weights` adds a question word's group members found in
+    the corpus at a lower weight.
     """
 
     def __init__(self) -> None:
@@ -108,6 +126,7 @@ class JapaneseTokenizer:
         # A Sudachi Tokenizer refuses concurrent use ("already in use"): one per thread,
         # all sharing the one loaded dictionary.
         self._local = threading.local()
+        self._char_forms: dict[str, str] = {}
 
     def _load(self) -> Any:
         with self._lock:
@@ -123,40 +142,123 @@ class JapaneseTokenizer:
             self._local.tokenizer = tokenizer
         return tokenizer
 
-    def _content(self, piece: str, mode: Any) -> list[str]:
-        words = []
-        for morpheme in self._load().tokenize(piece, mode):
-            if morpheme.part_of_speech()[0] in _SKIP_POS:
-                continue
-            form = morpheme.normalized_form()
-            if form.strip() and form not in _STOP:
-                words.append(form)
-        return words
+    def _modern(self, text: str) -> str:
+        """Old kanji forms replaced by the form Sudachi normalises them to (續 -> 続)."""
+        tokenizer = self._load()
+        out = []
+        for char in text:
+            if "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff":
+                form = self._char_forms.get(char)
+                if form is None:
+                    form = char
+                    if not _is_common_kanji(char):
+                        morphemes = tokenizer.tokenize(char)
+                        if len(morphemes) == 1:
+                            candidate = morphemes[0].normalized_form()
+                            if len(candidate) == 1 and _is_common_kanji(candidate):
+                                form = candidate
+                    self._char_forms[char] = form
+                char = form
+            out.append(char)
+        return "".join(out)
 
-    def tokens(self, text: str) -> list[str]:
-        """Normalised content tokens (no particles, auxiliaries or symbols)."""
+    def _morphemes(self, text: str) -> list[tuple[list[Any], list[Any]]]:
+        """(short units, long units) of each piece of the normalised text."""
         self._load()
         assert self._modes is not None
         short_mode, long_mode = self._modes
-        text = unicodedata.normalize("NFKC", text).lower()
-        result: list[str] = []
+        text = self._modern(normalize_text(text))
+        tokenizer = self._load()
         # Sudachi refuses inputs over ~49 KB; passages are far shorter, but be safe.
-        for piece in re.findall(r".{1,4000}", text, flags=re.DOTALL):
-            short = self._content(piece, short_mode)
-            seen = set(short)
-            result.extend(short)
+        return [
+            (list(tokenizer.tokenize(piece, short_mode)), list(tokenizer.tokenize(piece, long_mode)))
+            for piece in re.findall(r".{1,4000}", text, flags=re.DOTALL)
+        ]
+
+    @staticmethod
+    def _is_content(morpheme: Any) -> bool:
+        if morpheme.part_of_speech()[0] in _SKIP_POS:
+            return False
+        form = morpheme.normalized_form()
+        return bool(form.strip()) and form not in _STOP
+
+    def tokens(self, text: str) -> list[str]:
+        """Normalised content tokens (no particles, auxiliaries or symbols)."""
+        result: list[str] = []
+        for short, long in self._morphemes(text):
+            forms = [m.normalized_form() for m in short if self._is_content(m)]
+            seen = set(forms)
+            result.extend(forms)
             result.extend(
-                w for w in self._content(piece, long_mode) if len(w) >= 3 and w not in seen
+                m.normalized_form()
+                for m in long
+                if self._is_content(m) and len(m.normalized_form()) >= 3
+                and m.normalized_form() not in seen
             )
         return result
 
-    def query_terms(self, question: str) -> list[str]:
-        """Tokens of a question plus the formal terms for its colloquial words."""
-        terms = self.tokens(question)
-        for colloquial, formal in COLLOQUIAL_SYNONYMS.items():
-            if colloquial in question:
-                terms.extend(formal)
-        return terms
+    def content_words(self, text: str) -> list[str]:
+        """The long-unit content words of ``text`` (a compound once; no pronouns,
+        adnominals such as その, particles or light verbs): how much a question says."""
+        words: list[str] = []
+        for _short, long in self._morphemes(text):
+            words.extend(
+                m.normalized_form()
+                for m in long
+                if self._is_content(m) and m.part_of_speech()[0] not in ("代名詞", "連体詞")
+            )
+        return words
+
+    def synonym_forms(self, texts: Sequence[str]) -> dict[int, frozenset[str]]:
+        """SudachiDict synonym group id -> the normalised nouns of ``texts`` in that group."""
+        groups: dict[int, set[str]] = {}
+        for text in texts:
+            for short, long in self._morphemes(text):
+                for morpheme in (*short, *long):
+                    ids = morpheme.synonym_group_ids()
+                    if not ids or morpheme.part_of_speech()[0] not in _SYNONYM_POS:
+                        continue
+                    if not self._is_content(morpheme):
+                        continue
+                    for group in ids:
+                        groups.setdefault(group, set()).add(morpheme.normalized_form())
+        return {g: frozenset(f) for g, f in groups.items() if len(f) <= MAX_SYNONYM_FORMS}
+
+    def query_weights(
+        self, question: str, synonyms: dict[int, frozenset[str]] | None = None,
+        *, synonym_weight: float = 0.5,
+    ) -> dict[str, float]:
+        """Weighted query terms: each word once, a compound's parts sharing its weight,
+        and members of the word's synonym groups found in the corpus at a lower weight."""
+        weights: dict[str, float] = {}
+
+        def add(term: str, weight: float) -> None:
+            weights[term] = max(weights.get(term, 0.0), weight)
+
+        for short, long in self._morphemes(question):
+            short_iter = [(m, m.begin(), m.end()) for m in short]
+            for unit in long:
+                parts = [m for m, b, e in short_iter if b >= unit.begin() and e <= unit.end()]
+                content = [m for m in parts if self._is_content(m)]
+                if not self._is_content(unit) and not content:
+                    continue
+                form = unit.normalized_form()
+                if len(parts) <= 1 or len(form) < 3:
+                    for m in content or [unit]:
+                        add(m.normalized_form(), 1.0)
+                else:
+                    add(form, 0.5)
+                    for m in content:
+                        add(m.normalized_form(), 0.5)
+                if synonyms:
+                    for morpheme in (unit, *parts):
+                        if morpheme.part_of_speech()[0] not in _SYNONYM_POS:
+                            continue
+                        for group in morpheme.synonym_group_ids():
+                            for other in synonyms.get(group, ()):
+                                if other != morpheme.normalized_form():
+                                    add(other, synonym_weight)
+        return weights
 
 
 class BM25Index:
@@ -180,10 +282,11 @@ class BM25Index:
         df = len(self.postings.get(term, ()))
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
-    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
-        """BM25 score of every document for the query terms."""
+    def scores(self, query_terms: Sequence[str] | dict[str, float]) -> np.ndarray:
+        """BM25 score of every document for the query terms (a list, or term -> weight)."""
         scores = np.zeros(self.size, dtype=np.float32)
-        for term, query_count in Counter(query_terms).items():
+        weighted = query_terms if isinstance(query_terms, dict) else Counter(query_terms)
+        for term, query_count in weighted.items():
             postings = self.postings.get(term)
             if not postings:
                 continue
@@ -194,7 +297,7 @@ class BM25Index:
                 )
         return scores
 
-    def top(self, query_terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+    def top(self, query_terms: Sequence[str] | dict[str, float], k: int) -> list[tuple[int, float]]:
         """Indices and scores of the ``k`` best documents with a positive score."""
         scores = self.scores(query_terms)
         if not self.size:

@@ -116,16 +116,22 @@ def ask(
 
 def evaluate(
     questions: Annotated[
-        Path | None, typer.Option("--questions", help="評価用の質問 JSONL")
+        Path | None, typer.Option("--questions", help="評価用の質問 JSONL（指定時はその 1 組だけ）")
     ] = None,
     baseline: Annotated[bool, typer.Option(help="LangChain 既定構成とも比較する")] = True,
 ) -> None:
-    """検索精度（Recall@1・Recall@5・MRR@10・節の長さの中央値）を表示する。"""
+    """検索精度（Recall@1・Recall@5・MRR@10・節の長さ）と回答を控える精度を、調整用と確認用に分けて表示する。"""
     from knowledge.evaluation import (
+        EVALSETS,
+        evaluate_abstain,
         evaluate_langchain_default,
         evaluate_ours,
+        evaluate_split,
+        format_abstain,
         format_table,
         load_questions,
+        load_split,
+        load_unanswerable,
     )
 
     settings = Settings()
@@ -133,14 +139,27 @@ def evaluate(
     if kb.is_stale():
         typer.echo("索引が古いため取り込み直します…", err=True)
         kb.ingest(progress=False)
-    items = load_questions(questions or settings.eval_questions)
-    results = evaluate_ours(kb, items)
-    if baseline:
-        results.insert(1, evaluate_langchain_default(kb, items, [settings.docs_dir]))
+    if questions is not None:
+        items = load_questions(questions)
+        results = evaluate_ours(kb, items)
+        if baseline:
+            results.insert(1, evaluate_langchain_default(kb, items, [settings.docs_dir]))
+        typer.echo(format_table(results))
+        for result in results:
+            if result.misses:
+                typer.echo(f"{result.method}: 上位10件に根拠なし {', '.join(result.misses)}")
+        return
+    split = load_split()
+    sets = {"dev": load_questions(settings.eval_questions),
+            "staff": load_questions(EVALSETS / "staff.jsonl")}
+    results = evaluate_split(kb, sets, split, docs=[settings.docs_dir], baseline=baseline)
     typer.echo(format_table(results))
     for result in results:
-        if result.misses:
+        if result.misses and result.method.startswith("soudan"):
             typer.echo(f"{result.method}: 上位10件に根拠なし {', '.join(result.misses)}")
+    typer.echo("")
+    answerable = [q for items in sets.values() for q in items]
+    typer.echo(format_abstain(evaluate_abstain(kb, answerable, load_unanswerable(), split)))
 
 
 def bench(

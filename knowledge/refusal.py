@@ -1,0 +1,122 @@
+"""Refusing well: on-topic questions the loaded documents do not answer.
+
+The retrieval confidence (``KnowledgeBase.is_answerable``) separates off-topic chat, but
+an on-topic near miss -- another city's rule, a figure the text does not state, a topic
+the documents never mention -- matches the corpus as well as an answerable question. Three
+general rules catch those, each with a Japanese explanation:
+
+* **place**: the question names a place (SudachiDict 固有名詞・地名) that occurs in no
+  loaded document (「横浜市だと…」);
+* **term**: it names a Latin-letter term of three or more letters that occurs in no
+  loaded document (ISMAP, ChatGPT): the subject itself is not covered;
+* **figure**: it asks for a figure (いくら・何円・何日・何社・何% …) and the passages the
+  answer would rest on hold no number of that kind.
+
+The rules are written from the Japanese question words and units, not from the wording of
+any evaluation question; their effect is measured on the near-miss split by
+``soudan eval`` (abstain precision / recall on the tune and check halves).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from knowledge.lexical import JapaneseTokenizer, normalize_text
+from knowledge.types import Hit
+
+_NUMBER = r"(?:\d[\d,．.]*|[一二三四五六七八九十百千万]+)"
+_SEVERAL = r"複数|数(?:社|名|人|件|回)"
+"""A count the text gives in words (「複数の事業者」) answers 「何社？」 too."""
+_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(question), re.compile(answer))
+    for question, answer in (
+        (r"何日|何営業日|何曜", _NUMBER + r"\s*(?:営業)?日|[月火水木金土日]曜"),
+        (r"何時間|何分", _NUMBER + r"\s*(?:時間|分)"),
+        (r"何(?:か|ヶ|カ|ケ|箇)月", _NUMBER + r"\s*(?:か|ヶ|カ|ケ|箇)月"),
+        (r"何年", _NUMBER + r"\s*年"),
+        (r"何件", _NUMBER + r"\s*件|" + _SEVERAL),
+        (r"何社", _NUMBER + r"\s*社|" + _SEVERAL),
+        (r"何人|何名", _NUMBER + r"\s*(?:人|名)|" + _SEVERAL),
+        (r"何回|何度", _NUMBER + r"\s*(?:回|度)|" + _SEVERAL),
+        (r"何点", _NUMBER + r"\s*点"),
+        (
+            r"何(?:%|％|パーセント|割)",
+            _NUMBER + r"\s*(?:%|％|パーセント|割)|\d+\s*/\s*\d+|" + _NUMBER + "分の",
+        ),
+        (
+            r"いくら|何円|何万|金額|単価|総額|予定価格|相場|費用感",
+            _NUMBER + r"\s*(?:万|億|千)?円",
+        ),
+    )
+)
+_PLACE_SUFFIX = re.compile(r"(都|道|府|県|市|区|町|村)$")
+_LATIN_TERM = re.compile(r"[a-z][a-z0-9]{2,}")
+FIGURE_PASSAGES = 3
+"""The passages the answer may rest on (the composer uses at most three)."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a question is declined, and what to tell the user (Japanese)."""
+
+    rule: str
+    text: str
+
+
+class RefusalRules:
+    """The three near-miss rules over one corpus (rebuild after an ingest)."""
+
+    def __init__(self, tokenizer: JapaneseTokenizer, texts: Sequence[str], places: Sequence[str]):
+        self.tokenizer = tokenizer
+        self.corpus = normalize_text("\n".join(texts))
+        self.places = "・".join(dict.fromkeys(places)) or "読み込んだ文書"
+
+    def check(self, question: str, hits: Sequence[Hit]) -> Refusal | None:
+        """The first rule the question breaks, or None."""
+        for place in self._places(question):
+            if not self._in_corpus(place):
+                return Refusal(
+                    "place",
+                    f"「{place}」についての記載は、読み込んでいるガイドライン（{self.places}）には"
+                    "ありません。",
+                )
+        normalized = normalize_text(question)
+        for term in _LATIN_TERM.findall(normalized):
+            if term not in self.corpus:
+                return Refusal(
+                    "term",
+                    f"「{_original(question, term)}」はガイドラインに記載がないため、お答えできません。",
+                )
+        text = unicodedata.normalize("NFKC", " ".join(h.passage.text for h in hits[:FIGURE_PASSAGES]))
+        for asks, holds in _FIGURES:
+            if asks.search(unicodedata.normalize("NFKC", question)) and not holds.search(text):
+                return Refusal(
+                    "figure",
+                    "ご質問の数値は、ガイドラインの該当箇所に記載が見当たりません。",
+                )
+        return None
+
+    def _places(self, question: str) -> list[str]:
+        from sudachipy import SplitMode
+
+        tokenizer = self.tokenizer._load()
+        return [
+            m.surface()
+            for m in tokenizer.tokenize(unicodedata.normalize("NFKC", question), SplitMode.C)
+            if m.part_of_speech()[1:3] == ("固有名詞", "地名")
+        ]
+
+    def _in_corpus(self, place: str) -> bool:
+        place = normalize_text(place)
+        stem = _PLACE_SUFFIX.sub("", place)
+        return place in self.corpus or (len(stem) >= 2 and stem in self.corpus)
+
+
+def _original(question: str, term: str) -> str:
+    """The term as the user wrote it (case and width), for the message."""
+    folded = unicodedata.normalize("NFKC", question)
+    start = folded.lower().find(term)
+    return folded[start : start + len(term)] if start >= 0 else term

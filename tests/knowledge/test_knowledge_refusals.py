@@ -1,0 +1,100 @@
+"""Answers that answer and refusals that refuse, on the whole corpus with the real model.
+
+None of these questions is in an evaluation set; they pin the behaviours of issue 10:
+the central threshold question in several word orders, a whole list, a place and a
+figure the documents do not hold, the follow-up rule and an empty index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from knowledge.composer import NOT_LOADED_TEXT
+from knowledge.knowledge_base import KnowledgeBase
+
+DX_SECTION = "【Ⅰ. 検討】 > 3. ICT 活用に関する協議"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "DX推進本部で協議が必要になるのは初期費用がいくら以上のとき？",
+        "初期費用がいくら以上だとDX推進本部での協議が必要？",
+    ],
+)
+def test_the_threshold_question_cites_kisarazu_with_the_amount(
+    corpus_knowledge: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_knowledge.answer(question)
+    assert answer.answered
+    assert answer.citations[0].doc == "kisarazu-ict-guideline.md"
+    assert answer.citations[0].section == DX_SECTION
+    assert "300 万円" in answer.text
+    assert "甲府" not in answer.text  # another city's 支払区分 is not mixed in
+
+
+def test_a_list_question_gets_the_whole_list(corpus_knowledge: KnowledgeBase) -> None:
+    answer = corpus_knowledge.answer("所管課概要案を精査するときに見る項目は？")
+    for item in ("想定している業務内容", "スケジュール", "予算額", "個人情報保護"):
+        assert item in answer.text
+    lines = answer.text.splitlines()
+    assert len(lines) == len(set(lines))  # no sentence twice
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("横浜市だとDX推進本部の協議は初期費用いくらから？", "横浜市"),
+        ("クラウドサービス使うときってISMAP登録は必須ですか？", "ISMAP"),
+        ("木更津市のDX推進本部会議は毎月何日に開かれますか", "数値"),
+        ("RFIの回答期限は何日くらい取ればいいの？", "数値"),
+    ],
+)
+def test_near_misses_are_declined_with_the_reason(
+    corpus_knowledge: KnowledgeBase, question: str, says: str
+) -> None:
+    answer = corpus_knowledge.answer(question)
+    assert not answer.answered
+    assert says in answer.text
+    assert answer.citations == ()
+
+
+def test_a_question_with_a_topic_of_its_own_is_never_answered_as_a_follow_up(
+    corpus_knowledge: KnowledgeBase,
+) -> None:
+    history = ["岡山市の統合運用業務の支払いはどうなってる？"]
+    question = "事後評価の評価の観点の一覧は？"
+    assert corpus_knowledge.contextual_query(question, history) == question
+    previous = corpus_knowledge.answer(history[0])
+    answer = corpus_knowledge.answer(question, history=history)
+    assert answer.text != previous.text
+    assert all(c.doc != "okayama-integrated-operations-spec.md" for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", ["その場合の注意点は？", "金額は？", "例外は？"])
+def test_an_elliptical_question_leans_on_the_previous_turn(
+    corpus_knowledge: KnowledgeBase, question: str
+) -> None:
+    history = ["DX推進本部で協議が必要なのはどんなとき？"]
+    assert corpus_knowledge.contextual_query(question, history) == f"{history[0]} {question}"
+
+
+def test_an_off_topic_short_question_is_not_a_follow_up(corpus_knowledge: KnowledgeBase) -> None:
+    assert corpus_knowledge.contextual_query("今日の天気は？", ["RFIとは？"]) == "今日の天気は？"
+
+
+def test_an_empty_index_says_the_documents_are_not_loaded(
+    corpus_knowledge: KnowledgeBase, tmp_path: Path
+) -> None:
+    config = replace(
+        corpus_knowledge.config, chroma_path=tmp_path / "empty", collection="empty-index"
+    )
+    empty = KnowledgeBase(config)
+    answer = empty.answer("RFIとは？")
+    assert not answer.answered
+    assert answer.text == NOT_LOADED_TEXT
+    assert "soudan ingest" in answer.text
+    assert not empty.is_loaded()
