@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +50,27 @@ class KnowledgeBase:
         '【Ⅰ. 検討】 > 3. ICT 活用に関する協議'
     """
 
-    def __init__(self, config: KnowledgeConfig, *, composer: AnswerComposer | None = None) -> None:
+    def __init__(
+        self,
+        config: KnowledgeConfig,
+        *,
+        composer: AnswerComposer | None = None,
+        wrap_composer: Callable[[AnswerComposer], AnswerComposer] | None = None,
+    ) -> None:
+        """Args:
+            config: Where the documents, index and model live.
+            composer: A composer to use instead of the extractive one.
+            wrap_composer: Builds the composer actually used around the extractive one
+                (an LLM composer that falls back to it); rebuilt when the index changes.
+        """
         self.config = config
         self.embedder = TextEmbedder(
             config.embedding_model, bundled_model_dir=config.bundled_model_dir
         )
         self.tokenizer = JapaneseTokenizer()
         self._composer = composer
+        self._fixed_composer = composer is not None
+        self._wrap_composer = wrap_composer
         self._store: PassageStore | None = None
         self._search: HybridSearch | None = None
         self._refusals: RefusalRules | None = None
@@ -106,7 +120,10 @@ class KnowledgeBase:
     @property
     def composer(self) -> AnswerComposer:
         if self._composer is None:
-            self._composer = ExtractiveComposer(self.tokenizer, self.hybrid.bm25)
+            extractive = ExtractiveComposer(self.tokenizer, self.hybrid.bm25)
+            self._composer = (
+                self._wrap_composer(extractive) if self._wrap_composer else extractive
+            )
         return self._composer
 
     def retriever(self, *, k: int | None = None) -> GuidelineRetriever:
@@ -142,9 +159,7 @@ class KnowledgeBase:
                 _release_freed_memory()
             if report.changed and self._search is not None:
                 self._search.reload()
-                self._composer = (
-                    None if isinstance(self._composer, ExtractiveComposer) else self._composer
-                )
+                self._composer = self._composer if self._fixed_composer else None
             return report
 
     def is_stale(self) -> bool:
