@@ -7,13 +7,21 @@ only what they need.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from knowledge.config import KnowledgeConfig
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from knowledge.knowledge_base import KnowledgeBase
+    from knowledge.types import AnswerComposer
+
+_NO_API_KEY = "not-needed"
+"""Sent when no key is configured (vLLM, Ollama and llama.cpp accept any), so that the
+client never falls back to an ``OPENAI_API_KEY`` of the environment."""
 
 
 def knowledge_config(settings: Settings) -> KnowledgeConfig:
@@ -41,7 +49,41 @@ def open_knowledge(settings: Settings, *, warm: bool = False) -> KnowledgeBase:
     """
     from knowledge.knowledge_base import KnowledgeBase
 
-    knowledge = KnowledgeBase(knowledge_config(settings))
+    knowledge = KnowledgeBase(knowledge_config(settings), wrap_composer=llm_composer(settings))
     if warm:
         threading.Thread(target=knowledge.warm_up, name="knowledge-warm-up", daemon=True).start()
     return knowledge
+
+
+def chat_model(settings: Settings) -> BaseChatModel:
+    """The chat model on the configured OpenAI-compatible endpoint (no request is made).
+
+    One attempt per question (``max_retries=0``) within ``llm_timeout`` seconds: on any
+    failure the extractive answer is shown instead.
+    """
+    from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
+
+    return ChatOpenAI(
+        model=settings.llm_model,
+        base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key or SecretStr(_NO_API_KEY),
+        timeout=settings.llm_timeout,
+        max_retries=0,
+        max_tokens=settings.llm_max_tokens,
+        temperature=0,
+    )
+
+
+def llm_composer(settings: Settings) -> Callable[[AnswerComposer], AnswerComposer] | None:
+    """Builds the LLM composer around the extractive one, or None (no ``SOUDAN_LLM_BASE_URL``:
+    answers stay extractive)."""
+    if not settings.llm_configured:
+        return None
+
+    def wrap(extractive: AnswerComposer) -> AnswerComposer:
+        from knowledge.llm_composer import GroundedLLMComposer
+
+        return GroundedLLMComposer(chat_model(settings), extractive)
+
+    return wrap

@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     chroma_collection: str = "soudan-guidelines"
     top_k: int = 5
 
+    # --- generated answers (optional): an OpenAI-compatible chat endpoint ---------------
+    llm_base_url: str | None = Field(
+        default=None,
+        description=(
+            "OpenAI-compatible endpoint (Azure OpenAI, vLLM, Ollama, llama.cpp server), "
+            "e.g. http://127.0.0.1:11434/v1; empty = extractive answers only"
+        ),
+    )
+    llm_model: str = Field(default="", description="model (or Azure deployment) name")
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=20.0, gt=0, description="seconds per request")
+    llm_max_tokens: int = Field(default=512, gt=0, description="longest reply in tokens")
+
     # --- storage -----------------------------------------------------------------
     database_url: str | None = None
 
@@ -119,10 +132,29 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("llm_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_llm(self) -> Settings:
+        if self.llm_base_url is None:
+            return self
+        if not self.llm_base_url.startswith(("http://", "https://")):
+            raise ValueError("llm_base_url は http:// または https:// で始まる URL にしてください")
+        if not self.llm_model.strip():
+            raise ValueError(
+                "llm_model が空です。SOUDAN_LLM_BASE_URL を使う場合はモデル名を設定してください"
+            )
+        return self
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "microsoft_app_password"):
+                     "microsoft_app_password", "llm_api_key"):
             secret = getattr(self, name)
             if secret is not None and secret.get_secret_value().strip().lower() in (
                 _PLACEHOLDER_SECRETS
@@ -154,6 +186,11 @@ class Settings(BaseSettings):
     @property
     def effective_corpus_catalog(self) -> Path:
         return self.corpus_catalog or (self.docs_dir.parent / "corpus.yaml")
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when generated answers go through the configured chat endpoint."""
+        return self.llm_base_url is not None
 
     @property
     def slack_configured(self) -> bool:
