@@ -137,7 +137,10 @@ class KnowledgeBase:
         """Load the model, Sudachi and the BM25 index now (e.g. in a background thread at
         start-up) so the first question is answered as fast as the others."""
         self.embedder.embed_query("warm-up")
-        self.composer.compose("warm-up", self.search("ICT 活用", top_k=1))
+        # The extractive composer only: warming up must never call a configured LLM endpoint.
+        ExtractiveComposer(self.tokenizer, self.hybrid.bm25).compose(
+            "warm-up", self.search("ICT 活用", top_k=1)
+        )
 
     # --- ingestion -----------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path] | None = None, *, progress: bool = True) -> IngestReport:
