@@ -15,8 +15,7 @@ from bot.settings import Settings
 from knowledge.types import Answer, Hit, Passage
 
 if TYPE_CHECKING:
-    pass
-
+    from knowledge.knowledge_base import KnowledgeBase
 
 
 def _passage_json(passage: Passage) -> dict[str, str]:
@@ -67,6 +66,15 @@ def ingest(
         raise typer.Exit(code=1)
 
 
+def _require_loaded(kb: KnowledgeBase) -> None:
+    """Stop with the Japanese "not loaded" message when the index is empty."""
+    from knowledge.composer import NOT_LOADED_TEXT
+
+    if not kb.is_loaded():
+        typer.echo(NOT_LOADED_TEXT, err=True)
+        raise typer.Exit(1)
+
+
 def search(
     question: Annotated[
         str | None, typer.Argument(help="質問（--jsonl のときは標準入力から 1 行 1 問）")
@@ -81,6 +89,7 @@ def search(
     Example: ``echo "DX推進本部で協議が必要な金額は？" | soudan search --jsonl --top-k 3``
     """
     kb = open_knowledge(Settings())
+    _require_loaded(kb)
     questions = _stdin_questions() if jsonl or question is None else [question]
     for q in questions:
         hits = kb.search(q, top_k=top_k)

@@ -64,3 +64,15 @@ def test_model_build_is_idempotent(cli_env: Path) -> None:
     second = runner.invoke(app, ["model", "build"])
     assert second.exit_code == 0 and "作成済み" in second.output
     assert (cli_env / "data" / "models" / "multilingual-e5-small" / "model.safetensors").is_file()
+
+
+def test_an_empty_index_says_the_documents_are_not_loaded(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOUDAN_CHROMA_COLLECTION", "never-ingested")
+    searched = CliRunner().invoke(app, ["search", "RFIとは？"])
+    assert searched.exit_code == 1
+    assert "読み込まれていない" in searched.output and "soudan ingest" in searched.output
+    asked = CliRunner().invoke(app, ["ask", "RFIとは？"])
+    assert "読み込まれていない" in asked.output
+    assert "記載が見当たりません" not in asked.output
