@@ -389,3 +389,61 @@ class ConversationRef(SQLModel, table=True):
     user_id: str | None = Field(default=None, max_length=200)
     reference: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+# --- durable inbox ------------------------------------------------------------------------------
+
+
+class InboxStatus(StrEnum):
+    """Where an inbound event stands (see :mod:`storage.inbox`)."""
+
+    PENDING = "pending"
+    """Stored before the channel was acknowledged; no worker holds it."""
+    PROCESSING = "processing"
+    """Claimed by a worker (``lease_owner``) until ``lease_until``."""
+    APPLIED = "applied"
+    """The turn's transaction applied it and stored the reply; the reply is being posted."""
+    DONE = "done"
+    """Applied (or dropped by the channel) and answered; payload and reply erased."""
+    FAILED = "failed"
+    """Not applied: the core refused it with a message to the user, or it kept failing."""
+
+
+class InboxEvent(SQLModel, table=True):
+    """One inbound channel event, written before the channel is acknowledged.
+
+    Unique per (channel, tenant, delivery id): a redelivery adds no row. A worker
+    claims a row with a lease, the turn's own transaction marks it ``applied``, and
+    it is ``done`` once the reply is posted. The rows of one conversation are taken
+    in ``id`` (arrival) order.
+    """
+
+    __tablename__ = "inbox_event"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "tenant", "delivery_id", name="uq_inbox_event_delivery"),
+        sa.Index("ix_inbox_event_conversation", "channel", "tenant", "conversation", "id"),
+        sa.Index("ix_inbox_event_status", "status", "lease_until"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+    )
+    channel: str = Field(max_length=20)
+    tenant: str = Field(max_length=200)
+    conversation: str = Field(max_length=500)
+    delivery_id: str = Field(max_length=500)
+    payload: dict[str, Any] | None = Field(default=None, sa_type=JSONDocument)
+    """The serialized Inbound and the channel's delivery context; erased when finished."""
+    reply: list[Any] | None = Field(default=None, sa_type=JSONDocument)
+    """The parts the applied turn produced (posted again after a crash); erased when finished."""
+    received_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    status: InboxStatus = Field(
+        default=InboxStatus.PENDING, sa_type=enum_string(InboxStatus, 10)
+    )
+    attempts: int = Field(default=0)
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

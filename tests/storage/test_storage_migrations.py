@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "feedback",
     "flow_session",
     "inbound_receipt",
+    "inbox_event",
     "message",
     "reference_counter",
     "sheet_comment",
