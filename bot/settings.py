@@ -70,6 +70,21 @@ class Settings(BaseSettings):
 
     # --- storage -----------------------------------------------------------------
     database_url: str | None = None
+    message_max_chars: int = Field(
+        default=4000, ge=100,
+        description="longest message text kept in the transcript; longer ones are cut",
+    )
+    message_retention_days: int = Field(
+        default=365, ge=0,
+        description="transcript messages older than this are deleted (0 = keep forever)",
+    )
+    repeat_reply_seconds: float = Field(
+        default=10.0, ge=0,
+        description=(
+            "stale buttons and flow words (「確定」 after submitting) get at most one reply "
+            "per this many seconds per conversation (0 = always reply)"
+        ),
+    )
 
     # --- server ------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -90,6 +90,7 @@ def build_services(
         titles=titles,
         review=review,
         timezone=settings.timezone,
+        repeat_reply_seconds=settings.repeat_reply_seconds,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron

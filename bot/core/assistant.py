@@ -17,7 +17,7 @@ import logging
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol, cast
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from bot.core.commands import Command, looks_like_question, parse_command
 from bot.core.consultations import Consultations, Where, reopen_choice, sheet_summary
 from bot.core.messages import Action, ChannelName, Choice, Choices, Inbound, Part, Text
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
+from bot.core.repetition import DEFAULT_WINDOW_SECONDS, RepeatGuard, is_flow_word
 from flows import FlowDefinition
 from knowledge.types import Answer, QuestionAnswerer
 from storage import Database, FeedbackValue, FlowSession, InboundReceipt, MessageDirection
@@ -104,6 +105,8 @@ class Assistant:
         review: ReviewPort | None = None,
         timezone: str = "Asia/Tokyo",
         today: Callable[[], date] | None = None,
+        repeat_reply_seconds: float = DEFAULT_WINDOW_SECONDS,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.database = database
         self.knowledge = knowledge
@@ -112,6 +115,7 @@ class Assistant:
         self.consultations = Consultations(
             flows, titles, today or (lambda: datetime.now(zone).date())
         )
+        self.repeats = RepeatGuard(timedelta(seconds=repeat_reply_seconds), clock)
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -223,6 +227,8 @@ class Assistant:
                 elsewhere = self._answered_elsewhere(session, inbound, text)
                 if elsewhere is not None:
                     return _Plan(answers_elsewhere=elsewhere)
+            if not owned and is_flow_word(text):
+                return _Plan()  # a stale flow word: never a guideline question
             history = self._recent_questions(session, inbound)
         return _Plan(question=text, history=history)
 
@@ -283,7 +289,8 @@ class Assistant:
         if command in (Command.START, Command.RESUME) and someone_elses:
             return [Text(OTHERS_FLOW_TEXT)]
         if command is Command.START:
-            return consultations.start(session, where)
+            started = consultations.start(session, where)
+            return self.repeats.reply(session, inbound, started) if mine else started
         if command is Command.RESUME:
             return consultations.resume(session, where)
         if command in (Command.HELP, Command.SHEETS):
@@ -293,8 +300,11 @@ class Assistant:
             return self._then_continue(session, parts, mine)
         if command in (Command.REVIEW, Command.DIGEST):
             return self._review(session, inbound)
-        if command in (Command.CANCEL, Command.BACK, Command.SUBMIT) and mine is None:
-            return [Text(OTHERS_FLOW_TEXT if someone_elses else NO_FLOW_TEXT)]
+        if mine is None and is_flow_word(text):
+            # 「確定」「戻る」「はい」… after the consultation moved on: a short note, once
+            # per quiet window, never recorded as a question.
+            notice = Text(OTHERS_FLOW_TEXT if someone_elses else NO_FLOW_TEXT)
+            return self.repeats.reply(session, inbound, [notice])
         if command is Command.CANCEL and mine is not None:
             return consultations.cancel(session, mine)
         if mine is not None and answer is None:
@@ -335,20 +345,27 @@ class Assistant:
             # Someone else's consultation in this thread: never drive it for them.
             return [Text(OTHERS_FLOW_TEXT)]
         if action.kind == "flow.start":
-            return consultations.start(
+            parts = consultations.start(
                 session, where, flow_id=action.value or "ict_adoption",
                 business=(inbound.text or "").strip() or None, parent_sheet_id=action.ref,
             )
+            return self.repeats.reply(session, inbound, parts) if active is not None else parts
         if action.kind == "flow.resume":
             return consultations.resume(session, where)
         if action.kind == "flow.reopen":
             return consultations.reopen(session, where, sheet_id=action.value)
         if action.kind in ("flow.answer", "flow.back", "flow.cancel", "flow.submit"):
-            if active is None or (action.kind != "flow.answer" and action.value not in (
-                "", active.id
-            )):
-                return [Text("⚠️ この相談はすでに終了しているか、別の会話で進行中です。"),
-                        Choices("", (Choice("続きから再開する", Action("flow.resume")),))]
+            if active is not None and action.kind == "flow.answer" and _other_session(
+                action, active.id
+            ):
+                # An earlier consultation's button: say so and ask the pending step again.
+                stale = consultations.answer(session, active, inbound)
+                return self.repeats.reply(session, inbound, stale)
+            if active is None or _other_session(action, active.id):
+                return self.repeats.reply(session, inbound, [
+                    Text("⚠️ この相談はすでに終了しているか、別の会話で進行中です。"),
+                    Choices("", (Choice("続きから再開する", Action("flow.resume")),)),
+                ])
             if action.kind == "flow.cancel":
                 return consultations.cancel(session, active)
             if action.kind == "flow.submit":
@@ -454,3 +471,15 @@ class Assistant:
                 session=session, channel=inbound.channel, tenant=inbound.tenant,
                 user_id=inbound.user_id, display_name=inbound.user_name,
             )
+
+
+def _other_session(action: Action, session_id: str) -> bool:
+    """Whether a consultation button belongs to another consultation than ``session_id``.
+
+    ``flow.answer`` carries ``"<session id>:<step id>"`` in ``ref``; the other buttons carry
+    the session id in ``value`` (empty on old buttons: taken as this one).
+    """
+    if action.kind == "flow.answer":
+        owner = (action.ref or "").partition(":")[0]
+        return bool(owner) and owner != session_id
+    return action.value not in ("", session_id)
