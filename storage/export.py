@@ -16,6 +16,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from storage.lifecycle import status_label
+from storage.masking import mask_personal_data
 from storage.models import ConsultationSheet
 from storage.spreadsheet import CellValue, Table, csv_bytes, write_xlsx
 
@@ -92,15 +93,16 @@ def _decisions(sheet: ConsultationSheet) -> str:
 
 
 def _questions(sheet: ConsultationSheet) -> str:
+    """The questions asked during the consultation, personal data masked."""
     lines = []
     for question in sheet.questions:
         if isinstance(question, dict):
-            text = str(question.get("text", ""))
+            text = mask_personal_data(str(question.get("text", "")))
             if question.get("answered") is False:
                 text += "（回答なし）"
             lines.append(text)
         else:
-            lines.append(str(question))
+            lines.append(mask_personal_data(str(question)))
     return "\n".join(lines)
 
 
@@ -147,10 +149,19 @@ def sheets_table(sheets: Sequence[ConsultationSheet], title: str = SHEET_TABLE_T
 
 
 def sheet_document(sheet: ConsultationSheet) -> dict[str, Any]:
-    """One sheet as a JSON-ready dict: every field, ISO 8601 UTC times, plus ``status_label``."""
+    """One sheet as a JSON-ready dict: every field, ISO 8601 UTC times, plus ``status_label``.
+
+    The questions asked during the consultation have personal data masked.
+    """
     document = sheet.model_dump(mode="json")
     document["status"] = str(sheet.status)
     document["status_label"] = status_label(sheet.status)
+    document["questions"] = [
+        {**question, "text": mask_personal_data(str(question.get("text", "")))}
+        if isinstance(question, dict)
+        else mask_personal_data(str(question))
+        for question in document.get("questions") or []
+    ]
     return document
 
 

@@ -21,7 +21,9 @@ Sections:
         open sheets last submitted more than seven days before that moment;
     unanswered questions
         questions asked in the week that the guidelines did not answer, grouped by
-        text, with their count: the gaps in the guidelines.
+        text, with their count: the gaps in the guidelines. E-mail addresses,
+        マイナンバー-like numbers and phone numbers in them are masked
+        (:func:`storage.masking.mask_personal_data`), so every format shows them masked.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from bot.review.links import SheetLink, sheet_link
 from bot.review.records import OPEN_STATUSES, QuestionRecord, SheetRecord
 from bot.review.weeks import IsoWeek, as_utc
 from storage.lifecycle import SheetStatus, status_label
+from storage.masking import mask_personal_data
 
 WAITING_LIMIT = timedelta(days=7)
 
@@ -181,7 +184,7 @@ def build_digest(
     waiting.sort(key=lambda w: w.submitted_at)
 
     unanswered_texts = [
-        " ".join(q.text.split())
+        " ".join(mask_personal_data(q.text).split())
         for q in questions
         if ours(q.tenant) and week.contains(q.asked_at) and not q.answered
     ]

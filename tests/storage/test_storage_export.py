@@ -142,3 +142,26 @@ def test_workbook_with_several_sections_and_awkward_titles(tmp_path) -> None:
     assert workbook["新規"]["B2"].value == 3_000_000
     assert workbook["新規(2)"].max_row == 1
     assert workbook["新規(2)"].freeze_panes == "A2"
+
+
+def test_exported_questions_have_personal_data_masked(database: Database) -> None:
+    with database.session() as session:
+        create_sheet(
+            session=session,
+            sheet_in=sheet_in(questions=[
+                "電話 090-1234-5678 でよい？",
+                {"text": "yamada@example.jp と 123456789012 は？", "answered": False},
+            ]),
+            now=CREATED,
+        )
+    with database.session() as session:
+        sheets = list_sheets(session=session)
+    for fmt in ("json", "csv"):
+        text = export_sheets(sheets, fmt).decode("utf-8-sig")
+        assert "090-1234-5678" not in text and "yamada@example.jp" not in text
+        assert "123456789012" not in text
+        assert "[電話番号]" in text and "[メールアドレス]" in text and "[個人番号]" in text
+    workbook = openpyxl.load_workbook(io.BytesIO(export_sheets(sheets, "xlsx")))
+    cells = [str(c) for row in workbook.active.iter_rows(values_only=True) for c in row if c]
+    assert any("[電話番号]" in cell for cell in cells)
+    assert not any("090-1234-5678" in cell for cell in cells)
