@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from knowledge.chunking import SECTION_SEPARATOR
 from knowledge.lexical import BM25Index, JapaneseTokenizer
+from knowledge.refusal import asked_figures, holds_figure
 from knowledge.types import Answer, Hit, Passage
 
 ABSTAIN_TEXT = (
@@ -24,6 +25,8 @@ NOT_LOADED_TEXT = (
 MAX_SENTENCES = 3
 MAX_PASSAGES = 3
 MAX_LIST_LINES = 16
+FIGURE_BONUS = 0.3
+"""Preference for a sentence holding the kind of figure asked for (円 for いくら …)."""
 OTHER_DOCUMENT_SHARE = 0.9
 """A sentence from a document other than the best one's must score this share of the best."""
 _GLUE = re.compile(r"(以下|次)(の|に示す)?(とおり|通り)(である|です)?。?$|[：:]$")
@@ -80,6 +83,7 @@ class ExtractiveComposer:
         query_terms = set(self.tokenizer.tokens(" ".join([*history[-1:], question])))
         weights = {term: self._idf(term) for term in query_terms}
         total = sum(weights.values()) or 1.0
+        figures = asked_figures(question)
         candidates: list[tuple[float, int, int, str]] = []
         segments_by_hit: list[list[str]] = []
         heading_lines = {hit.passage.section.split(SECTION_SEPARATOR)[-1] for hit in hits}
@@ -92,9 +96,16 @@ class ExtractiveComposer:
                 terms = set(self.tokenizer.tokens(segment))
                 coverage = sum(w for t, w in weights.items() if t in terms) / total
                 score = coverage + (0.35, 0.15, 0.0)[rank] - (0.1 if len(segment) < 12 else 0.0)
+                if figures and holds_figure(segment, figures):
+                    score += FIGURE_BONUS  # the amount for an amount question
                 candidates.append((score, rank, position, segment))
         candidates.sort(key=lambda c: -c[0])
         chosen = [c for c in candidates if c[0] > 0.2][:MAX_SENTENCES] or candidates[:1]
+        if figures and not any(holds_figure(c[3], figures) for c in chosen):
+            # An amount question is answered with the amount when the passages state one.
+            carrying = [c for c in candidates if holds_figure(c[3], figures)]
+            if carrying:
+                chosen = [carrying[0], *chosen[: MAX_SENTENCES - 1]]
         if chosen:
             # Another municipality's sentence only when it answers about as well as the best.
             lead_doc, best = hits[chosen[0][1]].passage.doc, chosen[0][0]

@@ -193,9 +193,14 @@ class KnowledgeBase:
         refusal = self.refusal(query, hits)
         if refusal is not None:
             return Answer(question=question, answered=False, text=refusal.text)
-        return self.composer.compose(
+        answer = self.composer.compose(
             question, hits, history=list(history[-1:]) if query != question else []
         )
+        if answer.answered:
+            declined = self.refusals.check_answer(question, answer.text)
+            if declined is not None:
+                return Answer(question=question, answered=False, text=declined.text)
+        return answer
 
     def refusal(self, question: str, hits: list[Hit]) -> Refusal | None:
         """Why the documents do not answer this on-topic question, if a rule says so."""

@@ -52,6 +52,22 @@ _FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+
+
+def asked_figures(question: str) -> list[re.Pattern[str]]:
+    """What a text must hold to answer the figures ``question`` asks for (empty: none)."""
+    folded = unicodedata.normalize("NFKC", question)
+    return [holds for asks, holds in _FIGURES if asks.search(folded)]
+
+
+def holds_figure(text: str, patterns: Sequence[re.Pattern[str]]) -> bool:
+    folded = unicodedata.normalize("NFKC", re.sub(r"\[\d+\]", "", text))
+    return any(pattern.search(folded) for pattern in patterns)
+
+
+FIGURE_NOT_STATED = "ご質問の数値は、ガイドラインの該当箇所に記載が見当たりません。"
+
+
 _PLACE_SUFFIX = re.compile(r"(都|道|府|県|市|区|町|村)$")
 _LATIN_TERM = re.compile(r"[a-z][a-z0-9]{2,}")
 FIGURE_PASSAGES = 3
@@ -90,13 +106,19 @@ class RefusalRules:
                     "term",
                     f"「{_original(question, term)}」はガイドラインに記載がないため、お答えできません。",
                 )
-        text = unicodedata.normalize("NFKC", " ".join(h.passage.text for h in hits[:FIGURE_PASSAGES]))
-        for asks, holds in _FIGURES:
-            if asks.search(unicodedata.normalize("NFKC", question)) and not holds.search(text):
-                return Refusal(
-                    "figure",
-                    "ご質問の数値は、ガイドラインの該当箇所に記載が見当たりません。",
-                )
+        text = " ".join(h.passage.text for h in hits[:FIGURE_PASSAGES])
+        for pattern in asked_figures(question):
+            if not holds_figure(text, [pattern]):
+                return Refusal("figure", FIGURE_NOT_STATED)
+        return None
+
+    @staticmethod
+    def check_answer(question: str, answer_text: str) -> Refusal | None:
+        """A composed answer to a figure question that states no such figure is declined:
+        the sentences chosen do not answer what was asked."""
+        patterns = asked_figures(question)
+        if patterns and not holds_figure(answer_text, patterns):
+            return Refusal("figure", FIGURE_NOT_STATED)
         return None
 
     def _places(self, question: str) -> list[str]:
