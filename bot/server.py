@@ -83,10 +83,11 @@ def _background(
 
 
 async def _digest_loop(services: Services) -> None:
-    """Post the weekly digest when due; several replicas may run this (claims are in the DB)."""
+    """Post the weekly digest when due, and prune old messages (at start-up, then every six
+    hours); several replicas may run this (digest claims are in the DB, deletes idempotent)."""
     while True:
         try:
-            await asyncio.to_thread(services.run_due_digests)
+            await asyncio.to_thread(services.run_due_jobs)
         except Exception:  # keep the loop alive; the next tick retries
             log.exception("digest scheduler tick failed")
         await asyncio.sleep(DIGEST_CHECK_SECONDS)

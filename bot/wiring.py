@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from bot.core.assistant import Assistant
 from bot.core.messages import Notifier
 from bot.knowledge_setup import knowledge_config
+from bot.retention import MessageRetention
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
 from flows import FlowDefinition, load_flows
@@ -51,6 +52,7 @@ class Services:
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     review: ReviewChat | None = None
     digest_scheduler: DigestScheduler | None = None
+    retention: MessageRetention | None = None
 
     def database_ping(self) -> None:
         """Raise when the database is unreachable (``/healthz``)."""
@@ -61,6 +63,21 @@ class Services:
         """Post the weekly digest when due (safe on every replica: claims are in the DB)."""
         if self.digest_scheduler is not None:
             self.digest_scheduler.run_due()
+
+    def run_due_jobs(self) -> None:
+        """The background jobs of ``soudan serve``, every minute: the weekly digest when
+        due, and message retention (at start-up, then every six hours). One failing job
+        does not stop the other; errors are logged without message text."""
+        for job in (self.run_due_digests, self.run_due_retention):
+            try:
+                job()
+            except Exception:
+                log.exception("background job %s failed", job.__name__)
+
+    def run_due_retention(self) -> None:
+        """Delete transcript messages past ``SOUDAN_MESSAGE_RETENTION_DAYS`` when due."""
+        if self.retention is not None:
+            self.retention.run_due()
 
 
 def build_services(
@@ -91,6 +108,7 @@ def build_services(
         review=review,
         timezone=settings.timezone,
         repeat_reply_seconds=settings.repeat_reply_seconds,
+        message_max_chars=settings.message_max_chars,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron
@@ -105,6 +123,7 @@ def build_services(
         notifiers=notifiers,
         review=review,
         digest_scheduler=scheduler,
+        retention=MessageRetention(database, settings.message_retention_days),
     )
 
 

@@ -117,6 +117,7 @@ from storage.sheets import (
 )
 from storage.transcript import (
     count_feedback,
+    delete_messages_before,
     get_feedback,
     list_messages,
     list_unanswered_questions,
@@ -181,6 +182,7 @@ __all__ = [
     "count_feedback",
     "count_sheets_by_status",
     "create_sheet",
+    "delete_messages_before",
     "find_resumable_flow_session",
     "find_sheet",
     "find_user_conversation_ref",

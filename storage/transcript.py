@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.columns import utc_now
@@ -153,3 +154,24 @@ def count_feedback(*, session: Session, answer_id: str) -> dict[FeedbackValue, i
     for value in rows:
         counts[FeedbackValue(value)] += 1
     return counts
+
+
+def delete_messages_before(*, session: Session, before: datetime) -> int:
+    """Delete transcript messages created before ``before``, and the 👍/👎 on them.
+
+    The retention rule (``SOUDAN_MESSAGE_RETENTION_DAYS``). 相談シート (with the
+    questions asked during a consultation) and the audit log are records of their own
+    and are not touched. Returns the number of messages deleted.
+    """
+    old_ids = select(Message.id).where(col(Message.created_at) < before)
+    session.execute(
+        sa.delete(Feedback)
+        .where(col(Feedback.answer_id).in_(old_ids))
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(
+        sa.delete(Message)
+        .where(col(Message.created_at) < before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

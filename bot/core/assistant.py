@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 import storage
 from bot.core.commands import Command, looks_like_question, parse_command
 from bot.core.consultations import Consultations, Where, reopen_choice, sheet_summary
+from bot.core.limits import DEFAULT_MAX_CHARS, cap_text
 from bot.core.messages import Action, ChannelName, Choice, Choices, Inbound, Part, Text
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
 from bot.core.repetition import DEFAULT_WINDOW_SECONDS, RepeatGuard, is_flow_word
@@ -107,8 +108,10 @@ class Assistant:
         today: Callable[[], date] | None = None,
         repeat_reply_seconds: float = DEFAULT_WINDOW_SECONDS,
         clock: Callable[[], datetime] | None = None,
+        message_max_chars: int | None = DEFAULT_MAX_CHARS,
     ) -> None:
         self.database = database
+        self.message_max_chars = message_max_chars
         self.knowledge = knowledge
         self.review = review
         zone = ZoneInfo(timezone)
@@ -213,6 +216,7 @@ class Assistant:
             return session.get(InboundReceipt, key) is not None
 
     def _plan(self, inbound: Inbound) -> _Plan:
+        inbound, _ = cap_text(inbound, self.message_max_chars)
         text = (inbound.text or "").strip()
         if inbound.action is not None or not text or parse_command(text) is not None:
             return _Plan()
@@ -269,6 +273,14 @@ class Assistant:
         return tuple(questions[-FOLLOW_UP_TURNS:])
 
     def _route(self, session: Session, inbound: Inbound, answer: Answer | None) -> list[Part]:
+        """The turn, on text cut to ``message_max_chars`` (and the reply says so)."""
+        inbound, cut = cap_text(inbound, self.message_max_chars)
+        parts = self._route_turn(session, inbound, answer)
+        return [*parts, cut] if cut is not None and parts else parts
+
+    def _route_turn(
+        self, session: Session, inbound: Inbound, answer: Answer | None
+    ) -> list[Part]:
         where = Where.of(inbound)
         consultations = self.consultations
         if self.review is not None and self.review.wants(inbound):
