@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.health import index_health, log_index_health
+
 if TYPE_CHECKING:
     from bot.wiring import Services
 
@@ -27,9 +29,25 @@ DIGEST_CHECK_SECONDS = 60.0
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """``{"status": "ok"}``; or HTTP 200 with ``"status": "degraded"`` and ``"reasons"``
+    when the knowledge index is empty, unreachable or built with another embedding model
+    (consultations still work, and a restart would not fix the index)."""
     services: Services = request.app["services"]
     await asyncio.to_thread(services.database_ping)  # keep the event loop free
-    return web.json_response({"status": "ok"})
+    body: dict[str, Any] = {"status": "ok"}
+    index = await asyncio.to_thread(index_health, services.knowledge)
+    if index is not None:
+        body["index"] = index.as_json()
+        if index.problem is not None:
+            body["status"] = "degraded"
+            body["reasons"] = [index.problem]
+    return web.json_response(body)
+
+
+async def _report_index(app: web.Application) -> None:
+    """At start-up: one English log line when the knowledge index is degraded."""
+    services: Services = app["services"]
+    await asyncio.to_thread(log_index_health, services.knowledge)
 
 
 def build_web_app(services: Services) -> web.Application:
@@ -43,6 +61,7 @@ def build_web_app(services: Services) -> web.Application:
     app = web.Application()
     app["services"] = services
     app.router.add_get("/healthz", healthz)
+    app.on_startup.append(_report_index)
 
     if settings.slack_configured:
         from bot.slack import SlackNotifier, build_slack_app, mount_slack, start_socket_mode

@@ -25,7 +25,9 @@ from flows.errors import (
     UnknownSlotError,
     UnknownStepKindError,
     UnreachableStepError,
+    UnsupportedYamlTagError,
     YamlSyntaxError,
+    YamlTooDeepError,
 )
 from flows.loader import DEFINITIONS_DIR, load_flow_file, load_flow_text, load_flows
 from flows.outputs import AnswerField, Completed, ConfirmView, Decision, FlowOutput, Notice, Prompt
@@ -69,7 +71,9 @@ __all__ = [
     "UnknownSlotError",
     "UnknownStepKindError",
     "UnreachableStepError",
+    "UnsupportedYamlTagError",
     "YamlSyntaxError",
+    "YamlTooDeepError",
     "load_flow_file",
     "load_flow_text",
     "load_flows",

@@ -53,6 +53,14 @@ class YamlSyntaxError(FlowSchemaError):
     """The file is not valid YAML."""
 
 
+class UnsupportedYamlTagError(YamlSyntaxError):
+    """The YAML uses a tag such as ``!!python/object`` (only plain values are allowed)."""
+
+
+class YamlTooDeepError(YamlSyntaxError):
+    """Lists and mappings are nested deeper than a flow can need."""
+
+
 class MissingFieldError(FlowSchemaError):
     """A required field is missing."""
 

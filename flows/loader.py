@@ -29,7 +29,9 @@ from flows.errors import (
     UnknownFieldError,
     UnknownNextStepError,
     UnknownStepKindError,
+    UnsupportedYamlTagError,
     YamlSyntaxError,
+    YamlTooDeepError,
 )
 from flows.expressions import Condition, ConditionSyntaxError, parse_condition
 from flows.graph_rules import check_graph, check_slot_references
@@ -51,6 +53,8 @@ _EXPECTED_SHAPES = {
     "literal_error": "決められた値にしてください（判断の kind は decision / note / next_step）。",
 }
 _STEP_FIELDS = {f.alias or name for name, f in RawStep.model_fields.items()}
+MAX_NESTING = 50
+"""Deepest nesting of lists and mappings a flow file may have (the shipped flows use 6)."""
 _KIND_NAMES = ", ".join(kind.value for kind in StepKind)
 
 
@@ -84,9 +88,104 @@ def load_flows(path: Path | str = DEFINITIONS_DIR) -> dict[str, FlowDefinition]:
 
 
 def load_flow_file(path: Path | str) -> FlowDefinition:
-    """Load and validate one flow file."""
+    """Load and validate one flow file.
+
+    Raises:
+        FlowDefinitionError: (a subclass) also when the file cannot be read or is not
+            UTF-8.
+    """
     file = Path(path)
-    return load_flow_text(file.read_text(encoding="utf-8"), source=file.name)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise FlowSchemaError(
+            "文字コードが UTF-8 ではありません。UTF-8 で保存し直してください。", source=file.name
+        ) from err
+    except OSError as err:
+        raise FlowSchemaError(
+            f"ファイルを読めません（{type(err).__name__}）。", source=file.name
+        ) from err
+    return load_flow_text(text, source=file.name)
+
+
+class _FlowYamlLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses nesting deeper than :data:`MAX_NESTING`.
+
+    PyYAML composes nodes recursively: a few thousand ``[`` would otherwise end in a
+    ``RecursionError``.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: Any) -> None:
+        super().__init__("too deep")
+        self.mark = mark
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    """The YAML document in ``text``, or a Japanese :class:`YamlSyntaxError`."""
+    loader = _FlowYamlLoader(text)
+    try:
+        return loader.get_single_data()
+    except _TooDeep as err:
+        raise YamlTooDeepError(
+            f"入れ子（リストや「名前: 値」の中のリスト）が深すぎます（{_line(err.mark)}）。"
+            f"{MAX_NESTING} 段までにしてください。",
+            source=source,
+        ) from None
+    except RecursionError:
+        raise YamlTooDeepError(
+            f"入れ子が深すぎて読めません。{MAX_NESTING} 段までにしてください。", source=source
+        ) from None
+    except yaml.constructor.ConstructorError as err:
+        tag = _unsupported_tag(err)
+        if tag is not None:
+            raise UnsupportedYamlTagError(
+                f"対応していないタグ「{tag}」が使われています（{_line(err.problem_mark)}）。"
+                "フロー定義には「!!python/...」などの「!」で始まるタグは書けません。"
+                "タグを消して、ふつうの文字列・数値・リストで書いてください。",
+                source=source,
+            ) from None
+        raise _syntax_error(err, source) from None
+    except yaml.YAMLError as err:
+        raise _syntax_error(err, source) from None
+    finally:
+        loader.dispose()
+
+
+def _unsupported_tag(err: yaml.constructor.ConstructorError) -> str | None:
+    match = re.search(r"constructor for the tag '([^']+)'", str(err.problem or ""))
+    if match is None:
+        return None
+    return match.group(1).replace("tag:yaml.org,2002:", "!!")
+
+
+def _line(mark: Any) -> str:
+    return f"{mark.line + 1} 行目付近" if mark is not None else "場所不明"
+
+
+def _syntax_error(err: yaml.YAMLError, source: str) -> YamlSyntaxError:
+    mark = getattr(err, "problem_mark", None)
+    where = f"{mark.line + 1} 行目付近" if mark is not None else "どこか"
+    return YamlSyntaxError(
+        f"YAML として読めません（{where}）。インデントと「:」の後の空白を確認してください。"
+        "文の途中に「: 」（コロンと空白）がある値は、"
+        '全体を "..." で囲むか「：」（全角）にしてください。',
+        source=source,
+    )
 
 
 def load_flow_text(text: str, *, source: str = "<inline>") -> FlowDefinition:
@@ -99,17 +198,7 @@ def load_flow_text(text: str, *, source: str = "<inline>") -> FlowDefinition:
     Raises:
         FlowDefinitionError: (a subclass) describing the first problem.
     """
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{mark.line + 1} 行目付近" if mark is not None else "どこか"
-        raise YamlSyntaxError(
-            f"YAML として読めません（{where}）。インデントと「:」の後の空白を確認してください。"
-            "文の途中に「: 」（コロンと空白）がある値は、"
-            '全体を "..." で囲むか「：」（全角）にしてください。',
-            source=source,
-        ) from err
+    data = _parse_yaml(text, source)
     if not isinstance(data, dict):
         raise FlowSchemaError(
             "ファイルの一番外側は「id:」「title:」「steps:」などを並べた形にしてください。",

@@ -51,6 +51,14 @@ class TextEmbedder:
         return self._model
 
     @property
+    def identity(self) -> str:
+        """The model's name as recorded with an index: ``bundled:<directory name>`` for the
+        bundled model (wherever the data directory is), else the configured name or path."""
+        if self.bundled_model_dir is not None and Path(self.model_name) == self.bundled_model_dir:
+            return f"bundled:{self.bundled_model_dir.name}"
+        return self.model_name
+
+    @property
     def dimension(self) -> int:
         return int(self._load().get_sentence_embedding_dimension())
 

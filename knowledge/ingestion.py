@@ -397,6 +397,11 @@ def ingest_files(
     scan = scan_documents(paths)
     report.skipped.extend(scan.skipped)
     indexed = store.document_digests()
+    # Vectors of another embedding model cannot be compared with this one's queries:
+    # such an index is re-embedded whole.
+    rebuild = bool(indexed) and not _same_model(store, embedder)
+    if rebuild:
+        store.reset()
     plan = _plan(
         scan, indexed=indexed, titles=titles, max_bytes=max_bytes, skip=report.skipped.append
     )
@@ -411,7 +416,7 @@ def ingest_files(
         chunk_task = bar.add_task("節（埋め込み）", total=0)
         for item in plan.documents:
             bar.update(file_task, description=f"文書 {item.key}")
-            if indexed.get(item.key, ("", ""))[0] == item.digest:
+            if not rebuild and indexed.get(item.key, ("", ""))[0] == item.digest:
                 report.unchanged.append(item.key)
                 bar.advance(file_task)
                 continue
@@ -424,6 +429,8 @@ def ingest_files(
                 )
             except DocumentError as error:
                 report.skipped.append(SkippedFile(item.file.path, error.reason, name=item.key))
+                if rebuild and item.key in indexed:
+                    report.removed.append(item.key)  # its old vectors went with the reset
                 bar.advance(file_task)
                 continue
             stored = [StoredPassage(p, digest, item.file.source) for p in passages]
@@ -445,7 +452,21 @@ def ingest_files(
     for key in plan.removals:
         store.delete_document(key)
         report.removed.append(key)
+    if store.count():
+        store.set_embedding_model(embedder.identity)
     return report
+
+
+def _same_model(store: PassageStore, embedder: TextEmbedder) -> bool:
+    """Whether the stored vectors were made by ``embedder``'s model.
+
+    An index from before the model was recorded is judged by its vector length.
+    """
+    recorded = store.embedding_model()
+    if recorded is not None:
+        return recorded == embedder.identity
+    dimension = store.vector_dimension()
+    return dimension is None or dimension == embedder.dimension
 
 
 def _read_passages(

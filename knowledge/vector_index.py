@@ -16,6 +16,9 @@ import numpy as np
 
 from knowledge.types import Passage
 
+MODEL_KEY = "soudan_embedding_model"
+"""Collection metadata: the embedding model (:attr:`TextEmbedder.identity`) of the vectors."""
+
 
 @dataclass(frozen=True)
 class StoredPassage:
@@ -60,6 +63,39 @@ class PassageStore:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+    def embedding_model(self) -> str | None:
+        """The embedding model the stored vectors were made with, as recorded by the last
+        ingest run (read afresh: another replica may have ingested); None if unrecorded."""
+        metadata = self.client.get_collection(self.collection.name).metadata or {}
+        value = metadata.get(MODEL_KEY)
+        return str(value) if value else None
+
+    def set_embedding_model(self, name: str) -> None:
+        """Record the embedding model of the stored vectors (after an ingest run)."""
+        current = self.client.get_collection(self.collection.name).metadata or {}
+        if current.get(MODEL_KEY) == name:
+            return
+        # The distance function lives in the collection's configuration; "hnsw:" keys may
+        # not be passed again.
+        kept = {k: v for k, v in current.items() if not str(k).startswith("hnsw:")}
+        self.collection.modify(metadata={**kept, MODEL_KEY: name})
+
+    def reset(self) -> None:
+        """Drop every passage, and the vector length with them (for another model)."""
+        name = self.collection.name
+        self.client.delete_collection(name)
+        self.collection = self.client.get_or_create_collection(
+            name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+
+    def vector_dimension(self) -> int | None:
+        """Length of the stored vectors (None when empty)."""
+        data = self.collection.get(limit=1, include=["embeddings"])
+        embeddings = data.get("embeddings")
+        if embeddings is None or len(embeddings) == 0:
+            return None
+        return len(embeddings[0])
 
     def add(
         self, stored: Sequence[StoredPassage], vectors: np.ndarray, *, batch: int = 256

@@ -19,6 +19,22 @@ _NO_CHANNEL = (
 )
 
 
+def check_flows(settings: Settings) -> None:
+    """Stop start-up with one Japanese line when a flow file is malformed.
+
+    Every flow in ``SOUDAN_FLOWS_DIR`` must load: a consultation that silently
+    disappeared would be worse than a service that says which file to fix.
+    """
+    from flows import FlowDefinitionError, load_flows
+
+    try:
+        load_flows(settings.flows_dir)
+    except FlowDefinitionError as error:
+        line = " ".join(str(error).split())
+        typer.echo(f"起動できません: フロー定義に誤りがあります。{line}", err=True)
+        raise typer.Exit(2) from None
+
+
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``start`` to the ``soudan`` app."""
     app.command("serve")(serve)
@@ -34,6 +50,7 @@ def serve(
     from bot.wiring import build_services
 
     settings = Settings()
+    check_flows(settings)
     services = build_services(settings, knowledge=open_knowledge(settings, warm=True))
     _serve(services, host=host or settings.host, port=port or settings.port)
 
@@ -41,12 +58,15 @@ def serve(
 def start() -> None:
     """準備（DB 移行・モデル・文書の取り込み）をしてから、チャットまたはサーバーを起動する。"""
     from bot.chat import TerminalChat
+    from bot.health import index_health
     from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
 
     settings = Settings()
+    check_flows(settings)
     knowledge = open_knowledge(settings)
-    if knowledge.is_stale():
+    health = index_health(knowledge)  # built with another model: ingest rebuilds it
+    if knowledge.is_stale() or (health is not None and health.problem is not None):
         typer.echo(f"ガイドライン文書を取り込みます: {settings.docs_dir}")
         typer.echo(knowledge.ingest(progress=True).summary_ja())
     services = build_services(settings, knowledge=knowledge)

@@ -221,6 +221,22 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.rows: dict[str, Any] = {}
+        self.model: str | None = None
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def embedding_model(self) -> str | None:
+        return self.model
+
+    def set_embedding_model(self, name: str) -> None:
+        self.model = name
+
+    def vector_dimension(self) -> int | None:
+        return 4 if self.rows else None
+
+    def reset(self) -> None:
+        self.rows = {}
 
     def document_digests(self) -> dict[str, tuple[str, str]]:
         return {row.passage.doc: (row.digest, row.source) for row in self.rows.values()}
@@ -238,6 +254,9 @@ class MemoryStore:
 
 
 class ZeroEmbedder:
+    identity = "zero"
+    dimension = 4
+
     def embed_passages(self, texts: list[str]) -> Any:
         import numpy as np
 
