@@ -28,6 +28,13 @@ TARGET_CHARS = 500
 MAX_TABLE_CHARS = 1600
 """Longer tables are split at row boundaries, each part repeating the header row."""
 SECTION_SEPARATOR = " > "
+CHUNKING_VERSION = "2"
+"""Part of every document's change digest: a new version re-chunks unchanged documents."""
+MAX_OUTLINE_CHILDREN = 15
+_INTRODUCES = re.compile(
+    r"((以下|次)(の|に示す)?(とおり|通り)(である|です|とする)?|(以下|次)に(示す|掲げる|挙げる)"
+    r"|(以下|次)の(\d+|[一二三四五六七八九十]+)(つ|点|項目))。?$|[：:]$"
+)
 
 _ROMAN = {
     "I": 1,
@@ -165,7 +172,18 @@ class SectionStack:
             parent_key = _decimal_key(current.label) if current.style.startswith("dec") else ()
             is_parent = (
                 parent_key and key[: len(parent_key)] == parent_key and len(parent_key) < len(key)
-            ) or (current.style == "paren" and len(key) >= 2 and current.number == key[0])
+            ) or (
+                # 「(3) 基本要件」 > 「3.1 …」; but not when a decimal heading further up
+                # continues into this one (3.3.1 … (3) 上記以外 … then 3.4 is 3.3's sibling).
+                current.style == "paren"
+                and len(key) >= 2
+                and current.number == key[0]
+                and not any(
+                    _decimal_follows(_decimal_key(above.label), key)
+                    for above in self.open[:depth]
+                    if above.style.startswith("dec")
+                )
+            )
             if is_parent:
                 self.open = [*self.open[: depth + 1], heading]
                 return
@@ -501,7 +519,36 @@ def chunk_document(document: SourceDocument, *, title: str) -> list[Passage]:
         group.append(block)
     if group:
         flush()
-    return passages
+    return _with_outlines(passages, blocks, title=title)
+
+
+def _with_outlines(passages: list[Passage], blocks: list[_Block], *, title: str) -> list[Passage]:
+    """Keep an introduction with its list: a section whose text introduces what follows
+    (「成果物を以下に示す。」) but whose items are sub-headings gets those headings appended.
+
+    (Separate outline passages for headings without text were measured too: they became
+    hub passages and lowered both evaluation halves, so they are not made.)
+    """
+    children: dict[tuple[str, ...], list[str]] = {}
+    for block in blocks:
+        if block.kind == "heading" and len(block.path) >= 2:
+            labels = children.setdefault(block.path[:-1], [])
+            if block.path[-1] not in labels:
+                labels.append(block.path[-1])
+    last_of_section: dict[str, int] = {p.section: i for i, p in enumerate(passages)}
+    result = list(passages)
+    for parent, labels in children.items():
+        index = last_of_section.get(SECTION_SEPARATOR.join(parent))
+        if index is None:
+            continue
+        passage = result[index]
+        if _INTRODUCES.search(passage.text.rstrip().splitlines()[-1]):
+            outline = "\n".join(f"- {label}" for label in labels[:MAX_OUTLINE_CHILDREN])
+            result[index] = Passage(
+                id=passage.id, doc=passage.doc, title=title, section=passage.section,
+                text=passage.text + "\n" + outline,
+            )
+    return result
 
 
 def normalize_for_match(text: str) -> str:

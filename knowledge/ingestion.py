@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.chunking import chunk_document
+from knowledge.chunking import CHUNKING_VERSION, chunk_document
 from knowledge.documents import (
     DEFAULT_MAX_BYTES,
     DEFAULT_PARSE_SECONDS,
@@ -251,8 +251,9 @@ def _scan_link(path: Path, key: str, supported: bool, root: Path, scan: Document
 
 
 def content_digest(data: bytes, title: str) -> str:
-    """Change-detection hash: file bytes plus citation title."""
-    return hashlib.sha256(data + b"\0" + title.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    """Change-detection hash: file bytes, citation title and the chunking version."""
+    recipe = f"\0{title}\0chunking-{CHUNKING_VERSION}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data + recipe).hexdigest()[:16]
 
 
 def document_title(titles: dict[str, str], key: str, path: Path) -> str:

@@ -125,3 +125,29 @@ def test_join_lines_spaces_only_between_latin_words() -> None:
     assert join_lines("ICT 活用の", "検討を行う") == "ICT 活用の検討を行う"
     assert join_lines("data", "migration") == "data migration"
     assert join_lines("本", "市の") == "本市の"
+
+
+def test_an_introduction_keeps_its_list_of_sub_headings() -> None:
+    passages = _text_document(
+        "## 5 体制\n### (1) 管理者\n統括する。\n### (2) 担当者\n作業する。\n"
+        "## 6 成果物\n本業務における成果物を以下に示す。\n### (1) 報告書\n月次で提出する。\n"
+        "### (2) 提言書\n年度末に提出する。\n"
+    )
+    assert all(p.section != "5 体制" for p in passages)  # no text, no introduction: nothing
+    [intro] = [p for p in passages if p.section == "6 成果物"]
+    assert intro.text.splitlines()[-3:] == ["本業務における成果物を以下に示す。", "- (1) 報告書", "- (2) 提言書"]
+    assert len({p.id for p in passages}) == len(passages)
+
+
+def test_a_decimal_heading_continues_its_sequence_past_a_parenthesised_one() -> None:
+    """(3) 基本要件 > 3.3 > 3.3.1 > (3) 上記以外 … then 3.4 is 3.3's sibling, not (3)'s child."""
+    passages = _text_document(
+        "## (3) 基本要件\n## 3.3 運用保守体制\n### 3.3.1 関連事業者の役割\n#### (3) 上記以外\n"
+        "その他の事業者。\n## 3.4 システム運用業務内容\n### 3.4.7 構成管理\n#### (3) 資源の管理\n"
+        "資源を管理する。\n### 3.4.8 オペレーション\nバッチを運用する。\n"
+    )
+    sections = {p.text.splitlines()[-1]: p.section for p in passages}
+    assert sections["バッチを運用する。"] == "(3) 基本要件 > 3.4 システム運用業務内容 > 3.4.8 オペレーション"
+    assert sections["資源を管理する。"] == (
+        "(3) 基本要件 > 3.4 システム運用業務内容 > 3.4.7 構成管理 > (3) 資源の管理"
+    )
