@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from knowledge.retriever import (
 from knowledge.types import Answer, AnswerComposer, Hit
 from knowledge.vector_index import PassageStore, open_chroma_client
 
+VERSION_CHECK_SECONDS = 2.0
+"""How often a process asks the shared index whether another process has ingested."""
 MIN_CONFIDENCE = 0.885
 """Abstain below this confidence (best cosine + 0.004 x best BM25 score, capped at 25).
 
@@ -75,6 +79,8 @@ class KnowledgeBase:
         self._search: HybridSearch | None = None
         self._refusals: RefusalRules | None = None
         self._refusals_for: object = None
+        self._search_version: str | None = None
+        self._version_checked = 0.0
         self._lock = threading.RLock()
 
     # --- wiring -----------------------------------------------------------------------
@@ -91,7 +97,10 @@ class KnowledgeBase:
     @property
     def hybrid(self) -> HybridSearch:
         with self._lock:
+            self._follow_other_replicas()
             if self._search is None:
+                self._search_version = self.store.corpus_version()
+                self._version_checked = time.monotonic()
                 self._search = HybridSearch(
                     self.store,
                     self.embedder,
@@ -99,6 +108,26 @@ class KnowledgeBase:
                     municipalities=load_municipalities(self.config.corpus_catalog),
                 )
             return self._search
+
+    def _follow_other_replicas(self) -> None:
+        """Reload when another process ingested since the indexes were built.
+
+        The corpus version lives in the Chroma collection (shared by every replica); it is
+        read at most every ``VERSION_CHECK_SECONDS``, so a replica answers from the new
+        documents within that time of an ingest elsewhere, without a restart.
+        """
+        if self._search is None:
+            return
+        now = time.monotonic()
+        if now - self._version_checked < VERSION_CHECK_SECONDS:
+            return
+        self._version_checked = now
+        if self.store.corpus_version() != self._search_version:
+            # The collection may have been re-created (another model): open it afresh.
+            self._store = None
+            self._search = None
+            self._refusals = None
+            self._composer = self._composer if self._fixed_composer else None
 
     @property
     def refusals(self) -> RefusalRules:
@@ -160,8 +189,11 @@ class KnowledgeBase:
             )
             if report.passages:
                 _release_freed_memory()
+            if report.changed:
+                self.store.set_corpus_version(uuid.uuid4().hex)
             if report.changed and self._search is not None:
                 self._search.reload()
+                self._search_version = self.store.corpus_version()
                 self._composer = self._composer if self._fixed_composer else None
             return report
 

@@ -18,6 +18,8 @@ from knowledge.types import Passage
 
 MODEL_KEY = "soudan_embedding_model"
 """Collection metadata: the embedding model (:attr:`TextEmbedder.identity`) of the vectors."""
+VERSION_KEY = "soudan:corpus_version"
+"""Collection metadata: changed by every ingest run that changed the passages."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,22 @@ class PassageStore:
         # not be passed again.
         kept = {k: v for k, v in current.items() if not str(k).startswith("hnsw:")}
         self.collection.modify(metadata={**kept, MODEL_KEY: name})
+
+    def corpus_version(self) -> str | None:
+        """The version the last ingest run that changed anything recorded (read afresh:
+        another replica may have ingested since); None if unrecorded."""
+        try:
+            metadata = self.client.get_collection(self.collection.name).metadata or {}
+        except Exception:  # the collection was dropped and not yet re-created elsewhere
+            return None
+        value = metadata.get(VERSION_KEY)
+        return str(value) if value else None
+
+    def set_corpus_version(self, version: str) -> None:
+        """Record a new corpus version, so that every replica reloads its indexes."""
+        current = self.client.get_collection(self.collection.name).metadata or {}
+        kept = {k: v for k, v in current.items() if not str(k).startswith("hnsw:")}
+        self.collection.modify(metadata={**kept, VERSION_KEY: version})
 
     def reset(self) -> None:
         """Drop every passage, and the vector length with them (for another model)."""
