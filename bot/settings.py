@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     port: int = 3000
     log_level: str = "INFO"
     timezone: str = "Asia/Tokyo"
+    inbox_lease_seconds: float = Field(
+        default=30.0, gt=0,
+        description=(
+            "how long a replica holds a stored Slack/Teams event it is answering without "
+            "renewing the claim; a crashed replica's events are taken over after this"
+        ),
+    )
+    inbox_poll_seconds: float = Field(
+        default=5.0, gt=0, description="how often each replica looks for stored events"
+    )
 
     # --- Slack -------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(

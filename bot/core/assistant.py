@@ -62,6 +62,19 @@ OTHERS_FLOW_TEXT = (
 )
 
 
+class TurnReceipt(Protocol):
+    """Exactly-once bookkeeping of one delivery, kept inside the turn's own transaction.
+
+    The durable inbox (:mod:`bot.core.inbox`) passes one: ``claim`` marks its row
+    applied (False: it is applied already, or another worker holds it now), ``record``
+    keeps the reply with the row. Both commit with the turn's changes or not at all.
+    """
+
+    def claim(self, session: Session) -> bool: ...
+
+    def record(self, session: Session, parts: list[Part]) -> None: ...
+
+
 class ReviewPort(Protocol):
     """What the core needs from the CIO補佐 review desk (``bot.review``)."""
 
@@ -122,15 +135,16 @@ class Assistant:
 
     # --- entry points ---------------------------------------------------------------------
 
-    def handle(self, inbound: Inbound) -> list[Part]:
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]:
         """Apply one inbound message and return what to show in its conversation.
 
-        A delivery whose ``inbound_id`` was already applied returns ``[]``.
+        A delivery already applied returns ``[]``: with ``receipt`` (the inbox) when
+        its claim fails, otherwise when its ``inbound_id`` has an ``inbound_receipt``.
         Errors never escape: the user gets a Japanese message and the turn is rolled
-        back whole, so a retry can apply it.
+        back whole (the receipt's claim with it), so a retry can apply it.
         """
         try:
-            return self._handle(inbound)
+            return self._handle(inbound, receipt)
         except (storage.StaleSessionError, storage.ActiveSessionExistsError):
             log.info("turn lost a race on channel=%s; asked the user to retry", inbound.channel)
             return [Text(CONFLICT_TEXT)]
@@ -178,9 +192,9 @@ class Assistant:
 
     # --- one turn ---------------------------------------------------------------------------
 
-    def _handle(self, inbound: Inbound) -> list[Part]:
+    def _handle(self, inbound: Inbound, receipt: TurnReceipt | None) -> list[Part]:
         key = f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}" if (
-            inbound.inbound_id
+            inbound.inbound_id and receipt is None
         ) else None
         if key is not None and self._already_applied(key):
             return []
@@ -190,12 +204,22 @@ class Assistant:
             # Outside the write transaction: retrieval takes a while, SQLite writers wait.
             answer = self.knowledge.answer(plan.question, history=plan.history)
         with self.database.session() as session:
+            if receipt is not None and not receipt.claim(session):
+                return []
             if key is not None and not storage.claim_inbound(session=session, key=key):
                 return []
-            self._remember_user(session, inbound)
-            if plan.answers_elsewhere is not None:
-                return self._answer_in_its_thread(session, plan.answers_elsewhere)
-            return self._route(session, inbound, answer)
+            parts = self._apply(session, inbound, plan, answer)
+            if receipt is not None:
+                receipt.record(session, parts)
+            return parts
+
+    def _apply(
+        self, session: Session, inbound: Inbound, plan: _Plan, answer: Answer | None
+    ) -> list[Part]:
+        self._remember_user(session, inbound)
+        if plan.answers_elsewhere is not None:
+            return self._answer_in_its_thread(session, plan.answers_elsewhere)
+        return self._route(session, inbound, answer)
 
     def _answer_in_its_thread(self, session: Session, flow_session_id: str) -> list[Part]:
         flow_session = storage.get_flow_session(session=session, flow_session_id=flow_session_id)

@@ -1,8 +1,12 @@
 """The bolt app: Slack requests in, turns for the core out.
 
-Every listener acknowledges first (Slack wants an answer within 3 seconds) and
-leaves the slow part — the core call and the posts — to a background task that
-the app keeps track of, so a shutdown can wait for answers still being written.
+Nothing is acknowledged before it is safe: every listener stores its turn in the
+durable inbox (:mod:`bot.core.inbox`) and only then lets bolt answer Slack (the HTTP
+200 or the socket-mode ack: the app runs with ``process_before_response``). Storing
+takes milliseconds; the slow part — the core call and the posts — is the inbox
+worker's, which takes stored turns in order per conversation, also after a crash and
+on any replica. A request whose turn could not be stored gets a 500, which Slack
+retries.
 
 Example:
     >>> services = build_services(Settings())                 # doctest: +SKIP
@@ -20,6 +24,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.inbox import Envelope, Inbox
 from bot.settings import Settings
 from bot.slack.action_values import ACTION_ID_PATTERN
 from bot.slack.blocks import FORM_CALLBACK_ID
@@ -54,28 +59,45 @@ class SlackServices(Protocol):
 
 
 class SlackApp(AsyncApp):
-    """soudan's bolt app: an ``AsyncApp`` that also tracks its background turns.
+    """soudan's bolt app: an ``AsyncApp`` with the Slack inbox and its background tasks.
 
     Args:
         client: Web API client (token, base URL, 429 retry handler).
         signing_secret: verifies HTTP requests; ``None`` for Socket Mode only.
-        runner: carries turns between Slack and the core.
+        runner: carries turns between Slack and the core (the inbox's courier).
+        inbox: where turns are stored before Slack is acknowledged.
     """
 
     def __init__(
-        self, *, client: AsyncWebClient, signing_secret: str | None, runner: TurnRunner
+        self, *, client: AsyncWebClient, signing_secret: str | None, runner: TurnRunner,
+        inbox: Inbox,
     ) -> None:
         super().__init__(
             name="soudan",
             client=client,
             # An empty secret would verify nothing; mount_slack refuses HTTP without one.
             signing_secret=signing_secret or "",
-            process_before_response=False,
+            # Listeners run before the ack: they store the turn, then Slack hears 200.
+            process_before_response=True,
         )
         self.runner = runner
+        self.inbox = inbox
         # Checks HTTP requests before bolt parses them (mount_slack); None: Socket Mode only.
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._background: set[asyncio.Task[None]] = set()
+
+    async def accept(self, turn: Turn | None) -> None:
+        """Store ``turn`` in the inbox (a redelivered one is not stored twice).
+
+        A channel-thread reply without a mention is stored only when a consultation
+        runs in its thread: people talking among themselves are not kept.
+        """
+        if turn is None:
+            return
+        if turn.only_in_active_flow and not await self.runner.in_active_flow(turn):
+            return
+        inbound, delivery = turn.stored()
+        await self.inbox.accept(Envelope(inbound, delivery, conversation=turn.lane))
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the ack; keep a reference until it finishes."""
@@ -84,7 +106,9 @@ class SlackApp(AsyncApp):
         task.add_done_callback(self._background.discard)
 
     async def drain(self) -> None:
-        """Wait until every turn started so far (and any they start) has finished."""
+        """Wait until every stored turn this process can take, and every background
+        task started so far, has finished."""
+        await self.inbox.drain()
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
@@ -104,11 +128,18 @@ def build_slack_app(settings: Settings, services: SlackServices) -> SlackApp:
     if settings.slack_bot_token is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     secret = settings.slack_signing_secret
-    runner = TurnRunner(services.assistant, SlackDirectory(DatabaseNameStore(services.database)))
+    client = build_web_client(settings)
+    directory = SlackDirectory(DatabaseNameStore(services.database))
+    runner = TurnRunner(services.assistant, directory, client)
+    inbox = Inbox(
+        database=services.database, core=services.assistant, channel="slack", courier=runner,
+        lease_seconds=settings.inbox_lease_seconds, poll_seconds=settings.inbox_poll_seconds,
+    )
     app = SlackApp(
-        client=build_web_client(settings),
+        client=client,
         signing_secret=secret.get_secret_value() if secret is not None else None,
         runner=runner,
+        inbox=inbox,
     )
     _register_listeners(app)
     return app
@@ -117,21 +148,15 @@ def build_slack_app(settings: Settings, services: SlackServices) -> SlackApp:
 def _register_listeners(app: SlackApp) -> None:
     runner = app.runner
 
-    def start(client: AsyncWebClient, turn: Turn | None) -> None:
-        if turn is not None:
-            app.spawn(runner.run(client, turn))
-
     @app.event("message")
-    async def on_message(body: dict[str, Any], context: AsyncBoltContext,
-                         client: AsyncWebClient) -> None:
-        start(client, turn_from_message(body, tenant=_tenant(context),
-                                        bot_user_id=context.bot_user_id))
+    async def on_message(body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await app.accept(turn_from_message(body, tenant=_tenant(context),
+                                           bot_user_id=context.bot_user_id))
 
     @app.event("app_mention")
-    async def on_mention(body: dict[str, Any], context: AsyncBoltContext,
-                         client: AsyncWebClient) -> None:
-        start(client, turn_from_mention(body, tenant=_tenant(context),
-                                        bot_user_id=context.bot_user_id))
+    async def on_mention(body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await app.accept(turn_from_mention(body, tenant=_tenant(context),
+                                           bot_user_id=context.bot_user_id))
 
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any], context: AsyncBoltContext,
@@ -140,33 +165,31 @@ def _register_listeners(app: SlackApp) -> None:
             app.spawn(_publish_home(runner, client, _tenant(context), event["user"]))
 
     @app.action(ACTION_ID_PATTERN)
-    async def on_click(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext,
-                       client: AsyncWebClient) -> None:
-        await ack()
+    async def on_click(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         try:
             turn = turn_from_click(body, tenant=_tenant(context))
         except ValueError:
             log.warning("ignored a click with an unreadable button value")
+            await ack()
             return
-        start(client, turn)
+        await app.accept(turn)
+        await ack()
 
     @app.view(FORM_CALLBACK_ID)
-    async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext,
-                        client: AsyncWebClient) -> None:
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await app.accept(turn_from_submission(body, tenant=_tenant(context)))
         await ack()
-        start(client, turn_from_submission(body, tenant=_tenant(context)))
 
     @app.command(SLASH_COMMAND)
-    async def on_command(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext,
-                         client: AsyncWebClient) -> None:
+    async def on_command(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await app.accept(turn_from_command(body, tenant=_tenant(context)))
         await ack()
-        start(client, turn_from_command(body, tenant=_tenant(context)))
 
     @app.shortcut(CONSULT_SHORTCUT_ID)
-    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext,
-                          client: AsyncWebClient) -> None:
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any],
+                          context: AsyncBoltContext) -> None:
+        await app.accept(turn_from_shortcut(body, tenant=_tenant(context)))
         await ack()
-        start(client, turn_from_shortcut(body, tenant=_tenant(context)))
 
 
 async def _publish_home(runner: TurnRunner, client: AsyncWebClient, tenant: str,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bot.core.messages import Action, Inbound
@@ -120,6 +120,72 @@ class Turn:
             inbound_id=self.inbound_id,
             home_tenant=self.home,
         )
+
+    @property
+    def lane(self) -> str:
+        """The conversation the inbox orders this turn in.
+
+        A turn that opens a new thread (a slash command, a click on the App Home tab)
+        has no conversation yet: a command gets a lane of its own, App Home clicks
+        queue per user.
+        """
+        if self.thread.channel is not None and self.thread.root_ts is not None:
+            return self.thread.conversation
+        if self.thread.channel is not None:
+            return f"{self.thread.channel}:new:{self.inbound_id}"
+        return f"home:{self.user_id}"
+
+    def stored(self) -> tuple[Inbound, dict[str, Any]]:
+        """What the inbox keeps of this turn: the inbound message (in :attr:`lane`) and
+        the JSON delivery context :func:`restore_turn` reads back."""
+        inbound = Inbound(
+            channel="slack",
+            tenant=self.tenant,
+            conversation=self.lane,
+            user_id=self.user_id,
+            text=self.text,
+            action=self.action,
+            form=self.form,
+            inbound_id=self.inbound_id,
+            home_tenant=self.home,
+        )
+        delivery: dict[str, Any] = {
+            "thread": [self.thread.channel, self.thread.root_ts],
+            "trigger_id": self.trigger_id,
+            "react_to": self.react_to,
+            "clicked": asdict(self.clicked) if self.clicked is not None else None,
+            "response_url": self.response_url,
+            "only_in_active_flow": self.only_in_active_flow,
+        }
+        return inbound, delivery
+
+
+def restore_turn(inbound: Inbound, delivery: dict[str, Any]) -> Turn:
+    """The turn :meth:`Turn.stored` kept (with the thread a placeholder may have opened).
+
+    Raises:
+        ValueError: the delivery context is not one :meth:`Turn.stored` wrote.
+    """
+    try:
+        channel, root_ts = delivery["thread"]
+        clicked = delivery.get("clicked")
+        return Turn(
+            tenant=inbound.tenant,
+            user_id=inbound.user_id,
+            thread=Thread(channel, root_ts),
+            inbound_id=inbound.inbound_id or "",
+            text=inbound.text,
+            action=inbound.action,
+            form=inbound.form,
+            trigger_id=delivery.get("trigger_id"),
+            react_to=delivery.get("react_to"),
+            clicked=Clicked(**clicked) if clicked is not None else None,
+            response_url=delivery.get("response_url"),
+            only_in_active_flow=bool(delivery.get("only_in_active_flow")),
+            home=inbound.home_tenant,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError("not a stored Slack turn") from error
 
 
 def _unescape(text: str) -> str:

@@ -56,7 +56,8 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
 def mount_slack(web_app: web.Application, slack_app: SlackApp) -> None:
     """Add ``POST /slack/events`` (Events API, interactivity, slash commands).
 
-    Also waits, at shutdown, for answers still being written.
+    Starts the Slack inbox's worker with the server and, at shutdown, waits for the
+    answers still being written.
 
     Raises:
         ValueError: the app has no signing secret, so requests could not be verified.
@@ -85,10 +86,15 @@ def mount_slack(web_app: web.Application, slack_app: SlackApp) -> None:
         bolt_response = await slack_app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
+    async def start_inbox(_: web.Application) -> None:
+        await slack_app.inbox.start()  # first takes over what a crashed process left
+
     async def finish_turns(_: web.Application) -> None:
         await slack_app.drain()
+        await slack_app.inbox.stop()
 
     web_app.router.add_post(EVENTS_PATH, slack_events)
+    web_app.on_startup.append(start_inbox)
     web_app.on_shutdown.append(finish_turns)
 
 
@@ -114,8 +120,9 @@ async def start_socket_mode(slack_app: SlackApp, settings: Settings) -> None:
     """Serve Slack over Socket Mode until cancelled (run it as a background task).
 
     Connects with ``SLACK_APP_TOKEN`` (the client reconnects by itself when Slack
-    rotates the connection); on cancellation closes the socket and waits for the
-    answers still being written.
+    rotates the connection) after starting the Slack inbox's worker; on cancellation
+    closes the socket and waits for the answers still being written. A turn is stored
+    before its envelope is acknowledged, as in HTTP mode.
 
     Raises:
         ValueError: ``SLACK_APP_TOKEN`` is not set.
@@ -125,9 +132,11 @@ async def start_socket_mode(slack_app: SlackApp, settings: Settings) -> None:
     handler = AsyncSocketModeHandler(
         slack_app, app_token=settings.slack_app_token.get_secret_value()
     )
+    await slack_app.inbox.start()  # first takes over what a crashed process left
     try:
         await handler.connect_async()
         await asyncio.Event().wait()  # until cancelled
     finally:
         await handler.close_async()
         await slack_app.drain()
+        await slack_app.inbox.stop()

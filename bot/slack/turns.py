@@ -7,9 +7,12 @@ placeholder), or a Japanese error message if anything failed. A failure after th
 core applied the turn says that the input was received (sending it again would
 answer the next question) and how to see the current question.
 
-The core call is synchronous (embedding model, database) and runs in a worker
-thread. The core applies each ``inbound_id`` once, so a redelivered event yields
-no parts and no post.
+The runner is the Slack :class:`~bot.core.inbox.Courier`: the listeners only store
+the turn in the durable inbox before Slack is acknowledged; the inbox's worker hands
+each stored turn here, also after a crash (on any replica). The turn is applied once
+(:meth:`~bot.core.inbox.InboxTurn.apply`); a turn taken over after a crash reuses the
+placeholder the first attempt posted, gets the stored reply when it was applied
+already, and always has its 👀 removed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.core.assistant import TurnReceipt
+from bot.core.inbox import InboxTurn, Outcome
 from bot.core.messages import Form, Inbound, Part
 from bot.slack.blocks import (
     SlackMessage,
@@ -34,7 +39,7 @@ from bot.slack.blocks import (
     render_messages,
     render_modal,
 )
-from bot.slack.payloads import Clicked, Thread, Turn, form_metadata
+from bot.slack.payloads import Clicked, Thread, Turn, form_metadata, restore_turn
 from bot.slack.people import SlackDirectory
 
 log = logging.getLogger(__name__)
@@ -61,7 +66,7 @@ _NOT_A_MEMBER = ("not_in_channel", "channel_not_found", "is_archived")
 class ConversationCore(Protocol):
     """What the adapter needs from ``bot.core.assistant.Assistant``."""
 
-    def handle(self, inbound: Inbound) -> list[Part]: ...
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]: ...
 
     def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]: ...
 
@@ -71,29 +76,36 @@ class ConversationCore(Protocol):
 
 
 class TurnRunner:
-    """Carries turns between Slack and the core.
+    """Carries stored turns between Slack and the core (the inbox's Slack courier).
 
     Args:
         core: the conversation core (``Assistant``).
         directory: display-name lookup with its database cache.
+        client: the Web API client of the app.
     """
 
-    def __init__(self, core: ConversationCore, directory: SlackDirectory) -> None:
+    def __init__(
+        self, core: ConversationCore, directory: SlackDirectory, client: AsyncWebClient
+    ) -> None:
         self._core = core
         self._directory = directory
+        self._client = client
 
-    async def run(self, client: AsyncWebClient, turn: Turn) -> None:
-        """Acknowledge ``turn`` visibly, hand it to the core and post the reply.
+    async def run(self, work: InboxTurn) -> None:
+        """Acknowledge the stored turn visibly, apply it once and post the reply.
 
-        A turn flagged ``only_in_active_flow`` is dropped, before anything is shown,
+        A turn flagged ``only_in_active_flow`` is skipped, before anything is shown,
         unless a consultation is running in its thread.
         """
-        if turn.only_in_active_flow and not await self._in_active_flow(turn):
+        client = self._client
+        turn = restore_turn(work.inbound, work.delivery)
+        if turn.only_in_active_flow and not await self.in_active_flow(turn):
+            work.skip()
             return
         thread = turn.thread
         reacted = False
         applied = False
-        placeholder: str | None = None
+        placeholder: str | None = work.delivery.get("placeholder")
         try:
             if turn.clicked is not None:
                 await self._show_click(client, turn.clicked)
@@ -101,11 +113,17 @@ class TurnRunner:
                 thread = Thread(await self._open_dm(client, turn.user_id))
             if turn.react_to is not None:
                 reacted = await self._react(client, thread, turn.react_to)
-            elif turn.clicked is None or thread.root_ts is None:
+            elif placeholder is None and (turn.clicked is None or thread.root_ts is None):
                 placeholder = await self._post(client, thread, SlackMessage(PLACEHOLDER_TEXT, []))
                 thread = Thread(thread.channel, thread.root_ts or placeholder)
+                # A worker taking over after a crash answers in this thread, not a new one.
+                await work.remember(thread=[thread.channel, thread.root_ts],
+                                    placeholder=placeholder)
             name = await self._directory.display_name(client, turn.tenant, turn.user_id)
-            parts = await asyncio.to_thread(self._core.handle, turn.inbound(thread, name))
+            parts = await work.apply(turn.inbound(thread, name))
+            if work.outcome is Outcome.LOST:
+                reacted = False  # the worker that holds it now answers and tidies up
+                return
             applied = True
             messages = await self._messages(client, thread, parts, turn.trigger_id)
             if placeholder is not None:
@@ -128,7 +146,7 @@ class TurnRunner:
             if reacted:
                 await self._unreact(client, thread, turn.react_to)
 
-    async def _in_active_flow(self, turn: Turn) -> bool:
+    async def in_active_flow(self, turn: Turn) -> bool:
         check = partial(self._core.has_active_flow, channel="slack", tenant=turn.tenant,
                         conversation=turn.thread.conversation, user_id=turn.user_id)
         try:
@@ -254,9 +272,11 @@ class TurnRunner:
             await client.reactions_add(channel=thread.channel or "", timestamp=ts,
                                        name=WORKING_REACTION)
         except SlackApiError as exc:
-            # already_reacted: another delivery of the same event is at work.
-            log.debug("reactions.add: %s", exc.response.get("error"))
-            return False
+            # already_reacted: an attempt that crashed added it; this one removes it.
+            # (Only one worker holds a stored turn at a time.)
+            error = exc.response.get("error")
+            log.debug("reactions.add: %s", error)
+            return error == "already_reacted"
         return True
 
     async def _unreact(self, client: AsyncWebClient, thread: Thread, ts: str | None) -> None:

@@ -21,6 +21,7 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from bot.core.inbox import Inbox
 from bot.settings import Settings
 from bot.teams.authentication import (
     TeamsCloudEndpoints,
@@ -28,7 +29,7 @@ from bot.teams.authentication import (
     build_authentication,
     check_teams_settings,
 )
-from bot.teams.bot import Assistant, SoudanTeamsBot
+from bot.teams.bot import Assistant, SoudanTeamsBot, TeamsCourier
 from bot.teams.endpoint import MessagesEndpoint
 from bot.teams.notifier import TeamsNotifier
 from bot.teams.records import DatabaseTeamsRecords, TeamsRecords
@@ -67,7 +68,8 @@ def mount_teams(
     Args:
         web_app: the aiohttp application of ``soudan serve`` (not yet started).
         settings: Microsoft app id / password / tenant / type, tenant allowlist.
-        services: provides ``assistant`` and ``database`` unless given below.
+        services: provides ``assistant`` and ``database`` (where the Teams inbox
+            stores activities before they are answered) unless given below.
         assistant: the core to call instead of ``services.assistant``.
         records: where references and refusals go instead of ``services.database``.
         endpoints: token endpoints (default: the Azure public cloud).
@@ -82,7 +84,12 @@ def mount_teams(
     adapter = CloudAdapter(authentication)
     teams_records = records or DatabaseTeamsRecords(services.database)
     notifier = TeamsNotifier(adapter, app_id=settings.microsoft_app_id, records=teams_records)
-    bot = SoudanTeamsBot(assistant or services.assistant, teams_records, notifier)
+    inbox = Inbox(
+        database=services.database, core=assistant or services.assistant, channel="teams",
+        courier=TeamsCourier(notifier), lease_seconds=settings.inbox_lease_seconds,
+        poll_seconds=settings.inbox_poll_seconds,
+    )
+    bot = SoudanTeamsBot(inbox, teams_records)
     endpoint = MessagesEndpoint(
         adapter=adapter,
         authentication=authentication,
@@ -95,8 +102,10 @@ def mount_teams(
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         notifier.attach(asyncio.get_running_loop())
+        await inbox.start()  # first takes over what a crashed process left
         yield
         await bot.drain()
+        await inbox.stop()
         notifier.detach()
 
     web_app.cleanup_ctx.append(lifetime)

@@ -1,27 +1,28 @@
-"""One Teams turn: remember the conversation, show typing, answer in the background.
+"""One Teams turn: remember the conversation, store the activity, show typing.
 
-Teams waits about 15 seconds for the HTTP response to an activity. The turn
-therefore only stores the conversation reference, sends a typing indicator and
-schedules the answer; the core runs on a worker thread (it is synchronous and may
-take a second or more) and its parts are posted afterwards as a proactive reply to
-the same conversation.
+Teams waits about 15 seconds for the HTTP response to an activity, and does not send
+an answered activity again. The turn therefore stores the conversation reference and
+the activity in the durable inbox (:mod:`bot.core.inbox`) *before* the HTTP response,
+then sends a typing indicator; the inbox's worker applies it (once, in order per
+conversation, also after a crash and on any replica) and :class:`TeamsCourier` posts
+the core's parts as a proactive reply to the same conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import traceback
-from collections.abc import AsyncIterator
 from typing import Protocol
 
 from botbuilder.core import Bot, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
+from bot.core.assistant import TurnReceipt
+from bot.core.inbox import Envelope, Inbox, InboxTurn, Outcome
 from bot.core.messages import Inbound, Part, Text
 from bot.teams.inbound import tenant_of, to_inbound, user_id_of
-from bot.teams.notifier import TeamsNotifier, reference_to_dict
+from bot.teams.notifier import TeamsNotifier, reference_from_dict, reference_to_dict
 from bot.teams.records import TeamsRecords
 
 log = logging.getLogger(__name__)
@@ -35,26 +36,20 @@ ERROR_MESSAGE = (
 class Assistant(Protocol):
     """The conversation core as the adapter sees it (``bot.core.assistant.Assistant``)."""
 
-    def handle(self, inbound: Inbound) -> list[Part]: ...
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]: ...
 
 
 class SoudanTeamsBot(Bot):
-    """The botbuilder bot: translates activities for the core and replies proactively.
+    """The botbuilder bot: translates activities and stores them for the core.
 
     Args:
-        assistant: the conversation core; its ``handle`` runs on a worker thread.
+        inbox: the Teams inbox (its courier answers proactively).
         records: conversation references are saved here on every activity.
-        notifier: posts the core's parts back to the conversation.
     """
 
-    def __init__(
-        self, assistant: Assistant, records: TeamsRecords, notifier: TeamsNotifier
-    ) -> None:
-        self._assistant = assistant
+    def __init__(self, inbox: Inbox, records: TeamsRecords) -> None:
+        self._inbox = inbox
         self._records = records
-        self._notifier = notifier
-        self._pending: set[asyncio.Task[None]] = set()
-        self._conversations: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
@@ -66,15 +61,19 @@ class SoudanTeamsBot(Bot):
         inbound = to_inbound(activity)
         if inbound is None:
             return
+        # Raises when it cannot be stored: the endpoint answers 500, the connector retries.
+        await self._inbox.accept(Envelope(
+            inbound,
+            delivery={"reference": reference_to_dict(reference)},
+            # Activity ids are unique within a conversation only.
+            delivery_id=f"{inbound.conversation}|{inbound.inbound_id}"
+            if inbound.inbound_id else None,
+        ))
         await self._send_typing(context)
-        task = asyncio.create_task(self._answer(inbound, reference))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
 
     async def drain(self) -> None:
-        """Wait for answers still being prepared (server shutdown, tests)."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        """Wait for the stored activities this process can answer (shutdown, tests)."""
+        await self._inbox.drain()
 
     def _save_reference(self, activity: Activity, reference: ConversationReference) -> None:
         if activity.conversation is None or not activity.conversation.id:
@@ -92,36 +91,31 @@ class SoudanTeamsBot(Bot):
         except Exception as exc:  # the answer still follows; typing is a courtesy
             log.warning("teams typing indicator failed: %s", type(exc).__name__)
 
-    async def _answer(self, inbound: Inbound, reference: ConversationReference) -> None:
-        async with self._turns_of(inbound.conversation):
-            try:
-                parts = await asyncio.to_thread(self._assistant.handle, inbound)
-            except Exception as exc:
-                _log_failure("teams turn failed in the core", inbound, exc)
-                parts = [Text(ERROR_MESSAGE)]
-            try:
-                await self._notifier.post(reference, parts)
-            except Exception as exc:
-                _log_failure("teams reply could not be posted", inbound, exc)
 
-    @contextlib.asynccontextmanager
-    async def _turns_of(self, conversation: str) -> AsyncIterator[None]:
-        """One turn at a time per conversation, in arrival order.
+class TeamsCourier:
+    """The Teams side of a stored activity: apply it once, reply in its conversation.
 
-        A quick click followed by a typed message would otherwise race in the core
-        (one of them losing with a conflict) and the replies could cross.
-        """
-        lock, waiting = self._conversations.get(conversation, (asyncio.Lock(), 0))
-        self._conversations[conversation] = (lock, waiting + 1)
+    Args:
+        notifier: posts the core's parts with the stored conversation reference.
+    """
+
+    def __init__(self, notifier: TeamsNotifier) -> None:
+        self._notifier = notifier
+
+    async def run(self, turn: InboxTurn) -> None:
+        inbound = turn.inbound
+        reference = reference_from_dict(turn.delivery["reference"])
         try:
-            async with lock:
-                yield
-        finally:
-            lock, waiting = self._conversations[conversation]
-            if waiting == 1:
-                del self._conversations[conversation]
-            else:
-                self._conversations[conversation] = (lock, waiting - 1)
+            parts = await turn.apply()
+        except Exception as exc:
+            _log_failure("teams turn failed in the core", inbound, exc)
+            parts = [Text(ERROR_MESSAGE)]
+        if turn.outcome is Outcome.LOST:
+            return  # the worker that holds it now answers
+        try:
+            await self._notifier.post(reference, parts)
+        except Exception as exc:
+            _log_failure("teams reply could not be posted", inbound, exc)
 
 
 def _log_failure(what: str, inbound: Inbound, exc: BaseException) -> None:

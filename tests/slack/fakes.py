@@ -1,7 +1,7 @@
 """A small stand-in for the conversation core, for the adapter-only tests.
 
-It applies an ``inbound_id`` once through storage's ``claim_inbound`` (as the real
-core does) and answers by a fixed script, so the adapter's own behaviour (ack,
+It applies a delivery once through the inbox's receipt (as the real core does; or
+storage's ``claim_inbound`` without one) and answers by a fixed script, so the adapter's own behaviour (ack,
 render, post, dedupe path, errors) is tested apart from the core's.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.core.assistant import TurnReceipt
 from bot.core.messages import (
     Action,
     Choice,
@@ -37,14 +38,24 @@ class ScriptedAssistant:
     reopen: Action | None = field(default_factory=lambda: Action("flow.show_form", "s1"))
     """The ``reopen`` action of the confirm form (a click on it shows the form again)."""
 
-    def handle(self, inbound: Inbound) -> list[Part]:
-        if inbound.inbound_id is not None:
-            with self.database.session() as session:
-                if not claim_inbound(session=session, key=inbound.inbound_id):
-                    return []
-        self.seen.append(inbound)
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]:
         if self.fail_with is not None:
+            self.seen.append(inbound)
             raise self.fail_with
+        with self.database.session() as session:
+            if receipt is not None:
+                if not receipt.claim(session):
+                    return []
+            elif inbound.inbound_id is not None and not claim_inbound(
+                    session=session, key=inbound.inbound_id):
+                return []
+            self.seen.append(inbound)
+            parts = self._answer(inbound)
+            if receipt is not None:
+                receipt.record(session, parts)
+            return parts
+
+    def _answer(self, inbound: Inbound) -> list[Part]:
         if inbound.form is not None:
             return [Text(f"提出しました：{inbound.form.get('business', '')}")]
         form = Form("相談シートの確認", (FormField("business", "業務名", "窓口予約"),),

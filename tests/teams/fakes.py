@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from bot.core.assistant import TurnReceipt
 from bot.core.messages import Address, Inbound, Part, Text
 from bot.teams.bot import Assistant
 from knowledge.types import Answer, Hit, Passage
@@ -17,7 +18,7 @@ class RecordingAssistant:
     def __init__(self) -> None:
         self.inbounds: list[Inbound] = []
 
-    def handle(self, inbound: Inbound) -> list[Part]:
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]:
         self.inbounds.append(inbound)
         return [Text(f"受け付けました: {inbound.text or inbound.action}")]
 
@@ -25,7 +26,7 @@ class RecordingAssistant:
 class BrokenAssistant:
     """A core that fails, as a database outage would make it."""
 
-    def handle(self, inbound: Inbound) -> list[Part]:
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]:
         raise RuntimeError(f"database unavailable while handling {inbound.text}")
 
 
@@ -40,11 +41,11 @@ class GatedAssistant:
     def open(self) -> None:
         self._gate.set()
 
-    def handle(self, inbound: Inbound) -> list[Part]:
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]:
         self.entered.set()
         if not self._gate.wait(timeout=60):
             raise TimeoutError("the test never opened the gate")
-        return self._inner.handle(inbound)
+        return self._inner.handle(inbound, receipt=receipt)
 
 
 RFI_PASSAGES = (
@@ -109,12 +110,12 @@ class ConcurrencyProbe:
         self._inside = 0
         self.most_at_once = 0
 
-    def handle(self, inbound: Inbound) -> list[Part]:
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]:
         with self._lock:
             self._inside += 1
             self.most_at_once = max(self.most_at_once, self._inside)
         try:
-            return self._inner.handle(inbound)
+            return self._inner.handle(inbound, receipt=receipt)
         finally:
             with self._lock:
                 self._inside -= 1
