@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     timezone: str = "Asia/Tokyo"
     inbox_lease_seconds: float = Field(
-        default=30.0, gt=0,
+        default=15.0, gt=0,
         description=(
             "how long a replica holds a stored Slack/Teams event it is answering without "
             "renewing the claim; a crashed replica's events are taken over after this"

@@ -56,7 +56,7 @@ from storage import Database, InboxEvent, InboxStatus
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE_SECONDS = 30.0
+DEFAULT_LEASE_SECONDS = 15.0
 DEFAULT_POLL_SECONDS = 5.0
 DEFAULT_MAX_ATTEMPTS = 5
 RETENTION = timedelta(days=1)
