@@ -1,11 +1,12 @@
 """``POST /api/messages``: authenticate, check the tenant, run the turn.
 
 Responses:
-    200  the activity was accepted (the answer follows as a proactive reply);
+    200  the activity is stored in the inbox (the answer follows as a proactive reply);
     400  the body is not an Activity; 415 not JSON;
     401  the Bot Framework token is missing, expired, badly signed or not for us;
     403  the sender's tenant is not in ``SOUDAN_TEAMS_TENANTS`` (recorded in the
-         audit log; nothing is stored and the core is not called).
+         audit log; nothing is stored and the core is not called);
+    500  the activity could not be stored (the Bot Connector delivers it again).
 """
 
 from __future__ import annotations
@@ -89,9 +90,14 @@ class MessagesEndpoint:
             log.warning("teams activity refused: tenant not in SOUDAN_TEAMS_TENANTS")
             return web.Response(status=403, text="tenant not allowed")
 
-        invoke_response = await self._adapter.process_activity(
-            authenticated, activity, self._bot.on_turn
-        )
+        try:
+            invoke_response = await self._adapter.process_activity(
+                authenticated, activity, self._bot.on_turn
+            )
+        except Exception as exc:
+            # Not stored (the database is down): no 200, so the Bot Connector retries.
+            log.error("teams activity not accepted: %s", type(exc).__name__)
+            return web.Response(status=500, text="not accepted, retry later")
         if invoke_response is not None:
             return web.json_response(
                 data=serializer_helper(invoke_response.body), status=invoke_response.status
