@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 SOUDAN := $(BIN)/soudan
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint typecheck unit install model postgres clean
+.PHONY: run test lint typecheck unit chaos install model postgres clean
 
 install: $(STAMP)
 
@@ -46,6 +46,12 @@ unit: model postgres
 	$(BIN)/python -m tests.timeshift
 
 test: lint unit
+
+# Only the crash-recovery tests (also part of `make test`): SIGKILL a real soudan serve
+# during Slack and Teams consultations and print how many acknowledged messages were
+# applied exactly once.
+chaos: model
+	$(BIN)/python -m pytest -q -s -m chaos
 
 clean:
 	rm -rf $(VENV) .soudan .pytest_cache .mypy_cache .ruff_cache
