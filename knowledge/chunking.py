@@ -519,10 +519,10 @@ def chunk_document(document: SourceDocument, *, title: str) -> list[Passage]:
         group.append(block)
     if group:
         flush()
-    return _with_outlines(passages, blocks, title=title)
+    return _with_introduced_lists(passages, blocks, title=title)
 
 
-def _with_outlines(passages: list[Passage], blocks: list[_Block], *, title: str) -> list[Passage]:
+def _with_introduced_lists(passages: list[Passage], blocks: list[_Block], *, title: str) -> list[Passage]:
     """Keep an introduction with its list: a section whose text introduces what follows
     (「成果物を以下に示す。」) but whose items are sub-headings gets those headings appended.
 

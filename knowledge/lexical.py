@@ -164,11 +164,10 @@ class JapaneseTokenizer:
 
     def _morphemes(self, text: str) -> list[tuple[list[Any], list[Any]]]:
         """(short units, long units) of each piece of the normalised text."""
-        self._load()
+        tokenizer = self._load()
         assert self._modes is not None
         short_mode, long_mode = self._modes
         text = self._modern(normalize_text(text))
-        tokenizer = self._load()
         # Sudachi refuses inputs over ~49 KB; passages are far shorter, but be safe.
         return [
             (list(tokenizer.tokenize(piece, short_mode)), list(tokenizer.tokenize(piece, long_mode)))
