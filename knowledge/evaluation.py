@@ -246,14 +246,18 @@ def _evaluate_split(
             results.append(score(f"soudan [{label}]", chosen,
                                  lambda q: [h.passage.text for h in kb.search(q, top_k=10)],
                                  lengths))
-            saved = search.synonym_weight
-            search.synonym_weight = 0.5
-            try:
-                results.append(score(f"+ Sudachi synonyms [{label}]", chosen,
-                                     lambda q: [h.passage.text for h in kb.search(q, top_k=10)],
-                                     lengths))
-            finally:
-                search.synonym_weight = saved
+            results.append(score(
+                f"- second stage [{label}]", chosen,
+                lambda q: [h.passage.text
+                           for h in search.rank(q, top_k=10, second_stage=False).hits],
+                lengths,
+            ))
+            results.append(score(
+                f"+ Sudachi synonyms [{label}]", chosen,
+                lambda q: [h.passage.text
+                           for h in search.rank(q, top_k=10, synonym_weight=0.5).hits],
+                lengths,
+            ))
             results.append(score(
                 f"BM25 only [{label}]", chosen,
                 lambda q: [h.passage.text for h in search.rank(q, top_k=10, lexical_only=True).hits],

@@ -44,6 +44,7 @@ from knowledge.documents import (
     safe_text,
 )
 from knowledge.embedder import TextEmbedder
+from knowledge.late_interaction import TokenVectorStore
 from knowledge.retriever import lexical_text
 from knowledge.types import Passage
 from knowledge.vector_index import PassageStore, StoredPassage
@@ -384,10 +385,13 @@ def ingest_files(
     progress: bool = True,
     max_seconds: float = DEFAULT_PARSE_SECONDS,
     max_unpacked_bytes: int = DOCX_MAX_UNPACKED_BYTES,
+    token_store: TokenVectorStore | None = None,
 ) -> IngestReport:
     """Bring the index in line with the given files and directories.
 
     Args:
+        token_store: Also keep each new passage's token vectors there (the second
+            stage), from the same forward pass as its pooled vector.
         max_bytes: Files larger than this are skipped.
         max_seconds: Wall-clock budget for parsing one file.
         max_unpacked_bytes: A DOCX unpacking to more than this is skipped.
@@ -439,7 +443,14 @@ def ingest_files(
             vectors = []
             for start in range(0, len(stored), 64):
                 part = stored[start : start + 64]
-                vectors.append(embedder.embed_passages([lexical_text(s.passage) for s in part]))
+                texts = [lexical_text(s.passage) for s in part]
+                if token_store is None:
+                    vectors.append(embedder.embed_passages(texts))
+                else:
+                    pooled, tokens = embedder.encode_with_tokens(texts, "passage")
+                    vectors.append(pooled)
+                    for passage, token_vectors in zip(part, tokens, strict=True):
+                        token_store.put(passage.passage.id, token_vectors)
                 bar.advance(chunk_task, len(part))
             if item.key in indexed:
                 store.delete_document(item.key)
@@ -455,6 +466,8 @@ def ingest_files(
         report.removed.append(key)
     if store.count():
         store.set_embedding_model(embedder.identity)
+    if token_store is not None and report.changed:
+        token_store.prune(item.passage.id for item in store.all_passages())
     return report
 
 

@@ -15,6 +15,7 @@ from knowledge.composer import NOT_LOADED_TEXT, ExtractiveComposer, abstain
 from knowledge.config import KnowledgeConfig
 from knowledge.embedder import TextEmbedder
 from knowledge.ingestion import IngestReport, ingest_files, stale_documents
+from knowledge.late_interaction import TokenVectorStore
 from knowledge.lexical import JapaneseTokenizer
 from knowledge.refusal import Refusal, RefusalRules
 from knowledge.retriever import (
@@ -95,6 +96,11 @@ class KnowledgeBase:
             return self._store
 
     @property
+    def token_store(self) -> TokenVectorStore:
+        """The second stage's passage token vectors (per embedding model)."""
+        return TokenVectorStore(self.config.token_dir, self.embedder.identity)
+
+    @property
     def hybrid(self) -> HybridSearch:
         with self._lock:
             self._follow_other_replicas()
@@ -106,6 +112,7 @@ class KnowledgeBase:
                     self.embedder,
                     self.tokenizer,
                     municipalities=load_municipalities(self.config.corpus_catalog),
+                    token_store=self.token_store,
                 )
             return self._search
 
@@ -186,6 +193,7 @@ class KnowledgeBase:
                 titles=self.titles(),
                 max_bytes=self.config.max_document_bytes,
                 progress=progress,
+                token_store=self.token_store,
             )
             if report.passages:
                 _release_freed_memory()

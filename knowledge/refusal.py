@@ -10,7 +10,10 @@ general rules catch those, each with a Japanese explanation:
 * **term**: it names a Latin-letter term of three or more letters that occurs in no
   loaded document (ISMAP, ChatGPT): the subject itself is not covered;
 * **figure**: it asks for a figure (いくら・何円・何日・何社・何% …) and the passages the
-  answer would rest on hold no number of that kind.
+  answer would rest on hold no number of that kind;
+* **organisation**: it asks which company or vendor (どこの会社・業者名・ベンダーは
+  どこ …) and those passages name no organisation (a SudachiDict 固有名詞 that is not a place, or a
+  company form such as 株式会社): guidelines describe roles, not who won a contract.
 
 The rules are written from the Japanese question words and units, not from the wording of
 any evaluation question; their effect is measured on the near-miss split by
@@ -66,6 +69,16 @@ def holds_figure(text: str, patterns: Sequence[re.Pattern[str]]) -> bool:
 
 
 FIGURE_NOT_STATED = "ご質問の数値は、ガイドラインの該当箇所に記載が見当たりません。"
+ORGANISATION_NOT_STATED = "ご質問の会社名・事業者名は、ガイドラインに記載が見当たりません。"
+
+_ASKS_ORGANISATION = re.compile(
+    r"(?:どこ|どちら|どの)の?(?:会社|業者|事業者|ベンダー|ベンダ|企業|メーカー)"
+    r"|(?:会社|業者|事業者|ベンダー|ベンダ|企業|メーカー)(?:名|の名前)"
+    r"|(?:会社|業者|事業者|ベンダー|ベンダ|企業|メーカー)(?:って|は)(?:どこ(?!まで|に|で|から|を)|誰|だれ)"
+)
+_ORGANISATION_POS = {("固有名詞", "組織名"), ("固有名詞", "一般")}
+"""SudachiDict tags most company names (富士通, 日立製作所) 固有名詞・一般."""
+_COMPANY_FORM = re.compile(r"株式会社|有限会社|合同会社|\(株\)|（株）|㈱")
 
 
 _PLACE_SUFFIX = re.compile(r"(都|道|府|県|市|区|町|村)$")
@@ -83,7 +96,7 @@ class Refusal:
 
 
 class RefusalRules:
-    """The three near-miss rules over one corpus (rebuild after an ingest)."""
+    """The near-miss rules over one corpus (rebuild after an ingest)."""
 
     def __init__(self, tokenizer: JapaneseTokenizer, texts: Sequence[str], places: Sequence[str]):
         self.tokenizer = tokenizer
@@ -110,7 +123,24 @@ class RefusalRules:
         for pattern in asked_figures(question):
             if not holds_figure(text, [pattern]):
                 return Refusal("figure", FIGURE_NOT_STATED)
+        if _ASKS_ORGANISATION.search(unicodedata.normalize("NFKC", question)) and not (
+            self._names_organisation(text)
+        ):
+            return Refusal("organisation", ORGANISATION_NOT_STATED)
         return None
+
+    def _names_organisation(self, text: str) -> bool:
+        """True when ``text`` names a company (a Sudachi proper noun or a company form)."""
+        from sudachipy import SplitMode
+
+        folded = unicodedata.normalize("NFKC", text)
+        if _COMPANY_FORM.search(folded):
+            return True
+        tokenizer = self.tokenizer._load()
+        return any(
+            m.part_of_speech()[1:3] in _ORGANISATION_POS
+            for m in tokenizer.tokenize(folded[:20000], SplitMode.C)
+        )
 
     @staticmethod
     def check_answer(question: str, answer_text: str) -> Refusal | None:

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma, e5) + lexical (Sudachi BM25), fused by reciprocal rank.
+"""Hybrid retrieval: dense (Chroma, e5) + lexical (Sudachi BM25), fused by reciprocal rank,
+then a second stage that reads question and passage together (``late_interaction``).
 
 ``HybridSearch`` does the work; ``GuidelineRetriever`` exposes it as a LangChain
 ``BaseRetriever`` so answer chains compose with LangChain, and the answer path of
@@ -17,6 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from knowledge.embedder import TextEmbedder
+from knowledge.late_interaction import LateInteraction, TokenVectors, TokenVectorStore
 from knowledge.lexical import BM25Index, JapaneseTokenizer
 from knowledge.types import Hit, Passage
 from knowledge.vector_index import PassageStore, StoredPassage
@@ -30,6 +32,10 @@ SYNONYM_WEIGHT = 0.0
 measured on the evaluation split it helped the tune half (staff R@5 .83 -> .87) but not
 the check half (MRR .67 -> .66, dev check .86 -> .81); ``soudan eval`` reports it as a
 component so the decision is re-measured on every run (docs/knowledge.md)."""
+LATE_WEIGHT = 1.0
+"""Weight of the second stage's rank against the first stage's, both by reciprocal rank
+over the top ``CANDIDATES``. Chosen on the tune half (0.25 / 0.5 / 0.75 / 1.0 tried);
+figures of both halves in docs/knowledge.md."""
 MUNICIPALITY_BOOST = 1.5
 """A question naming a municipality (「川崎市の…」) prefers that municipality's documents."""
 
@@ -66,9 +72,18 @@ class HybridSearch:
         *,
         municipalities: dict[str, str] | None = None,
         synonym_weight: float = SYNONYM_WEIGHT,
+        token_store: TokenVectorStore | None = None,
+        late_weight: float = LATE_WEIGHT,
     ) -> None:
+        """Args:
+        token_store: Where passage token vectors are kept; None turns the second
+            stage off.
+        """
         self.municipalities = municipalities or {}
         self.synonym_weight = synonym_weight
+        self.token_store = token_store
+        self.late_weight = late_weight
+        self.late: LateInteraction | None = None
         self.store = store
         self.embedder = embedder
         self.tokenizer = tokenizer
@@ -86,28 +101,64 @@ class HybridSearch:
         self.terms = [self.tokenizer.tokens(text) for text in texts]
         self.bm25 = BM25Index(self.terms)
         self.synonyms = self.tokenizer.synonym_forms(texts)
+        self.late = self._load_token_vectors(texts) if self.token_store is not None else None
 
-    def query_terms(self, question: str) -> dict[str, float]:
+    def _load_token_vectors(self, texts: list[str]) -> LateInteraction:
+        """The passages' token vectors from the store; missing ones (an index from before
+        the second stage, or ingested by another replica) are encoded now and stored."""
+        assert self.token_store is not None
+        loaded: dict[int, TokenVectors] = {}
+        missing: list[int] = []
+        for position, item in enumerate(self.passages):
+            tokens = self.token_store.get(item.passage.id)
+            if tokens is None:
+                missing.append(position)
+            else:
+                loaded[position] = tokens
+        for start in range(0, len(missing), 64):
+            part = missing[start : start + 64]
+            _, encoded = self.embedder.encode_with_tokens([texts[i] for i in part], "passage")
+            for position, tokens in zip(part, encoded, strict=True):
+                self.token_store.put(self.passages[position].passage.id, tokens)
+                loaded[position] = tokens
+        return LateInteraction(loaded)
+
+    def query_terms(self, question: str, synonym_weight: float | None = None) -> dict[str, float]:
         """Weighted BM25 terms of a question (see ``SYNONYM_WEIGHT``)."""
-        if self.synonym_weight <= 0:
+        weight = self.synonym_weight if synonym_weight is None else synonym_weight
+        if weight <= 0:
             return dict(Counter(self.tokenizer.tokens(question)))
-        return self.tokenizer.query_weights(
-            question, self.synonyms, synonym_weight=self.synonym_weight
-        )
+        return self.tokenizer.query_weights(question, self.synonyms, synonym_weight=weight)
 
     def rank(
-        self, question: str, *, top_k: int, lexical_only: bool = False, dense_only: bool = False
+        self,
+        question: str,
+        *,
+        top_k: int,
+        lexical_only: bool = False,
+        dense_only: bool = False,
+        second_stage: bool = True,
+        synonym_weight: float | None = None,
     ) -> RankedHits:
-        """Best passages for ``question``: BM25 and dense ranks fused by reciprocal rank.
+        """Best passages for ``question``.
 
-        BM25 carries most of the weight: on the dev questions it is far more precise
-        than the small e5 model, which mostly breaks ties and rescues paraphrases.
+        First stage: BM25 and dense ranks fused by reciprocal rank (BM25 carries most of
+        the weight: the small e5 model's pooled vector mostly breaks ties). Second stage
+        (unless ``second_stage`` is False or a single method is asked for): the top
+        ``CANDIDATES`` re-ranked by late interaction, fused with their first-stage rank.
         """
-        terms = self.query_terms(question)
+        terms = self.query_terms(question, synonym_weight)
         lexical = [] if dense_only else self.bm25.top(terms, CANDIDATES)
         dense: list[tuple[str, float]] = []
+        late = self.late if second_stage and not (lexical_only or dense_only) else None
+        question_tokens: TokenVectors | None = None
         if not lexical_only and self.passages:
-            dense = self.store.query(self.embedder.embed_query(question), CANDIDATES)
+            if late is not None and self.late_weight > 0:
+                vectors, token_list = self.embedder.encode_with_tokens([question], "query")
+                query_vector, question_tokens = vectors[0], token_list[0]
+            else:
+                query_vector = self.embedder.embed_query(question)
+            dense = self.store.query(query_vector, CANDIDATES)
         lexical_weight = 0.0 if dense_only else LEXICAL_WEIGHT
         dense_weight = 1.0 if dense_only else DENSE_WEIGHT
         fused: dict[int, float] = {}
@@ -122,13 +173,34 @@ class HybridSearch:
             fused[position] = fused.get(position, 0.0) + dense_weight / (RRF_K + rank + 1)
         for position in self._named_documents(question, fused):
             fused[position] *= MUNICIPALITY_BOOST
-        order = sorted(fused, key=lambda i: -fused[i])[:top_k]
-        hits = [Hit(self.passages[i].passage, round(fused[i] * (RRF_K + 1), 4)) for i in order]
+        order = sorted(fused, key=lambda i: -fused[i])[: max(top_k, CANDIDATES)]
+        scores = {i: fused[i] * (RRF_K + 1) for i in order}
+        if late is not None and question_tokens is not None:
+            order, scores = self._second_stage(late, question_tokens, order)
+        order = order[:top_k]
+        hits = [Hit(self.passages[i].passage, round(scores[i], 4)) for i in order]
         evidence = RetrievalEvidence(
             best_cosine=max(cosines.values(), default=0.0),
             best_bm25=lexical[0][1] if lexical else 0.0,
         )
         return RankedHits(hits, evidence)
+
+    def _second_stage(
+        self, late: LateInteraction, question: TokenVectors, order: list[int]
+    ) -> tuple[list[int], dict[int, float]]:
+        """Fuse each candidate's first-stage rank with its late-interaction rank."""
+        candidates = order[:CANDIDATES]
+        late_scores = late.scores(question, candidates)
+        by_late = sorted(range(len(candidates)), key=lambda k: -late_scores[k])
+        combined = {i: 1.0 / (RRF_K + rank + 1) for rank, i in enumerate(candidates)}
+        for rank, k in enumerate(by_late):
+            combined[candidates[k]] += self.late_weight / (RRF_K + rank + 1)
+        reranked = sorted(candidates, key=lambda i: -combined[i])  # stable: ties keep order
+        scale = (RRF_K + 1) / (1 + self.late_weight)
+        scores = {i: combined[i] * scale for i in reranked}
+        rest = order[CANDIDATES:]
+        scores.update({i: 0.0 for i in rest})
+        return reranked + rest, scores
 
     def _named_documents(self, question: str, candidates: dict[int, float]) -> list[int]:
         """Candidates from a document whose municipality the question names (川崎市 / 川崎)."""

@@ -51,6 +51,8 @@ def test_a_list_question_gets_the_whole_list(corpus_knowledge: KnowledgeBase) ->
         ("クラウドサービス使うときってISMAP登録は必須ですか？", "ISMAP"),
         ("木更津市のDX推進本部会議は毎月何日に開かれますか", "数値"),
         ("RFIの回答期限は何日くらい取ればいいの？", "数値"),
+        ("川崎市のCIO補佐業務を今受託している会社ってどこ？", "会社名"),
+        ("葛飾区の保守を請け負ってるベンダー名を教えて", "会社名"),
     ],
 )
 def test_near_misses_are_declined_with_the_reason(

@@ -1,0 +1,135 @@
+"""The second stage: late interaction between the question's and each passage's tokens.
+
+The hybrid first stage (BM25 + one pooled e5 vector per passage) finds candidates; this
+stage reads the question and a candidate together, token by token: every question token
+looks for its best-matching token in the passage (cosine of the bundled e5 model's
+contextual token vectors, as in ColBERT's MaxSim), and the matches are averaged with
+each question token weighted by its inverse document frequency over the corpus, so
+particles and punctuation (「って」「の」「？」) count for little and rare terms
+(イニシャルコスト, 協議) for much. A pooled vector blurs a 500-character passage into one
+point; token matching keeps the clause that answers.
+
+No training and no list of words: the model is the bundled one, the weights come from
+the corpus itself. Passage token vectors are computed in the same forward pass as the
+pooled vectors at ingest and kept beside the index (``TokenVectorStore``), one file per
+passage, so a restart loads them instead of re-encoding; passages without a file (an
+index from before this stage, or one ingested by another replica) are encoded when the
+search is rebuilt. Measured on the evaluation split (``soudan eval`` reports it as a
+component): docs/knowledge.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """One text's tokens: vocabulary ids and L2-normalised contextual vectors.
+
+    Special tokens and the model's prompt (``query: `` / ``passage: ``) are left out.
+    """
+
+    ids: np.ndarray
+    """int32, one per token."""
+    vectors: np.ndarray
+    """float16 (stored) or float32, shape (tokens, dimension)."""
+
+
+class TokenVectorStore:
+    """Passage token vectors on disk, one ``.npz`` per passage, per embedding model.
+
+    Passage ids are content-derived (the same text keeps its id), so a file never goes
+    stale; files of passages no longer indexed are removed by ``prune``.
+    """
+
+    def __init__(self, directory: Path, model_identity: str) -> None:
+        key = hashlib.sha256(model_identity.encode("utf-8")).hexdigest()[:16]
+        self.directory = directory / key
+
+    def _path(self, passage_id: str) -> Path:
+        name = passage_id if _SAFE_ID.match(passage_id) else _digest(passage_id)
+        return self.directory / f"{name}.npz"
+
+    def put(self, passage_id: str, tokens: TokenVectors) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._path(passage_id)
+        partial = path.with_name(path.name + ".part")
+        with partial.open("wb") as handle:
+            np.savez(
+                handle,
+                ids=tokens.ids.astype(np.int32),
+                vectors=tokens.vectors.astype(np.float16),
+            )
+        partial.replace(path)  # atomic: a reader never sees half a file
+
+    def get(self, passage_id: str) -> TokenVectors | None:
+        path = self._path(passage_id)
+        try:
+            with np.load(path) as data:
+                return TokenVectors(data["ids"], data["vectors"])
+        except (OSError, ValueError, KeyError):
+            return None  # missing or damaged: re-encoded by the caller
+
+    def prune(self, keep: Iterable[str]) -> None:
+        wanted = {self._path(pid).name for pid in keep}
+        if not self.directory.is_dir():
+            return
+        for path in self.directory.glob("*.npz"):
+            if path.name not in wanted:
+                path.unlink(missing_ok=True)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class LateInteraction:
+    """IDF-weighted MaxSim of a question against candidate passages."""
+
+    def __init__(self, passages: Mapping[int, TokenVectors]) -> None:
+        """Args:
+        passages: Token vectors by passage position (the search's passage order).
+        """
+        self.passages = {
+            position: tokens.vectors.astype(np.float32) for position, tokens in passages.items()
+        }
+        frequency: Counter[int] = Counter()
+        for tokens in passages.values():
+            frequency.update(set(tokens.ids.tolist()))
+        self._frequency = frequency
+        self._count = len(passages)
+
+    def idf(self, token_id: int) -> float:
+        """Inverse document frequency of a vocabulary id over the passages (≥ 0)."""
+        return max(0.0, math.log((self._count + 1) / (self._frequency.get(token_id, 0) + 0.5)))
+
+    def covers(self, position: int) -> bool:
+        return position in self.passages
+
+    def scores(self, question: TokenVectors, positions: Sequence[int]) -> list[float]:
+        """One score per position in ``positions`` (0 for a passage with no vectors)."""
+        weights = np.array([self.idf(int(t)) for t in question.ids], dtype=np.float32)
+        total = float(weights.sum())
+        if not len(question.ids) or total <= 0:
+            return [0.0] * len(positions)
+        query = question.vectors.astype(np.float32)
+        out = []
+        for position in positions:
+            passage = self.passages.get(position)
+            if passage is None or not len(passage):
+                out.append(0.0)
+                continue
+            best = (query @ passage.T).max(axis=1)
+            out.append(float((best * weights).sum() / total))
+        return out
