@@ -1,0 +1,121 @@
+"""Sign-in: a chat-issued link, single use, ≤ 10 minutes, bound to the user; sessions."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from storage import count_audit
+from storage.models import UserRole
+from tests.web.harness import ConsoleHarness, Person
+from tests.web.http_client import hidden_fields, open_link, path_of, sign_in
+
+REVIEWER = Person("U-cio", "木更津 CIO補佐", UserRole.REVIEWER)
+STAFF = Person("U-shimin", "市民 太郎", UserRole.STAFF, "市民課")
+
+
+async def test_a_chat_link_signs_the_user_in_once(harness: ConsoleHarness) -> None:
+    harness.register(REVIEWER)
+    async with TestClient(TestServer(harness.app())) as client:
+        link = harness.chat_link(REVIEWER)
+        status, headers = await open_link(client, link)
+        assert status == 303 and headers["Location"] == "/console/queue"
+        cookie = headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie
+        assert "Secure" not in cookie  # plain http on localhost
+        page = await client.get("/console/queue")
+        assert page.status == 200 and "木更津 CIO補佐" in await page.text()
+
+    async with TestClient(TestServer(harness.app())) as replay:
+        status, _ = await open_link(replay, link)
+        assert status == 400
+        assert (await replay.get("/console/queue")).status == 401
+
+
+async def test_an_expired_link_is_refused(harness: ConsoleHarness) -> None:
+    harness.register(REVIEWER)
+    link = harness.chat_link(REVIEWER)
+    harness.clock.advance(minutes=10, seconds=1)
+    async with TestClient(TestServer(harness.app())) as client:
+        page = await client.get(path_of(link))
+        assert page.status == 400
+        assert "有効期限" in await page.text()
+
+
+async def test_a_tampered_link_is_refused(harness: ConsoleHarness) -> None:
+    harness.register(REVIEWER)
+    harness.register(STAFF)
+    link = harness.chat_link(STAFF)
+    forged = link.replace("t=", "t=x")
+    async with TestClient(TestServer(harness.app())) as client:
+        assert (await client.get(path_of(forged))).status == 400
+        page = await client.get(path_of(link))
+        fields = hidden_fields(await page.text())
+        fields["t"] = fields["t"][:-2] + ("AA" if not fields["t"].endswith("AA") else "BB")
+        posted = await client.post("/console/sign-in", data=fields, allow_redirects=False)
+        assert posted.status == 400
+
+
+async def test_unregistered_and_outside_users_get_no_link(harness: ConsoleHarness) -> None:
+    from bot.core.messages import Inbound, Text
+
+    parts = harness.assistant.handle(Inbound(
+        channel="slack", tenant="T1", conversation="D1", user_id="U-nobody", text="管理画面"))
+    assert "利用者登録" in " ".join(p.text for p in parts if isinstance(p, Text))
+    harness.register(REVIEWER)
+    parts = harness.assistant.handle(Inbound(
+        channel="slack", tenant="T1", conversation="D1", user_id=REVIEWER.user_id,
+        text="管理画面", home_tenant="T-other"))
+    text = " ".join(p.text for p in parts if isinstance(p, Text))
+    assert "組織の外" in text and "/console/" not in text
+    with harness.database.session() as session:
+        assert count_audit(session=session, action="review.console.link") == 2
+
+
+async def test_sign_in_needs_the_pre_sign_in_cookie(harness: ConsoleHarness) -> None:
+    harness.register(REVIEWER)
+    link = harness.chat_link(REVIEWER)
+    async with TestClient(TestServer(harness.app())) as client:
+        fields = hidden_fields(await (await client.get(path_of(link))).text())
+        client.session.cookie_jar.clear()
+        posted = await client.post("/console/sign-in", data=fields, allow_redirects=False)
+        assert posted.status == 403
+
+
+async def test_sign_out_revokes_the_session(harness: ConsoleHarness) -> None:
+    harness.register(STAFF)
+    async with TestClient(TestServer(harness.app())) as client:
+        csrf = await sign_in(client, harness, STAFF)
+        cookies = {c.key: c.value for c in client.session.cookie_jar}
+        posted = await client.post("/console/sign-out", data={"csrf": csrf})
+        assert posted.status == 200 and "サインアウトしました" in await posted.text()
+    async with TestClient(TestServer(harness.app())) as stolen:
+        stolen.session.cookie_jar.update_cookies(cookies)
+        assert (await stolen.get("/console/mine")).status == 401
+
+
+async def test_sessions_end_when_idle_or_old(harness: ConsoleHarness) -> None:
+    harness.register(STAFF)
+    async with TestClient(TestServer(harness.app())) as client:
+        await sign_in(client, harness, STAFF)
+        harness.clock.advance(minutes=59)
+        assert (await client.get("/console/mine")).status == 200
+        harness.clock.advance(minutes=61)
+        assert (await client.get("/console/mine")).status == 401
+    async with TestClient(TestServer(harness.app())) as client:
+        await sign_in(client, harness, STAFF)
+        for _ in range(8):
+            harness.clock.advance(minutes=55)
+            assert (await client.get("/console/mine")).status == 200
+        harness.clock.advance(minutes=55)
+        assert (await client.get("/console/mine")).status == 401  # > 8 hours after sign-in
+
+
+async def test_the_sign_in_endpoint_is_rate_limited(harness: ConsoleHarness) -> None:
+    harness.register(REVIEWER)
+    link = harness.chat_link(REVIEWER)
+    async with TestClient(TestServer(harness.app())) as client:
+        statuses = [(await client.get(path_of(link))).status for _ in range(12)]
+        assert statuses[:10] == [200] * 10
+        assert statuses[10:] == [429, 429]
+        posted = await client.post("/console/sign-in", data={"t": "x", "pre": "y"})
+        assert posted.status == 429
