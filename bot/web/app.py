@@ -187,7 +187,8 @@ def _run_page(
         return page(console, request, viewer, session, form)
     except PageError as error:
         ref = request.match_info.get("ref")
-        back = f"/console/sheets/{ref}" if ref and request.method == "POST" else None
+        back = (f"/console/sheets/{ref}"
+                if ref and request.method == "POST" and error.status != 404 else None)
         return console.message(error.status, error.message, viewer=viewer, session=session,
                                back=back)
 

@@ -256,9 +256,21 @@ class ConsolePages:
             if verb == "close":
                 return self.desk.close(actor, key).sheet.reference
         except ReviewRefused as refusal:
-            visible = sheet is not None and decide(actor, "view", sheet).allowed
-            raise PageError(409 if visible else 404, refusal.message) from refusal
+            raise PageError(self._refusal_status(actor, sheet, verb), refusal.message) from refusal
         raise PageError(404, "このページはありません。")
+
+    @staticmethod
+    def _refusal_status(actor: Actor, sheet: SheetRecord | None, verb: str) -> int:
+        """404 for a sheet the actor may not see (never says it exists), 403 for an action
+        the policy refuses, 409 for one the sheet's status or input did not allow."""
+        if sheet is None or not decide(actor, "view", sheet).allowed:
+            return 404
+        for action, target in (
+            (a, t) for (v, a, t) in ACTIONS.values() if v == verb
+        ):
+            if not decide(actor, action, sheet, target_status=target).allowed:
+                return 403
+        return 409
 
     # --- 週次ダイジェスト -----------------------------------------------------------------
 
