@@ -25,11 +25,10 @@ from storage.models import ConsultationSheet
 
 
 def _answers(row: ConsultationSheet) -> tuple[tuple[str, str], ...]:
+    # 対象業務 and イニシャルコスト are in the sheet's summary (bot.review.parts.sheet_summary).
     rows: list[tuple[str, str]] = [
-        ("対象業務", row.business or "未記入"),
         ("現状の課題", row.current_problem or "未記入"),
         ("想定している ICT", row.envisaged_ict or "未記入"),
-        ("イニシャルコスト", short_yen(row.initial_cost)),
         ("ランニングコスト（年額）", short_yen(row.running_cost)),
         ("懸念事項", row.concerns or "なし"),
         ("個人情報の取扱い", row.personal_info or "未記入"),

@@ -9,6 +9,7 @@ import pytest
 
 from storage import Database
 from tests.fixtures_db import *  # noqa: F403  (the shared database fixtures)
+from tests.web.browser import chromium  # noqa: F401  (the browser fixture)
 from tests.web.harness import Clock, ConsoleHarness, settings_for
 
 # A fixed moment (Friday morning in Tokyo): every timestamp of a test derives from it.
