@@ -44,7 +44,14 @@ from bot.web.guard import (
     served_over_https,
     set_cookie,
 )
-from bot.web.pages import DONE_MESSAGES, ConsolePages, PageError, local_time, role_label
+from bot.web.pages import (
+    DONE_MESSAGES,
+    ConsolePages,
+    PageError,
+    local_time,
+    notification_notice,
+    role_label,
+)
 from bot.web.signin import SignInLinks
 from storage.console import ConsoleSession, find_session, open_session, revoke_session
 
@@ -209,6 +216,8 @@ def sheet(console: Console, request: web.Request, viewer: Actor, session: Consol
           form: Mapping[str, str]) -> web.Response:
     data = console.pages.sheet(viewer, request.match_info["ref"])
     done = DONE_MESSAGES.get(request.query.get("done", ""))
+    if done:
+        done = f"{done}{notification_notice(request.query.get('n'))}"
     return console.render("sheet.html", viewer=viewer, session=session, nav="queue",
                           done=done, **data)
 
@@ -219,8 +228,9 @@ def sheet_action(console: Console, request: web.Request, viewer: Actor, session:
     if verb not in VERBS:
         raise PageError(404, "このページはありません。")
     text = form.get("text", "")[:MAX_TEXT]
-    reference = console.pages.act(viewer, request.match_info["ref"], verb, text)
-    raise web.HTTPSeeOther(f"/console/sheets/{reference}?done={verb}")
+    reference, notified = console.pages.act(viewer, request.match_info["ref"], verb, text)
+    told = f"&n={notified}" if notified != "none" else ""
+    raise web.HTTPSeeOther(f"/console/sheets/{reference}?done={verb}{told}")
 
 
 def digest(console: Console, request: web.Request, viewer: Actor, session: ConsoleSession,

@@ -26,7 +26,7 @@ from bot.review.digest import Digest
 from bot.review.digest_render import FORMATS as DIGEST_FORMATS
 from bot.review.digest_render import render as render_digest
 from bot.review.links import sheet_link
-from bot.review.outcomes import ReviewRefused
+from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused
 from bot.review.parts import COMMENT_KIND_LABELS, comment_form, return_form, review_choices
 from bot.review.parts import sheet_summary as summary_part
 from bot.review.records import ROLE_LABELS, Actor, SheetRecord
@@ -53,10 +53,18 @@ ACTIONS: dict[str, tuple[str, AccessAction, str | None]] = {
 DONE_MESSAGES = {
     "comment": "コメントを追加しました。",
     "start": "確認を開始しました。",
-    "return": "差し戻しました。依頼者に理由が届きます。",
+    "return": "差し戻しました。",
     "accept": "受理しました。",
     "close": "完了にしました。",
 }
+
+
+def notification_notice(code: str | None) -> str:
+    """The desk's own Japanese line about telling the requester (``sent``, ``failed`` …)."""
+    if code not in ("sent", "failed", "queued"):
+        return ""
+    placeholder = SheetRecord("", "", "", None, "", "draft", datetime.now(UTC))
+    return ReviewOutcome(placeholder, cast(Notification, code)).notice
 
 
 class PageError(Exception):
@@ -241,20 +249,27 @@ class ConsolePages:
             ))
         return forms
 
-    def act(self, actor: Actor, key: str, verb: str, text: str) -> str:
-        """Do one review action through the desk (one audit row); the sheet's reference."""
+    def act(self, actor: Actor, key: str, verb: str, text: str) -> tuple[str, Notification]:
+        """Do one review action through the desk (one audit row).
+
+        Returns:
+            The sheet's 整理番号 and what became of telling the requester.
+        """
         sheet = self.store.sheet(key.strip())
         try:
             if verb == "comment":
-                return self.desk.comment(actor, key, text).sheet.reference
+                return self.desk.comment(actor, key, text).sheet.reference, "none"
+            outcome: ReviewOutcome | None = None
             if verb == "start":
-                return self.desk.start_review(actor, key).sheet.reference
-            if verb == "return":
-                return self.desk.return_sheet(actor, key, text).sheet.reference
-            if verb == "accept":
-                return self.desk.accept(actor, key, text or None).sheet.reference
-            if verb == "close":
-                return self.desk.close(actor, key).sheet.reference
+                outcome = self.desk.start_review(actor, key)
+            elif verb == "return":
+                outcome = self.desk.return_sheet(actor, key, text)
+            elif verb == "accept":
+                outcome = self.desk.accept(actor, key, text or None)
+            elif verb == "close":
+                outcome = self.desk.close(actor, key)
+            if outcome is not None:
+                return outcome.sheet.reference, outcome.notification
         except ReviewRefused as refusal:
             raise PageError(self._refusal_status(actor, sheet, verb), refusal.message) from refusal
         raise PageError(404, "このページはありません。")

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.core.assistant import Assistant
-from bot.core.messages import Inbound, Text
+from bot.core.messages import Inbound, Notifier, Text
 from bot.review import ReviewChat, ReviewDesk, ReviewStore
 from bot.server import healthz
 from bot.settings import Settings
@@ -83,7 +83,10 @@ class ConsoleHarness:
 
     def __post_init__(self) -> None:
         self.store = ReviewStore(self.database)
-        self.desk = ReviewDesk(self.store, {}, now=self.clock, background=lambda task: None)
+        self.notifiers: dict[str, Notifier] = {}
+        self.desk = ReviewDesk(
+            self.store, self.notifiers, now=self.clock, background=lambda task: None
+        )
         self.links = SignInLinks(
             key=b"test-key-" * 4, base_url=self.settings.console_url, minutes=10,
             desk=self.desk, now=self.clock,

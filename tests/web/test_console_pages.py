@@ -8,8 +8,10 @@ from datetime import timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.core.messages import Text
 from storage import FeedbackValue, MessageDirection, record_feedback, record_message
 from storage.models import UserRole
+from tests.review.review_fakes import CollectingNotifier
 from tests.web.harness import ConsoleHarness, Person
 from tests.web.http_client import sign_in
 
@@ -77,6 +79,8 @@ async def test_the_sheet_shows_decisions_with_clauses_timeline_and_actions(
     harness: ConsoleHarness,
 ) -> None:
     harness.register(REVIEWER)
+    slack = CollectingNotifier("slack")
+    harness.notifiers["slack"] = slack
     reference = harness.sheet(status="in_review", decisions=[DECISION])
     async with TestClient(TestServer(harness.app())) as client:
         csrf = await sign_in(client, harness, REVIEWER)
@@ -94,9 +98,13 @@ async def test_the_sheet_shows_decisions_with_clauses_timeline_and_actions(
         assert empty.status == 409 and "理由の記入が必要" in await empty.text()
         returned = await client.post(f"/console/sheets/{reference}/return",
                                      data={"csrf": csrf, "text": "積算根拠を追記してください"})
-        assert returned.status == 200 and str(returned.url).endswith("?done=return")
+        assert returned.status == 200 and str(returned.url).endswith("?done=return&n=sent")
         page = await returned.text()
-        assert "差し戻しました" in page and "確認中 → 差し戻し" in page
+        assert "差し戻しました。依頼者に通知しました。" in page and "確認中 → 差し戻し" in page
+        (address, parts), = slack.delivered
+        assert address.conversation == "C-U-req:1.0"
+        assert "理由: 積算根拠を追記してください" in " ".join(
+            p.text for p in parts if isinstance(p, Text))
         assert "差し戻し理由" in page and "積算根拠を追記してください" in page
         assert re.findall(rf'action="/console/sheets/{reference}/(\w+)"', page) == ["comment"]
 
@@ -179,3 +187,16 @@ async def test_security_headers_on_every_console_response(sqlite_harness: Consol
             assert response.headers["Referrer-Policy"] == "no-referrer"
             assert response.headers["X-Frame-Options"] == "DENY"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_the_reviewer_is_told_when_the_requester_could_not_be_notified(
+    sqlite_harness: ConsoleHarness,
+) -> None:
+    harness = sqlite_harness  # no notifier for the sheet's channel
+    harness.register(REVIEWER)
+    reference = harness.sheet(status="in_review")
+    async with TestClient(TestServer(harness.app())) as client:
+        csrf = await sign_in(client, harness, REVIEWER)
+        accepted = await client.post(f"/console/sheets/{reference}/accept", data={"csrf": csrf})
+        assert "受理しました。依頼者への通知に失敗しました。依頼者に直接連絡してください。" in (
+            await accepted.text())
