@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bot.core.messages import Inbound, Part, Text
-from bot.review.access import NOT_REGISTERED, OUTSIDE_TENANT
+from bot.review.access import decide
 from bot.review.desk import ReviewDesk
 from bot.settings import Settings
 from storage.console import issue_sign_in, redeem_sign_in
@@ -151,19 +151,17 @@ class SignInLinks:
         return actor if redeemed == actor else None
 
     def sign_in(self, session: Session, inbound: Inbound) -> list[Part]:
-        """「管理画面」: a link for a registered user of the tenant, audited either way."""
+        """「管理画面」: a link for a user the policy lets list sheets, audited either way."""
         if self.desk is None:
             return [Text("管理画面はこの環境では有効になっていません。")]
         desk = self.desk.within(session)
         actor = desk.actor_for(inbound)
-        refusal = None
-        if actor.outside_from is not None:
-            refusal = OUTSIDE_TENANT
-        elif actor.role is None:
-            refusal = NOT_REGISTERED
-        if refusal is not None:
+        # Only someone the policy lets list sheets has anything to see in the console
+        # (a user who merely chatted has a profile, but no department and no role yet).
+        may = decide(actor, "list")
+        if not may.allowed:
             desk.gate.record(actor, "console.link", actor.key, "denied")
-            return [Text(refusal)]
+            return [Text(may.reason)]
         url = self.issue(session, actor.key)
         desk.gate.record(actor, "console.link", actor.key, "allowed")
         minutes = int(self.lifetime.total_seconds() // 60)

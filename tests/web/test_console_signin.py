@@ -67,8 +67,17 @@ async def test_unregistered_and_outside_users_get_no_link(harness: ConsoleHarnes
         text="管理画面", home_tenant="T-other"))
     text = " ".join(p.text for p in parts if isinstance(p, Text))
     assert "組織の外" in text and "/console/" not in text
+    # Someone who only chatted (a profile with a name, no department) and an administrator
+    # (user management only) have no sheet to see: no link either.
+    harness.register(Person("U-admin", "管理者", UserRole.ADMIN))
+    for user_id, expected in (("U-chatted", "所属部署が未登録"), ("U-admin", "CIO補佐")):
+        parts = harness.assistant.handle(Inbound(
+            channel="slack", tenant="T1", conversation="D2", user_id=user_id,
+            user_name="名前だけ", text="管理画面"))
+        text = " ".join(p.text for p in parts if isinstance(p, Text))
+        assert expected in text and "/console/" not in text, text
     with harness.database.session() as session:
-        assert count_audit(session=session, action="review.console.link") == 2
+        assert count_audit(session=session, action="review.console.link") == 4
 
 
 async def test_sign_in_needs_the_pre_sign_in_cookie(harness: ConsoleHarness) -> None:
