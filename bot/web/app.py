@@ -20,6 +20,9 @@ serving Slack and Teams.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,11 +30,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from bot.core.messages import CitationList, SheetSummary, Text
+from bot.review.access import decide
 from bot.review.records import Actor
 from bot.web.guard import (
     COOKIE_PATH,
@@ -44,6 +49,7 @@ from bot.web.guard import (
     served_over_https,
     set_cookie,
 )
+from bot.web.oidc import OidcClient, OidcConfig, OidcError, pack, unpack
 from bot.web.pages import (
     DONE_MESSAGES,
     ConsolePages,
@@ -67,6 +73,15 @@ PAGES_KEY = web.AppKey("console_pages", object)
 MAX_TEXT = 4000
 VERBS = ("comment", "start", "return", "accept", "close")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+OIDC_COOKIE = "soudan_console_oidc"
+OIDC_FAILED = (
+    "組織のアカウントでのサインインを完了できませんでした。もう一度お試しいただくか、"
+    "チャットで「管理画面」と送ってサインイン用リンクを使ってください。"
+)
+OIDC_UNAVAILABLE = (
+    "組織のアカウントでのサインインは、いま利用できません。"
+    "チャットで「管理画面」と送ってサインイン用リンクを使ってください。"
+)
 
 
 def _part_kind(part: object) -> str:
@@ -119,6 +134,18 @@ class Console:
         self.templates = build_templates()
         self.limiter = RateLimiter(settings.console_sign_in_per_minute)
         self.now = desk.now
+        self.oidc: OidcClient | None = None
+        if settings.console_oidc_configured:
+            secret = settings.console_oidc_client_secret
+            self.oidc = OidcClient(OidcConfig(
+                issuer=str(settings.console_oidc_issuer),
+                client_id=settings.console_oidc_client_id,
+                client_secret=secret.get_secret_value() if secret else None,
+                redirect_uri=f"{settings.console_url}/console/oidc/callback",
+                channel=settings.console_oidc_channel,
+                tenant_claim=settings.console_oidc_tenant_claim,
+                user_claim=settings.console_oidc_user_claim,
+            ))
 
     # --- rendering -----------------------------------------------------------------------
 
@@ -128,7 +155,7 @@ class Console:
     ) -> web.Response:
         template = self.templates.get_template(name)
         body = template.render(
-            viewer=viewer, role=role_label(viewer) if viewer else "",
+            viewer=viewer, role=role_label(viewer) if viewer else "", oidc=self.oidc is not None,
             csrf=session.csrf_token if session else "", **values,
         )
         return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
@@ -137,7 +164,8 @@ class Console:
                 session: ConsoleSession | None = None, back: str | None = None) -> web.Response:
         titles = {400: "入力を確認してください", 401: "サインインしてください",
                   403: "この操作はできません", 404: "ページが見つかりません",
-                  409: "操作できませんでした", 429: "しばらくお待ちください"}
+                  409: "操作できませんでした", 429: "しばらくお待ちください",
+                  503: "ただいま利用できません"}
         return self.render("message.html", status=status, viewer=viewer, session=session,
                            title=titles.get(status, "エラー"), text=text, back=back)
 
@@ -319,25 +347,109 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 
 
 def _redeem(console: Console, request: web.Request, token: str) -> web.StreamResponse:
-    cookie, csrf = new_secret(), new_secret()
-    now = console.now()
     with console.database.session() as session:
         actor_key = console.links.redeem(session, token)
-        if actor_key is not None:
-            open_session(
-                session=session, cookie_value=cookie, actor=actor_key, csrf_token=csrf,
-                expires_at=now + timedelta(hours=console.settings.console_session_hours), now=now,
-            )
     if actor_key is None:
         log.info("console sign-in refused: link invalid, expired or already used")
         return console.render("signin_help.html", status=400, invalid=True)
+    return _open_session(console, request, actor_key, via="link")
+
+
+def _open_session(
+    console: Console, request: web.Request, actor_key: str, *, via: str
+) -> web.StreamResponse:
+    """Start a session for ``actor_key`` (audited) and send the browser home."""
     viewer = console.pages.actor(actor_key)
-    console.pages.desk.gate.record(viewer, "console.sign_in", viewer.key, "allowed")
+    may = decide(viewer, "list")
+    if not may.allowed:  # nothing to see (checked again on every page)
+        console.pages.desk.gate.record(viewer, "console.sign_in", viewer.key, "denied",
+                                       {"by": via})
+        return console.message(403, may.reason)
+    cookie, csrf = new_secret(), new_secret()
+    now = console.now()
+    with console.database.session() as session:
+        open_session(
+            session=session, cookie_value=cookie, actor=actor_key, csrf_token=csrf,
+            expires_at=now + timedelta(hours=console.settings.console_session_hours), now=now,
+        )
+    console.pages.desk.gate.record(viewer, "console.sign_in", viewer.key, "allowed",
+                                   {"by": via})
     redirect = web.HTTPSeeOther(console.pages.home_path(viewer))
     set_cookie(redirect, SESSION_COOKIE, cookie, secure=console.secure(request),
                max_age=int(console.settings.console_session_hours * 3600))
     redirect.del_cookie(PRE_SIGN_IN_COOKIE, path=COOKIE_PATH)
+    redirect.del_cookie(OIDC_COOKIE, path=COOKIE_PATH)
     raise redirect
+
+
+# --- OpenID Connect (optional) -----------------------------------------------------------------
+
+
+def _seal(console: Console, text: str) -> str:
+    payload = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    mac = hmac.new(console.links.key, payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{mac}"
+
+
+def _unseal(console: Console, sealed: str) -> str | None:
+    payload, _, mac = sealed.partition(".")
+    expected = hmac.new(console.links.key, payload.encode(), hashlib.sha256).hexdigest()
+    if not payload or not hmac.compare_digest(mac, expected):
+        return None
+    try:
+        return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    except ValueError:
+        return None
+
+
+async def oidc_start(request: web.Request) -> web.StreamResponse:
+    """Send the browser to the issuer (authorization code flow with PKCE)."""
+    console: Console = request.app[PAGES_KEY]  # type: ignore[assignment]
+    if console.oidc is None:
+        raise web.HTTPNotFound()
+    if not console.limiter.allow(_client(request)):
+        return console.message(429, "サインインの試行が多すぎます。1分ほど待ってからもう一度お試しください。")
+    try:
+        async with aiohttp.ClientSession() as http:
+            url, pending = await console.oidc.start(http)
+    except (OidcError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("OIDC sign-in could not start: %s", getattr(error, "reason", type(error).__name__))
+        return console.message(503, OIDC_UNAVAILABLE)
+    redirect = web.HTTPFound(url)
+    set_cookie(redirect, OIDC_COOKIE, _seal(console, pack(pending)),
+               secure=console.secure(request), max_age=600)
+    raise redirect
+
+
+async def oidc_callback(request: web.Request) -> web.StreamResponse:
+    """Back from the issuer: check everything, then open a session for the chat user."""
+    console: Console = request.app[PAGES_KEY]  # type: ignore[assignment]
+    if console.oidc is None:
+        raise web.HTTPNotFound()
+    if not console.limiter.allow(_client(request)):
+        return console.message(429, "サインインの試行が多すぎます。1分ほど待ってからもう一度お試しください。")
+    opened = _unseal(console, request.cookies.get(OIDC_COOKIE, ""))
+    pending = unpack(opened) if opened else None
+    state, code = request.query.get("state", ""), request.query.get("code", "")
+    if pending is None or not state or not code:
+        log.info("OIDC sign-in refused: no pending sign-in or no code")
+        return console.message(400, OIDC_FAILED)
+    try:
+        async with aiohttp.ClientSession() as http:
+            actor_key = await console.oidc.finish(http, pending, state=state, code=code)
+    except OidcError as error:
+        log.info("OIDC sign-in refused: %s", error.reason)
+        return console.message(400, OIDC_FAILED)
+    except (aiohttp.ClientError, TimeoutError) as error:
+        log.warning("OIDC issuer unreachable: %s", type(error).__name__)
+        return console.message(503, OIDC_UNAVAILABLE)
+    return await asyncio.to_thread(_open_session_or_response, console, request, actor_key)
+
+
+def _open_session_or_response(
+    console: Console, request: web.Request, actor_key: str
+) -> web.StreamResponse:
+    return _open_session(console, request, actor_key, via="oidc")
 
 
 async def _redirect_root(request: web.Request) -> web.StreamResponse:
@@ -359,6 +471,9 @@ def mount_console(app: web.Application, console: Console) -> None:
     sub.router.add_get("/digest/download", _signed_in(digest_download))
     sub.router.add_get("/unanswered", _signed_in(unanswered))
     sub.router.add_get("/mine", _signed_in(mine))
+    if console.oidc is not None:
+        sub.router.add_get("/oidc/start", oidc_start)
+        sub.router.add_get("/oidc/callback", oidc_callback)
     sub.router.add_static("/static", HERE / "static", append_version=False)
     app.router.add_get("/console", _redirect_root)
     app.add_subapp("/console", sub)
