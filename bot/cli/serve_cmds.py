@@ -57,8 +57,7 @@ def serve(
 
 
 def start() -> None:
-    """準備（DB 移行・モデル・文書の取り込み）をしてから、チャットまたはサーバーを起動する。"""
-    from bot.chat import TerminalChat
+    """準備（DB 移行・モデル・文書の取り込み）をしてから、チャット（と管理画面）またはサーバーを起動する。"""
     from bot.health import index_health
     from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
@@ -74,6 +73,13 @@ def start() -> None:
     if settings.slack_configured or settings.teams_configured:
         _serve(services, host=settings.host, port=settings.port)
         return
+    run_terminal_chat(services)
+
+
+def run_terminal_chat(services: Services) -> None:
+    """The terminal chat, with the web console on localhost beside it (``start``, ``chat``)."""
+    from bot.chat import TerminalChat
+
     console = _local_console(services)
     try:
         TerminalChat(services.assistant).run()
