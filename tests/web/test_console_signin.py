@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp.test_utils import TestClient, TestServer
 
-from storage import count_audit
+from storage import Database, count_audit
 from storage.models import UserRole
-from tests.web.harness import ConsoleHarness, Person
+from tests.web.conftest import MOMENT
+from tests.web.harness import Clock, ConsoleHarness, Person, settings_for
 from tests.web.http_client import hidden_fields, open_link, path_of, sign_in
 
 REVIEWER = Person("U-cio", "木更津 CIO補佐", UserRole.REVIEWER)
@@ -128,3 +131,25 @@ async def test_the_sign_in_endpoint_is_rate_limited(harness: ConsoleHarness) -> 
         assert statuses[10:] == [429, 429]
         posted = await client.post("/console/sign-in", data={"t": "x", "pre": "y"})
         assert posted.status == 429
+
+
+async def test_over_https_the_cookie_is_secure_and_hsts_is_sent(
+    sqlite_database: Database, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, console_base_url="https://soudan.example.jp")
+    harness = ConsoleHarness(sqlite_database, Clock(MOMENT), settings)
+    harness.register(REVIEWER)
+    link = harness.chat_link(REVIEWER)
+    assert link.startswith("https://soudan.example.jp/console/sign-in?t=")
+    async with TestClient(TestServer(harness.app())) as client:
+        page = await client.get(path_of(link))
+        assert "Secure" in page.headers["Set-Cookie"]
+        assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+        fields = hidden_fields(await page.text())
+        # The test client speaks plain http and keeps Secure cookies to itself: send the
+        # pre-sign-in cookie by hand, as a browser on https would.
+        posted = await client.post("/console/sign-in", allow_redirects=False, data=fields,
+                                   headers={"Cookie": f"soudan_console_pre={fields['pre']}"})
+        assert posted.status == 303
+        cookie = posted.headers["Set-Cookie"]
+        assert "soudan_console=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
