@@ -162,3 +162,16 @@ def list_sessions(*, session: Session, actor: str | None = None) -> list[Console
     if actor is not None:
         statement = statement.where(ConsoleSession.actor == actor)
     return list(session.exec(statement.order_by(col(ConsoleSession.created_at).desc())).all())
+
+
+def forget_expired(*, session: Session, before: datetime) -> int:
+    """Delete links and sessions that ended before ``before``; how many rows went."""
+    links = session.execute(
+        sa.delete(ConsoleSignIn).where(col(ConsoleSignIn.expires_at) < before)
+    ).rowcount  # type: ignore[attr-defined]
+    ended = session.execute(
+        sa.delete(ConsoleSession).where(
+            sa.or_(col(ConsoleSession.expires_at) < before, col(ConsoleSession.revoked_at) < before)
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    return int(links) + int(ended)

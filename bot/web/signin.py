@@ -34,7 +34,7 @@ from bot.core.messages import Inbound, Part, Text
 from bot.review.access import decide
 from bot.review.desk import ReviewDesk
 from bot.settings import Settings
-from storage.console import issue_sign_in, redeem_sign_in
+from storage.console import forget_expired, issue_sign_in, redeem_sign_in
 
 SIGN_IN_PATH = "/console/sign-in"
 
@@ -137,6 +137,9 @@ class SignInLinks:
         now = self.now()
         expires = now + self.lifetime
         link_id = secrets.token_urlsafe(24)
+        # Links and sessions that ended a day ago are of no use any more (not even to audit:
+        # every sign-in is in the audit log).
+        forget_expired(session=session, before=now - timedelta(days=1))
         issue_sign_in(session=session, link_id=link_id, actor=actor, expires_at=expires, now=now)
         token = self.sign(link_id, actor, expires=int(expires.timestamp()))
         return f"{self.base_url}{SIGN_IN_PATH}?t={token}"

@@ -153,3 +153,28 @@ async def test_over_https_the_cookie_is_secure_and_hsts_is_sent(
         assert posted.status == 303
         cookie = posted.headers["Set-Cookie"]
         assert "soudan_console=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+
+
+async def test_links_and_sessions_that_ended_a_day_ago_are_forgotten(
+    harness: ConsoleHarness,
+) -> None:
+    from sqlmodel import func, select
+
+    from storage.console import ConsoleSession, ConsoleSignIn
+
+    def rows() -> tuple[int, int]:
+        with harness.database.session() as session:
+            return (session.exec(select(func.count()).select_from(ConsoleSignIn)).one(),
+                    session.exec(select(func.count()).select_from(ConsoleSession)).one())
+
+    harness.register(STAFF)
+    async with TestClient(TestServer(harness.app())) as client:
+        await sign_in(client, harness, STAFF)
+        harness.chat_link(STAFF)  # never used
+        assert rows() == (2, 1)
+        harness.clock.advance(hours=8, minutes=1)
+        harness.chat_link(STAFF)  # the session ended only just now: kept
+        assert rows() == (3, 1)
+        harness.clock.advance(days=1, minutes=1)
+        harness.chat_link(STAFF)  # the first two links and the session ended > 1 day ago
+        assert rows() == (2, 0)
