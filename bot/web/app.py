@@ -323,10 +323,13 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
     if not console.limiter.allow(_client(request)):
         return console.message(429, "サインインの試行が多すぎます。1分ほど待ってからもう一度お試しください。")
     token = request.query.get("t", "")
-    if not token or console.links.verify(token) is None:
+    checked = console.links.verify(token) if token else None
+    if checked is None:
         return console.render("signin_help.html", status=400, invalid=True)
+    person = await asyncio.to_thread(console.pages.actor, checked[1])
     pre = new_secret()
-    response = console.render("signin.html", token=token, pre=pre)
+    response = console.render("signin.html", token=token, pre=pre,
+                              person=person.display_name or person.user_id)
     set_cookie(response, PRE_SIGN_IN_COOKIE, pre, secure=console.secure(request), max_age=900,
                same_site="Strict")
     return response

@@ -20,6 +20,8 @@ async def test_a_chat_link_signs_the_user_in_once(harness: ConsoleHarness) -> No
     harness.register(REVIEWER)
     async with TestClient(TestServer(harness.app())) as client:
         link = harness.chat_link(REVIEWER)
+        page = await client.get(path_of(link))
+        assert "<strong>木更津 CIO補佐</strong> さんとしてサインインします" in await page.text()
         status, headers = await open_link(client, link)
         assert status == 303 and headers["Location"] == "/console/queue"
         cookie = headers["Set-Cookie"]
