@@ -167,7 +167,8 @@ class ConsoleHarness:
             for step, to_status in enumerate(path, start=1):
                 transition_sheet(
                     session=session, sheet_id=row.id, to_status=SheetStatus(to_status),
-                    actor_id="seed", now=created_at + timedelta(minutes=step),
+                    actor_id=who.key if to_status == "submitted" else f"slack:{who.tenant}:U-cio",
+                    now=created_at + timedelta(minutes=step),
                     comment="積算根拠を追記してください" if to_status == "returned" else None,
                 )
             return row.reference
