@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 SOUDAN := $(BIN)/soudan
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint typecheck unit chaos install model postgres clean
+.PHONY: run test lint typecheck unit chaos install model postgres browser clean
 
 install: $(STAMP)
 
@@ -36,13 +36,25 @@ postgres:
 	  (command -v pg_ctlcluster >/dev/null && \
 	   pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start) || true
 
+# The browser tests drive Debian's chromium (Playwright's Python API, no browser download)
+# and need a Japanese font for the screenshots; installed when missing (root or sudo).
+BROWSER_PACKAGES := chromium fonts-ipafont-gothic
+browser:
+	@missing=""; for p in $(BROWSER_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  echo "installing$$missing (browser tests)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 # The whole suite at the real date, then with the clock moved +400 and -400 days
 # (tests/timeshift.py): fails when any test's result depends on the day it runs.
-unit: model postgres
+unit: model postgres browser
 	$(BIN)/python -m tests.timeshift
 
 test: lint unit

@@ -1,4 +1,5 @@
-"""The HTTP server of ``soudan serve``: ``/healthz``, Slack ``/slack/events``, Teams ``/api/messages``.
+"""The HTTP server of ``soudan serve``: ``/healthz``, Slack ``/slack/events``, Teams ``/api/messages``,
+and the web console ``/console/`` (:mod:`bot.web`).
 
 Channel adapters mount their own routes; this module only decides which to mount
 from the settings and runs the background jobs (Slack Socket Mode, the weekly digest).
@@ -82,7 +83,25 @@ def build_web_app(services: Services) -> web.Application:
             raise ChannelConfigError(str(error)) from error
         services.notifiers["teams"] = mount_teams(app, settings, services)
 
+    _mount_console(app, services)
     app.cleanup_ctx.append(_background(_digest_loop(services)))
+    return app
+
+
+def _mount_console(app: web.Application, services: Services) -> None:
+    if services.settings.console_enabled and services.console is not None:
+        from bot.web import build_console, mount_console
+
+        mount_console(app, build_console(services))
+
+
+def build_console_app(services: Services) -> web.Application:
+    """Only ``/healthz`` and the web console: what ``soudan start`` serves on localhost
+    beside the terminal chat (no channel, no background jobs)."""
+    app = web.Application()
+    app["services"] = services
+    app.router.add_get("/healthz", healthz)
+    _mount_console(app, services)
     return app
 
 

@@ -102,6 +102,56 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="how often each replica looks for stored events"
     )
 
+    # --- web console (bot.web) ----------------------------------------------------------
+    console_enabled: bool = Field(
+        default=True, description="serve the web console under /console/ with the server"
+    )
+    console_base_url: str | None = Field(
+        default=None,
+        description=(
+            "address of the console as users' browsers reach it, e.g. https://soudan.example.jp "
+            "(sign-in links point there); empty = http://<host>:<port>"
+        ),
+    )
+    console_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "key that signs sign-in links (the same on every replica); empty = a random key "
+            "kept in <data_dir>/console-secret"
+        ),
+    )
+    console_link_minutes: int = Field(
+        default=10, ge=1, le=10, description="how long a sign-in link is valid (at most 10)"
+    )
+    console_session_hours: float = Field(
+        default=8.0, gt=0, le=24, description="a console session ends this long after sign-in"
+    )
+    console_idle_minutes: float = Field(
+        default=60.0, gt=0, description="a console session unused this long ends"
+    )
+    console_sign_in_per_minute: int = Field(
+        default=10, ge=1, description="sign-in attempts allowed per client address per minute"
+    )
+
+    console_oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "OpenID Connect issuer for signing in to the console without a chat link, e.g. "
+            "https://login.microsoftonline.com/<tenant id>/v2.0; empty = chat links only"
+        ),
+    )
+    console_oidc_client_id: str = ""
+    console_oidc_client_secret: SecretStr | None = None
+    console_oidc_channel: str = Field(
+        default="teams", description="the chat channel whose users the issuer's accounts are"
+    )
+    console_oidc_tenant_claim: str = Field(
+        default="tid", description="ID token claim holding the tenant (Entra ID: tid)"
+    )
+    console_oidc_user_claim: str = Field(
+        default="oid", description="ID token claim holding the chat user id (Entra ID: oid)"
+    )
+
     # --- Slack -------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=_alias("SLACK_BOT_TOKEN", "SOUDAN_SLACK_BOT_TOKEN")
@@ -179,7 +229,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "microsoft_app_password", "llm_api_key"):
+                     "microsoft_app_password", "llm_api_key", "console_secret",
+                     "console_oidc_client_secret"):
             secret = getattr(self, name)
             if secret is not None and secret.get_secret_value().strip().lower() in (
                 _PLACEHOLDER_SECRETS
@@ -211,6 +262,19 @@ class Settings(BaseSettings):
     @property
     def effective_corpus_catalog(self) -> Path:
         return self.corpus_catalog or (self.docs_dir.parent / "corpus.yaml")
+
+    @property
+    def console_url(self) -> str:
+        """Where browsers reach the console (no trailing slash), e.g. ``http://127.0.0.1:3000``."""
+        if self.console_base_url:
+            return self.console_base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def console_oidc_configured(self) -> bool:
+        """True when the console also offers OpenID Connect sign-in."""
+        return bool(self.console_oidc_issuer and self.console_oidc_client_id)
 
     @property
     def llm_configured(self) -> bool:

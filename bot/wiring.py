@@ -23,6 +23,7 @@ from bot.knowledge_setup import knowledge_config
 from bot.retention import MessageRetention
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
+from bot.web.signin import SignInLinks, console_key
 from flows import FlowDefinition, load_flows
 from knowledge import KnowledgeBase, QuestionAnswerer
 from knowledge.catalog import load_titles
@@ -53,6 +54,8 @@ class Services:
     review: ReviewChat | None = None
     digest_scheduler: DigestScheduler | None = None
     retention: MessageRetention | None = None
+    console: SignInLinks | None = None
+    """Sign-in links of the web console (``None`` when ``SOUDAN_CONSOLE_ENABLED=false``)."""
 
     def database_ping(self) -> None:
         """Raise when the database is unreachable (``/healthz``)."""
@@ -100,6 +103,12 @@ def build_services(
     store = ReviewStore(database)
     admitted = [*settings.slack_allowed_teams, *settings.teams_tenants]
     review = ReviewChat(ReviewDesk(store, notifiers, admitted=admitted))
+    console = None
+    if settings.console_enabled:
+        console = SignInLinks(
+            key=lambda: console_key(settings), base_url=settings.console_url,
+            minutes=settings.console_link_minutes, desk=review.desk,
+        )
     assistant = Assistant(
         database=database,
         knowledge=knowledge,
@@ -109,6 +118,7 @@ def build_services(
         timezone=settings.timezone,
         repeat_reply_seconds=settings.repeat_reply_seconds,
         message_max_chars=settings.message_max_chars,
+        console=console,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron
@@ -124,6 +134,7 @@ def build_services(
         review=review,
         digest_scheduler=scheduler,
         retention=MessageRetention(database, settings.message_retention_days),
+        console=console,
     )
 
 

@@ -12,6 +12,7 @@ Example:
     ...         requester_id="u1", business="窓口予約"))
 """
 
+from storage import console  # registers the web console's tables on the metadata
 from storage.audit import actor_key, count_audit, list_audit, record_audit
 from storage.columns import utc_now
 from storage.database import Database, NestedSessionError, normalise_url
@@ -178,6 +179,7 @@ __all__ = [
     "claim_digest_week",
     "claim_inbound",
     "claim_inbox_events",
+    "console",
     "count_audit",
     "count_feedback",
     "count_sheets_by_status",

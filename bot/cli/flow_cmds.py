@@ -26,16 +26,15 @@ def register(app: typer.Typer) -> None:
 
 
 def chat() -> None:
-    """端末チャットを開く（Q&A と相談フロー。Slack/Teams の認証情報は不要）。"""
-    from bot.chat import TerminalChat
-    from bot.cli.serve_cmds import check_flows
+    """端末チャットを開く（Q&A と相談フロー。Slack/Teams の認証情報は不要）。管理画面も localhost で開く。"""
+    from bot.cli.serve_cmds import check_flows, run_terminal_chat
     from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
 
     settings = Settings()
     check_flows(settings)
     services = build_services(settings, knowledge=open_knowledge(settings, warm=True))
-    TerminalChat(services.assistant).run()
+    run_terminal_chat(services)
 
 
 @flow_app.command("list")

@@ -173,15 +173,41 @@ def evaluate(
 
 def bench(
     rounds: Annotated[int, typer.Option(min=1)] = 2,
+    console_db: Annotated[str | None, typer.Option(
+        "--console-db",
+        help="管理画面の計測に使う PostgreSQL（一時データベースを作成・削除します）。"
+             "既定: SOUDAN_DATABASE_URL が PostgreSQL ならそのサーバー",
+    )] = None,
+    only: Annotated[str | None, typer.Option(
+        help="knowledge（検索・回答）または console（管理画面）だけを計測する")] = None,
 ) -> None:
-    """取り込み時間・応答時間・起動時間・メモリを計測する（一時フォルダに新しい索引を作る）。"""
-    from knowledge.benchmark import run_benchmark
-    from knowledge.evaluation import load_questions
-
+    """取り込み時間・応答時間・起動時間・メモリと、管理画面の応答時間（相談シート 5,000 件）を計測する。"""
     settings = Settings()
-    questions = [q.question for q in load_questions(settings.eval_questions)]
-    result = run_benchmark(knowledge_config(settings), questions, rounds=rounds)
-    typer.echo(result.format())
+    if only not in (None, "knowledge", "console"):
+        typer.echo("--only には knowledge または console を指定してください。", err=True)
+        raise typer.Exit(2)
+    if only in (None, "knowledge"):
+        from knowledge.benchmark import run_benchmark
+        from knowledge.evaluation import load_questions
+
+        questions = [q.question for q in load_questions(settings.eval_questions)]
+        result = run_benchmark(knowledge_config(settings), questions, rounds=rounds)
+        typer.echo(result.format())
+    if only in (None, "console"):
+        _bench_console(settings, console_db)
+
+
+def _bench_console(settings: Settings, console_db: str | None) -> None:
+    url = console_db or settings.database_url
+    if not url or not url.startswith("postgresql"):
+        typer.echo(
+            "管理画面の計測は PostgreSQL で行います。--console-db "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres のように指定してください。"
+        )
+        return
+    from bot.web.bench import run_console_bench
+
+    typer.echo(run_console_bench(url, data_dir=settings.data_dir).format())
 
 
 model_app = typer.Typer(help="埋め込みモデルの準備", no_args_is_help=True)

@@ -10,6 +10,7 @@ from bot.logs import configure_logging
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.web.local import LocalConsole
     from bot.wiring import Services
 
 _NO_CHANNEL = (
@@ -45,7 +46,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="待ち受けるアドレス")] = None,
     port: Annotated[int | None, typer.Option(help="待ち受けるポート")] = None,
 ) -> None:
-    """Slack（/slack/events または Socket Mode）・Teams（/api/messages）・/healthz を起動する。"""
+    """Slack（/slack/events または Socket Mode）・Teams（/api/messages）・管理画面（/console/）・/healthz を起動する。"""
     from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
 
@@ -56,8 +57,7 @@ def serve(
 
 
 def start() -> None:
-    """準備（DB 移行・モデル・文書の取り込み）をしてから、チャットまたはサーバーを起動する。"""
-    from bot.chat import TerminalChat
+    """準備（DB 移行・モデル・文書の取り込み）をしてから、チャット（と管理画面）またはサーバーを起動する。"""
     from bot.health import index_health
     from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
@@ -73,7 +73,44 @@ def start() -> None:
     if settings.slack_configured or settings.teams_configured:
         _serve(services, host=settings.host, port=settings.port)
         return
-    TerminalChat(services.assistant).run()
+    run_terminal_chat(services)
+
+
+def run_terminal_chat(services: Services) -> None:
+    """The terminal chat, with the web console on localhost beside it (``start``, ``chat``)."""
+    from bot.chat import TerminalChat
+
+    console = _local_console(services)
+    try:
+        TerminalChat(services.assistant).run()
+    finally:
+        if console is not None:
+            console.stop()
+
+
+def _local_console(services: Services) -> LocalConsole | None:
+    """Serve the web console beside the terminal chat and print its address (or why not)."""
+    from bot.server import build_console_app
+    from bot.web.local import LocalConsole
+
+    settings = services.settings
+    if not settings.console_enabled:
+        return None
+    server = LocalConsole(build_console_app(services), settings.host, settings.port)
+    try:
+        server.start()
+    except OSError:
+        typer.echo(
+            f"管理画面は起動できませんでした（{settings.host}:{settings.port} は使用中です）。"
+            "SOUDAN_PORT で別のポートを指定できます。チャットはこのまま使えます。",
+            err=True,
+        )
+        return None
+    typer.echo(
+        f"管理画面: {settings.console_url}/console/ "
+        "（チャットで「管理画面」と入力すると、サインイン用リンクを表示します）"
+    )
+    return server
 
 
 def _serve(services: Services, *, host: str, port: int) -> None:
@@ -89,4 +126,6 @@ def _serve(services: Services, *, host: str, port: int) -> None:
         typer.echo(f"起動できません: {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(f"soudan を http://{host}:{port} で起動します（/healthz）。")
+    if settings.console_enabled:
+        typer.echo(f"管理画面: {settings.console_url}/console/ （チャットで「管理画面」と送るとサインイン用リンクが届きます）")
     server.serve_app(app, host=host, port=port)

@@ -43,7 +43,8 @@ HELP_TEXT = (
     "RFI の要否）を一問ずつ進め、相談シートを作成して CIO補佐に提出します。\n"
     "・相談の途中: 「戻る」で前の質問へ、「やめる」で中止、後日「続きから」で再開できます。\n"
     "・「相談シート」: 自分の相談シートの一覧を表示します。\n"
-    "・CIO補佐向け: 「レビュー」で確認待ちの相談シート、「ダイジェスト」で週次ダイジェスト。"
+    "・CIO補佐向け: 「レビュー」で確認待ちの相談シート、「ダイジェスト」で週次ダイジェスト。\n"
+    "・「管理画面」: ブラウザで相談シートやダイジェストを見るためのサインイン用リンクを表示します。"
 )
 ERROR_TEXT = (
     "申し訳ありません。処理中にエラーが発生しました。少し時間をおいてもう一度お試しください。"
@@ -96,6 +97,14 @@ class ReviewPort(Protocol):
         ...
 
 
+class ConsolePort(Protocol):
+    """What the core needs from the web console (``bot.web``): a sign-in link."""
+
+    def sign_in(self, session: Session, inbound: Inbound) -> list[Part]:
+        """A short-lived, single-use sign-in link for the sender (or why not), audited."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What a turn needs from the knowledge side, decided before the write transaction."""
@@ -122,8 +131,10 @@ class Assistant:
         repeat_reply_seconds: float = DEFAULT_WINDOW_SECONDS,
         clock: Callable[[], datetime] | None = None,
         message_max_chars: int | None = DEFAULT_MAX_CHARS,
+        console: ConsolePort | None = None,
     ) -> None:
         self.database = database
+        self.console = console
         self.message_max_chars = message_max_chars
         self.knowledge = knowledge
         self.review = review
@@ -336,6 +347,10 @@ class Assistant:
             return self._then_continue(session, parts, mine)
         if command in (Command.REVIEW, Command.DIGEST):
             return self._review(session, inbound)
+        if command is Command.CONSOLE:
+            if self.console is None:
+                return [Text("管理画面はこの環境では有効になっていません。")]
+            return self._then_continue(session, self.console.sign_in(session, inbound), mine)
         if mine is None and is_flow_word(text):
             # 「確定」「戻る」「はい」… after the consultation moved on: a short note, once
             # per quiet window, never recorded as a question.

@@ -17,6 +17,7 @@ class Command(Enum):
     DIGEST = "digest"
     SHEETS = "sheets"
     SUBMIT = "submit"
+    CONSOLE = "console"
 
 
 # Whole-message commands only: 「相談を始める」 is a command, 「相談を始めるには？」 is a question.
@@ -31,6 +32,7 @@ _WORDS: dict[Command, tuple[str, ...]] = {
     Command.DIGEST: ("ダイジェスト", "digest", "週次ダイジェスト"),
     Command.SHEETS: ("相談シート", "私の相談シート", "シート一覧", "sheets", "mysheets"),
     Command.SUBMIT: ("提出", "提出する", "submit"),
+    Command.CONSOLE: ("管理画面", "管理画面を開く", "webコンソール", "console", "webconsole"),
 }
 
 _LOOKUP = {word: command for command, words in _WORDS.items() for word in words}

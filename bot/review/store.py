@@ -204,6 +204,18 @@ class ReviewStore:
             rows = sheets.list_sheets(session=session, tenant=tenant, department=department)
             return self._with_history(session, list(reversed(rows)))
 
+    def sheets_by_id(self, ids: list[str]) -> list[SheetRecord]:
+        """The sheets with these ids, with their history, in the order given (one page of
+        the web console's queue, selected and sorted in SQL)."""
+        if not ids:
+            return []
+        with self._session() as session:
+            rows = session.exec(
+                select(ConsultationSheet).where(col(ConsultationSheet.id).in_(ids))
+            ).all()
+            by_id = {row.id: row for row in rows}
+            return self._with_history(session, [by_id[i] for i in ids if i in by_id])
+
     def _with_history(self, session: Session, rows: list[ConsultationSheet]) -> list[SheetRecord]:
         if not rows:
             return []

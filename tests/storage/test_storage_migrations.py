@@ -13,6 +13,8 @@ from storage import Database, normalise_url
 EXPECTED_TABLES = {
     "alembic_version",
     "audit_log",
+    "console_session",
+    "console_sign_in",
     "consultation_sheet",
     "conversation_ref",
     "digest_run",

@@ -1,0 +1,53 @@
+"""``soudan console sessions|revoke``: an administrator ends someone's console sessions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from storage import Database, list_audit
+from storage.models import UserRole
+from tests.web.harness import Clock, ConsoleHarness, Person, settings_for
+from tests.web.http_client import sign_in
+
+STAFF = Person("U-shimin", "市民 太郎", UserRole.STAFF, "市民課")
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+async def test_revoke_signs_the_user_out_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
+    database = Database(url)
+    database.upgrade()
+    # Sessions expire by the real clock here: the CLI lists what is live now.
+    harness = ConsoleHarness(database, Clock(datetime.now(UTC)), settings_for(tmp_path))
+    harness.register(STAFF)
+    try:
+        async with TestClient(TestServer(harness.app())) as client:
+            await sign_in(client, harness, STAFF)
+            code, out = run("console", "sessions")
+            assert code == 0 and f"{STAFF.key}\t有効" in out
+            assert run("console", "revoke", STAFF.key) == (
+                0, f"{STAFF.key} のサインインを 1 件無効にしました。\n")
+            assert (await client.get("/console/mine")).status == 401
+        code, out = run("console", "sessions")
+        assert out == "該当するサインインはありません。\n"
+        assert f"{STAFF.key}\t無効化" in run("console", "sessions", "--all")[1]
+        assert run("console", "revoke", "U-shimin")[0] == 2
+        with database.session() as session:
+            (row,) = list_audit(session=session, action="console.revoke")
+            assert (row.actor, row.target) == ("cli:local:operator", STAFF.key)
+    finally:
+        database.dispose()
