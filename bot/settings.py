@@ -102,6 +102,21 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="how often each replica looks for stored events"
     )
 
+    outbox_retry_seconds: float = Field(
+        default=15.0, gt=0,
+        description=(
+            "delay before a failed notice (review results) is posted again; it doubles "
+            "with each failure, up to 30 minutes"
+        ),
+    )
+    outbox_max_attempts: int = Field(
+        default=10, gt=0,
+        description="posts of one notice before it is listed as undeliverable",
+    )
+    outbox_poll_seconds: float = Field(
+        default=5.0, gt=0, description="how often each replica looks for notices to post"
+    )
+
     # --- Slack -------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=_alias("SLACK_BOT_TOKEN", "SOUDAN_SLACK_BOT_TOKEN")

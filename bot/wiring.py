@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from bot.core.assistant import Assistant
 from bot.core.messages import Notifier
+from bot.core.outbox import Outbox
 from bot.knowledge_setup import knowledge_config
 from bot.retention import MessageRetention
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
@@ -51,6 +52,7 @@ class Services:
     assistant: Assistant
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     review: ReviewChat | None = None
+    outbox: Outbox | None = None
     digest_scheduler: DigestScheduler | None = None
     retention: MessageRetention | None = None
 
@@ -74,10 +76,18 @@ class Services:
             except Exception:
                 log.exception("background job %s failed", job.__name__)
 
+    def deliver_outbox(self) -> None:
+        """Post the notices that are due (review results), on every replica; the rows
+        are claimed with a lease, so each is posted by one of them."""
+        if self.outbox is not None:
+            self.outbox.deliver_due()
+
     def run_due_retention(self) -> None:
         """Delete transcript messages past ``SOUDAN_MESSAGE_RETENTION_DAYS`` when due."""
-        if self.retention is not None:
-            self.retention.run_due()
+        if self.retention is not None and self.retention.run_due() is not None and (
+            self.outbox is not None
+        ):
+            self.outbox.prune()  # sent notices (their text already erased) after 7 days
 
 
 def build_services(
@@ -99,7 +109,11 @@ def build_services(
     notifiers: dict[str, Notifier] = {}
     store = ReviewStore(database)
     admitted = [*settings.slack_allowed_teams, *settings.teams_tenants]
-    review = ReviewChat(ReviewDesk(store, notifiers, admitted=admitted))
+    outbox = Outbox(
+        database, notifiers, retry_seconds=settings.outbox_retry_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
+    review = ReviewChat(ReviewDesk(store, notifiers, admitted=admitted, outbox=outbox))
     assistant = Assistant(
         database=database,
         knowledge=knowledge,
@@ -122,6 +136,7 @@ def build_services(
         assistant=assistant,
         notifiers=notifiers,
         review=review,
+        outbox=outbox,
         digest_scheduler=scheduler,
         retention=MessageRetention(database, settings.message_retention_days),
     )

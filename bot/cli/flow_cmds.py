@@ -35,7 +35,7 @@ def chat() -> None:
     settings = Settings()
     check_flows(settings)
     services = build_services(settings, knowledge=open_knowledge(settings, warm=True))
-    TerminalChat(services.assistant).run()
+    TerminalChat(services.assistant, database=services.database).run()
 
 
 @flow_app.command("list")

@@ -73,7 +73,7 @@ def start() -> None:
     if settings.slack_configured or settings.teams_configured:
         _serve(services, host=settings.host, port=settings.port)
         return
-    TerminalChat(services.assistant).run()
+    TerminalChat(services.assistant, database=services.database).run()
 
 
 def _serve(services: Services, *, host: str, port: int) -> None:
