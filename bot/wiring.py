@@ -12,19 +12,22 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from bot.core.assistant import Assistant
+from bot.core.flow_catalog import FlowCatalog, FlowFiles
 from bot.core.messages import Notifier
 from bot.core.outbox import Outbox
 from bot.knowledge_setup import knowledge_config
 from bot.retention import MessageRetention
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
-from flows import FlowDefinition, load_flows
+from flows import FlowDefinition
 from knowledge import KnowledgeBase, QuestionAnswerer
 from knowledge.catalog import load_titles
 from storage import Database
@@ -53,6 +56,7 @@ class Services:
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     review: ReviewChat | None = None
     outbox: Outbox | None = None
+    flow_catalog: FlowCatalog | None = None
     digest_scheduler: DigestScheduler | None = None
     retention: MessageRetention | None = None
 
@@ -91,7 +95,8 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, knowledge: QuestionAnswerer | None = None
+    settings: Settings, *, knowledge: QuestionAnswerer | None = None,
+    publish_flows: bool = False,
 ) -> Services:
     """Wire the whole system from ``settings``.
 
@@ -99,10 +104,16 @@ def build_services(
         settings: The one settings object.
         knowledge: The Q&A side to use instead of a new ``KnowledgeBase`` over the settings
             (``soudan start`` passes the one it just ingested into; tests share one).
+        publish_flows: store this process's flow files as the ones every replica runs
+            (``soudan serve`` / ``start`` / ``chat``); otherwise the stored ones are run
+            when another process published different ones.
     """
     database = open_database(settings)
     knowledge = knowledge or KnowledgeBase(knowledge_config(settings))
-    flows = load_flows(settings.flows_dir)
+    flow_catalog = FlowCatalog(database, FlowFiles.read(settings.flows_dir))
+    if publish_flows:
+        flow_catalog.publish(by=f"{socket.gethostname()}:{os.getpid()}")
+    flows = flow_catalog.current()
     titles = load_titles(settings.effective_corpus_catalog)
     # Channels register their notifiers here when they are mounted; the review desk and
     # the digest scheduler keep this very dict, so they see channels mounted later.
@@ -123,6 +134,7 @@ def build_services(
         timezone=settings.timezone,
         repeat_reply_seconds=settings.repeat_reply_seconds,
         message_max_chars=settings.message_max_chars,
+        flow_source=flow_catalog.current,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron
@@ -137,6 +149,7 @@ def build_services(
         notifiers=notifiers,
         review=review,
         outbox=outbox,
+        flow_catalog=flow_catalog,
         digest_scheduler=scheduler,
         retention=MessageRetention(database, settings.message_retention_days),
     )

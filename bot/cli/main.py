@@ -9,6 +9,7 @@ from bot.cli import (
     flow_cmds,
     knowledge_cmds,
     outbox_cmds,
+    publish_cmds,
     review_cmds,
     serve_cmds,
     sheet_cmds,
@@ -40,7 +41,9 @@ def check_settings() -> None:
         raise typer.Exit(2) from None
 
 
-for module in (knowledge_cmds, flow_cmds, sheet_cmds, serve_cmds, review_cmds, outbox_cmds):
+for module in (
+    knowledge_cmds, flow_cmds, sheet_cmds, serve_cmds, review_cmds, outbox_cmds, publish_cmds,
+):
     module.register(app)
 
 
