@@ -159,13 +159,23 @@ class Settings(BaseSettings):
     )
     teams_allow_anonymous: bool = False
     teams_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    teams_allowed_tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Other Azure AD tenant ids whose users count as members of the tenant they "
+            "write in (comma separated; `guest` admits invited guests whose own tenant "
+            "Teams does not report); anyone else from another tenant (a shared channel, "
+            "a cross-tenant chat) may ask guideline questions but not use 相談シート"
+        ),
+    )
 
     # --- review and digest -------------------------------------------------------------
     digest_cron: str = "0 9 * * 1"
     digest_slack_channel: str | None = None
     digest_teams_conversation: str | None = None
 
-    @field_validator("teams_tenants", "slack_allowed_teams", mode="before")
+    @field_validator("teams_tenants", "slack_allowed_teams", "teams_allowed_tenants",
+                     mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

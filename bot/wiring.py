@@ -119,7 +119,7 @@ def build_services(
     # the digest scheduler keep this very dict, so they see channels mounted later.
     notifiers: dict[str, Notifier] = {}
     store = ReviewStore(database)
-    admitted = [*settings.slack_allowed_teams, *settings.teams_tenants]
+    admitted = [*settings.slack_allowed_teams, *settings.teams_allowed_tenants]
     outbox = Outbox(
         database, notifiers, retry_seconds=settings.outbox_retry_seconds,
         max_attempts=settings.outbox_max_attempts,

@@ -76,7 +76,7 @@ class ReviewDesk:
             :class:`~bot.core.outbox.Outbox` over ``store``'s database and ``notifiers``.
         admitted: other Slack teams / Azure AD tenants whose users count as members
             of the tenant they write in (``SOUDAN_SLACK_ALLOWED_TEAMS``,
-            ``SOUDAN_TEAMS_TENANTS``); anyone else reported as coming from another
+            ``SOUDAN_TEAMS_ALLOWED_TENANTS``); anyone else reported as coming from another
             organisation is outside (:func:`bot.review.access.outside_tenant`).
     """
 
