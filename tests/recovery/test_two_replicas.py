@@ -8,7 +8,10 @@ third process against the same stores. What must hold:
   version in the Chroma collection tells it to reload its passages and BM25 index);
 * a Slack event posted to both replicas at once (the same event id, as a retry landing
   on the other replica does) is applied by exactly one: one stored event, one
-  transcript message, one answer in the thread.
+  transcript message, one answer in the thread;
+* a notice left in the outbox by a process that could not post it (``soudan review
+  accept`` without a Slack token) is posted by the running replicas, once, also when
+  Slack refuses the first attempt.
 """
 
 from __future__ import annotations
@@ -25,17 +28,21 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+from bot.core.messages import Address, Text
+from bot.core.outbox import Outbox
 from storage import Database, InboxStatus, Message, MessageDirection, list_inbox_events
+from storage import outbox as outbox_rows
+from storage.outbox import OutboxStatus
 from tests.chroma_server import running_chroma_server
 from tests.fixtures_db import PostgresServer
 from tests.recovery.server_process import ServerProcess, free_port, server_environment
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, shown_messages
-from tests.slack.mock_web_api import MockSlackApi
+from tests.slack.mock_web_api import TEAM_ID, MockSlackApi
 from tests.slack.slack_requests import SlackSender, dm, event_envelope
 
 pytestmark = pytest.mark.postgres
 
-TIME_LIMIT_SECONDS = 240.0
+TIME_LIMIT_SECONDS = 420.0  # about 80 s on an idle 2-core machine; generous for a busy one
 FIRST = "# 1. 概要\n本要領は、庁内の複合機の調達について定める。\n"
 SECOND = (
     "# 2. 保守\n"
@@ -43,6 +50,7 @@ SECOND = (
 )
 QUESTION = "保守事業者の点検報告書はいつ出すのですか？"
 DOUBLE_DELIVERIES = 4
+NOTICE = "相談シート 2026-0001 が CIO補佐に受理されました。"
 
 
 @pytest.fixture
@@ -103,6 +111,8 @@ async def test_two_serve_replicas_share_ingests_and_apply_a_delivery_once(
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_BASE_URL": api.base_url,
         "SOUDAN_INBOX_POLL_SECONDS": "0.5",
+        "SOUDAN_OUTBOX_POLL_SECONDS": "0.5",
+        "SOUDAN_OUTBOX_RETRY_SECONDS": "1",
     }
     replicas = []
     for name in ("a", "b"):
@@ -151,6 +161,16 @@ async def test_two_serve_replicas_share_ingests_and_apply_a_delivery_once(
             for event in doubled:
                 await _answer(api, event["ts"])
             await asyncio.sleep(1.5)  # time for a wrong second answer to show up
+
+            # A notice queued elsewhere; Slack refuses the first post.
+            api.fail_next("chat.postMessage", status=503, error="service_unavailable")
+            with database.session() as session:
+                notice_id = Outbox(database, {}).enqueue(
+                    session=session, address=Address("slack", TEAM_ID, "D200:1700000000.5", "U200"),
+                    parts=[Text(NOTICE)], kind="review.accepted", subject="2026-0001")
+            await api.wait_for(lambda mock: any(
+                p.args.get("text") == NOTICE for p in mock.posts()), timeout=30)
+            await asyncio.sleep(1.5)  # time for a second post to show up
             assert first.stop() == 0 and second.stop() == 0
     finally:
         first.stop()
@@ -162,7 +182,11 @@ async def test_two_serve_replicas_share_ingests_and_apply_a_delivery_once(
         inbound = session.exec(
             select(Message).where(Message.direction == MessageDirection.INBOUND)
         ).all()
+        notice = outbox_rows.get_outbox_message(session=session, message_id=notice_id)
     database.dispose()
+    assert [p.args["thread_ts"] for p in api.posts() if p.args.get("text") == NOTICE] == [
+        "1700000000.5"]
+    assert notice is not None and notice.status == OutboxStatus.SENT and notice.attempts == 2
     for n, event in enumerate(doubled):
         stored = events[f"Ev-both-{n}"]
         assert stored.status == InboxStatus.DONE
@@ -174,5 +198,6 @@ async def test_two_serve_replicas_share_ingests_and_apply_a_delivery_once(
     with capsys.disabled():
         print(f"\n[two replicas] ingest by another process answered without restart; "
               f"{DOUBLE_DELIVERIES}/{DOUBLE_DELIVERIES} deliveries posted to both applied once; "
+              f"a queued notice posted once after a refused attempt; "
               f"starts {first.start_seconds[0]:.1f} / {second.start_seconds[0]:.1f} s, "
               f"ingests {' / '.join(f'{s:.1f}' for s in ingest_seconds)} s")
