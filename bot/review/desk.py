@@ -365,38 +365,50 @@ class ReviewDesk:
                     "差し戻しには理由の記入が必要です。依頼者が読む理由を書いてください。",
                     "comment_required",
                 )
+            notice: int | None = None
             try:
-                moved = self.store.transition(sheet.sheet_id, to_status, actor, self.now(), text)
+                # The status change and the notice announcing it commit together.
+                with self.store.transaction() as store:
+                    moved = store.transition(sheet.sheet_id, to_status, actor, self.now(), text)
+                    if to_status in ("returned", "accepted"):
+                        notice = self._queue_notice(store, moved, text)
             except IllegalTransitionError as error:
                 raise OperationFailed(str(error), "illegal_transition") from error
             except StorageError as error:
                 raise OperationFailed(str(error), type(error).__name__) from error
-            notification: Notification = "none"
-            if to_status in ("returned", "accepted"):
-                notification = self._notify_requester(moved, text)
-            return ReviewOutcome(moved, notification)
+            if to_status not in ("returned", "accepted"):
+                return ReviewOutcome(moved)
+            return ReviewOutcome(moved, self._announce(notice))
 
         return self._attempt(
             actor, "change_status", run, sheet=sheet, target=target, target_status=to_status
         )
 
-    def _notify_requester(self, sheet: SheetRecord, comment: str | None) -> Notification:
-        """Tell the requester through the outbox: the notice is written in the same
-        transaction as the status change, and posted once that commits.
-
-        Posting while the turn's transaction is open would hold the SQLite write lock
-        for the length of an HTTP call, and would announce a change that a later failure
-        in the turn could still roll back. A post that fails is retried with back-off by
-        any process that can reach the channel (``soudan serve``).
-        """
+    def _queue_notice(self, store: ReviewStore, sheet: SheetRecord,
+                      comment: str | None) -> int | None:
+        """Write the requester's notice to the outbox in ``store``'s transaction (the one
+        that changes the status); its row id, or None when the sheet has no address."""
         address = sheet.address
         if address is None:
             log.warning("sheet %s has no address; requester not told", sheet.sheet_id)
-            return "failed"
-        message_id = self.store.enqueue_notice(
+            return None
+        return store.enqueue_notice(
             self.outbox, address, requester_notice(sheet, comment),
             kind=f"review.{sheet.status}", subject=sheet.reference,
         )
+
+    def _announce(self, message_id: int | None) -> Notification:
+        """Post a queued notice once its transaction has committed.
+
+        Inside the core's turn it is posted after the turn commits, on the background
+        runner: posting while the turn's transaction is open would hold the SQLite write
+        lock for the length of an HTTP call, and would announce a change that a later
+        failure in the turn could still roll back. Outside a turn (the CLI) it is posted
+        now. A post that fails stays in the outbox and is retried with back-off by any
+        process that can reach the channel (``soudan serve``).
+        """
+        if message_id is None:
+            return "failed"
         outbox = self.outbox
 
         def deliver() -> None:

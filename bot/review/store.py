@@ -120,6 +120,16 @@ class ReviewStore:
         event.listen(self._bound, "after_commit", run, once=True)
         return True
 
+    @contextmanager
+    def transaction(self) -> Iterator[ReviewStore]:
+        """This store inside one transaction: itself when bound (its owner commits),
+        otherwise bound to a new session committed when the block ends."""
+        if self._bound is not None:
+            yield self
+            return
+        with self.database.session() as session:
+            yield self.bound(session)
+
     def enqueue_notice(
         self, outbox: Outbox, address: Address, parts: list[Part], *, kind: str,
         subject: str | None,
