@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -165,7 +166,9 @@ async def test_two_serve_replicas_share_ingests_and_apply_a_delivery_once(
             # A notice queued elsewhere; Slack refuses the first post.
             api.fail_next("chat.postMessage", status=503, error="service_unavailable")
             with database.session() as session:
-                notice_id = Outbox(database, {}).enqueue(
+                # Due by the servers' clock (the suite may run with its own clock moved).
+                server_now = lambda: datetime.fromtimestamp(first.clock(), UTC)  # noqa: E731
+                notice_id = Outbox(database, {}, now=server_now).enqueue(
                     session=session, address=Address("slack", TEAM_ID, "D200:1700000000.5", "U200"),
                     parts=[Text(NOTICE)], kind="review.accepted", subject="2026-0001")
             await api.wait_for(lambda mock: any(
