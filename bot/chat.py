@@ -17,15 +17,19 @@ from rich.console import Console
 
 from bot.core.messages import (
     Action,
+    Address,
     Choices,
     CitationList,
     FeedbackRequest,
     Form,
     Inbound,
+    Notifier,
     Part,
     SheetSummary,
     Text,
 )
+from bot.core.outbox import Outbox
+from storage import Database
 
 InputFn = Callable[[str], str]
 EXIT_WORDS = ("終了", "exit", "quit")
@@ -53,12 +57,15 @@ class TerminalChat:
     user_id: str = "terminal-user"
     user_name: str = "端末ユーザー"
     conversation: str = field(default_factory=lambda: f"terminal-{uuid.uuid4().hex[:8]}")
+    database: Database | None = None
+    """Where notices for this user wait (review results); shown when the chat starts."""
     _options: list[Action] = field(default_factory=list)
     _form: Form | None = None
 
     def run(self, read: InputFn = input) -> None:
         """Loop until end of input or 「終了」."""
         self.console.print(_WELCOME, soft_wrap=True)
+        self.show_pending_notices()
         while True:
             try:
                 line = read("> ").strip()
@@ -71,6 +78,14 @@ class TerminalChat:
                 self.console.print("終了します。進行中の相談は「続きから」で再開できます。")
                 return
             self.show(self.assistant.handle(self.to_inbound(line, read)))
+
+    def show_pending_notices(self) -> int:
+        """Print the notices waiting in the outbox for this user (e.g. a 相談シート returned
+        with ``soudan review return``); each is shown once. Returns how many."""
+        if self.database is None:
+            return 0
+        outbox = Outbox(self.database, {"terminal": _ConsoleNotices(self)})
+        return len(outbox.deliver_due(user=("local", self.user_id)).sent)
 
     def to_inbound(self, line: str, read: InputFn) -> Inbound:
         """Turn a typed line into an inbound message (a number picks a shown choice)."""
@@ -120,6 +135,23 @@ class TerminalChat:
                 options.append(part.submit)
         self._options = options
         self._form = form
+
+
+class _ConsoleNotices(Notifier):
+    """The terminal's :class:`Notifier`: prints a notice before the first prompt."""
+
+    channel = "terminal"
+
+    def __init__(self, chat: TerminalChat) -> None:
+        self._chat = chat
+
+    def deliver(self, address: Address, parts: list[Part]) -> None:
+        self._chat.console.print("【お知らせ】", markup=False, highlight=False)
+        for part in parts:
+            if isinstance(part, (Choices, Form)):
+                continue  # nothing to press before the conversation has started
+            for line in render_lines(part):
+                self._chat.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def render_lines(part: Part, *, first_number: int = 1) -> list[str]:

@@ -85,6 +85,7 @@ def build_web_app(services: Services) -> web.Application:
 
     _mount_console(app, services)
     app.cleanup_ctx.append(_background(_digest_loop(services)))
+    app.cleanup_ctx.append(_background(_outbox_loop(services)))
     return app
 
 
@@ -129,6 +130,17 @@ async def _digest_loop(services: Services) -> None:
         except Exception:  # keep the loop alive; the next tick retries
             log.exception("digest scheduler tick failed")
         await asyncio.sleep(DIGEST_CHECK_SECONDS)
+
+
+async def _outbox_loop(services: Services) -> None:
+    """Post due notices (review results) at start-up and every few seconds: what a
+    crashed process or a down channel left is delivered without anyone asking."""
+    while True:
+        try:
+            await asyncio.to_thread(services.deliver_outbox)
+        except Exception as exc:  # the database may be down; the next tick retries
+            log.error("outbox tick failed: %s", type(exc).__name__)
+        await asyncio.sleep(services.settings.outbox_poll_seconds)
 
 
 def serve_app(app: web.Application, *, host: str, port: int) -> None:

@@ -152,6 +152,21 @@ class Settings(BaseSettings):
         default="oid", description="ID token claim holding the chat user id (Entra ID: oid)"
     )
 
+    outbox_retry_seconds: float = Field(
+        default=15.0, gt=0,
+        description=(
+            "delay before a failed notice (review results) is posted again; it doubles "
+            "with each failure, up to 30 minutes"
+        ),
+    )
+    outbox_max_attempts: int = Field(
+        default=10, gt=0,
+        description="posts of one notice before it is listed as undeliverable",
+    )
+    outbox_poll_seconds: float = Field(
+        default=5.0, gt=0, description="how often each replica looks for notices to post"
+    )
+
     # --- Slack -------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=_alias("SLACK_BOT_TOKEN", "SOUDAN_SLACK_BOT_TOKEN")
@@ -194,13 +209,23 @@ class Settings(BaseSettings):
     )
     teams_allow_anonymous: bool = False
     teams_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    teams_allowed_tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Other Azure AD tenant ids whose users count as members of the tenant they "
+            "write in (comma separated; `guest` admits invited guests whose own tenant "
+            "Teams does not report); anyone else from another tenant (a shared channel, "
+            "a cross-tenant chat) may ask guideline questions but not use 相談シート"
+        ),
+    )
 
     # --- review and digest -------------------------------------------------------------
     digest_cron: str = "0 9 * * 1"
     digest_slack_channel: str | None = None
     digest_teams_conversation: str | None = None
 
-    @field_validator("teams_tenants", "slack_allowed_teams", mode="before")
+    @field_validator("teams_tenants", "slack_allowed_teams", "teams_allowed_tenants",
+                     mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

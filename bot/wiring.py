@@ -12,19 +12,23 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from bot.core.assistant import Assistant
+from bot.core.flow_catalog import FlowCatalog, FlowFiles
 from bot.core.messages import Notifier
+from bot.core.outbox import Outbox
 from bot.knowledge_setup import knowledge_config
 from bot.retention import MessageRetention
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
 from bot.web.signin import SignInLinks, console_key
-from flows import FlowDefinition, load_flows
+from flows import FlowDefinition
 from knowledge import KnowledgeBase, QuestionAnswerer
 from knowledge.catalog import load_titles
 from storage import Database
@@ -52,6 +56,8 @@ class Services:
     assistant: Assistant
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     review: ReviewChat | None = None
+    outbox: Outbox | None = None
+    flow_catalog: FlowCatalog | None = None
     digest_scheduler: DigestScheduler | None = None
     retention: MessageRetention | None = None
     console: SignInLinks | None = None
@@ -77,14 +83,23 @@ class Services:
             except Exception:
                 log.exception("background job %s failed", job.__name__)
 
+    def deliver_outbox(self) -> None:
+        """Post the notices that are due (review results), on every replica; the rows
+        are claimed with a lease, so each is posted by one of them."""
+        if self.outbox is not None:
+            self.outbox.deliver_due()
+
     def run_due_retention(self) -> None:
         """Delete transcript messages past ``SOUDAN_MESSAGE_RETENTION_DAYS`` when due."""
-        if self.retention is not None:
-            self.retention.run_due()
+        if self.retention is not None and self.retention.run_due() is not None and (
+            self.outbox is not None
+        ):
+            self.outbox.prune()  # sent notices (their text already erased) after 7 days
 
 
 def build_services(
-    settings: Settings, *, knowledge: QuestionAnswerer | None = None
+    settings: Settings, *, knowledge: QuestionAnswerer | None = None,
+    publish_flows: bool = False,
 ) -> Services:
     """Wire the whole system from ``settings``.
 
@@ -92,17 +107,27 @@ def build_services(
         settings: The one settings object.
         knowledge: The Q&A side to use instead of a new ``KnowledgeBase`` over the settings
             (``soudan start`` passes the one it just ingested into; tests share one).
+        publish_flows: store this process's flow files as the ones every replica runs
+            (``soudan serve`` / ``start`` / ``chat``); otherwise the stored ones are run
+            when another process published different ones.
     """
     database = open_database(settings)
     knowledge = knowledge or KnowledgeBase(knowledge_config(settings))
-    flows = load_flows(settings.flows_dir)
+    flow_catalog = FlowCatalog(database, FlowFiles.read(settings.flows_dir))
+    if publish_flows:
+        flow_catalog.publish(by=f"{socket.gethostname()}:{os.getpid()}")
+    flows = flow_catalog.current()
     titles = load_titles(settings.effective_corpus_catalog)
     # Channels register their notifiers here when they are mounted; the review desk and
     # the digest scheduler keep this very dict, so they see channels mounted later.
     notifiers: dict[str, Notifier] = {}
     store = ReviewStore(database)
-    admitted = [*settings.slack_allowed_teams, *settings.teams_tenants]
-    review = ReviewChat(ReviewDesk(store, notifiers, admitted=admitted))
+    admitted = [*settings.slack_allowed_teams, *settings.teams_allowed_tenants]
+    outbox = Outbox(
+        database, notifiers, retry_seconds=settings.outbox_retry_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
+    review = ReviewChat(ReviewDesk(store, notifiers, admitted=admitted, outbox=outbox))
     console = None
     if settings.console_enabled:
         console = SignInLinks(
@@ -119,6 +144,7 @@ def build_services(
         repeat_reply_seconds=settings.repeat_reply_seconds,
         message_max_chars=settings.message_max_chars,
         console=console,
+        flow_source=flow_catalog.current,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron
@@ -132,6 +158,8 @@ def build_services(
         assistant=assistant,
         notifiers=notifiers,
         review=review,
+        outbox=outbox,
+        flow_catalog=flow_catalog,
         digest_scheduler=scheduler,
         retention=MessageRetention(database, settings.message_retention_days),
         console=console,

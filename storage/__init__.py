@@ -12,7 +12,9 @@ Example:
     ...         requester_id="u1", business="窓口予約"))
 """
 
-from storage import console  # registers the web console's tables on the metadata
+# The web console's tables, the outbox and shared versions live in their own modules;
+# importing them here registers their tables on the metadata.
+from storage import console, outbox, versions
 from storage.audit import actor_key, count_audit, list_audit, record_audit
 from storage.columns import utc_now
 from storage.database import Database, NestedSessionError, normalise_url
@@ -213,6 +215,7 @@ __all__ = [
     "mark_digest_posted",
     "mark_question_answered",
     "normalise_url",
+    "outbox",
     "record_audit",
     "record_feedback",
     "record_inbox_reply",
@@ -229,4 +232,5 @@ __all__ = [
     "upsert_conversation_ref",
     "upsert_user_profile",
     "utc_now",
+    "versions",
 ]

@@ -33,7 +33,9 @@ def chat() -> None:
 
     settings = Settings()
     check_flows(settings)
-    services = build_services(settings, knowledge=open_knowledge(settings, warm=True))
+    services = build_services(
+        settings, knowledge=open_knowledge(settings, warm=True), publish_flows=True
+    )
     run_terminal_chat(services)
 
 

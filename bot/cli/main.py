@@ -9,6 +9,8 @@ from bot.cli import (
     console_cmds,
     flow_cmds,
     knowledge_cmds,
+    outbox_cmds,
+    publish_cmds,
     review_cmds,
     serve_cmds,
     sheet_cmds,
@@ -40,7 +42,10 @@ def check_settings() -> None:
         raise typer.Exit(2) from None
 
 
-for module in (knowledge_cmds, flow_cmds, sheet_cmds, serve_cmds, review_cmds, console_cmds):
+for module in (
+    knowledge_cmds, flow_cmds, sheet_cmds, serve_cmds, review_cmds, outbox_cmds, publish_cmds,
+    console_cmds,
+):
     module.register(app)
 
 

@@ -52,7 +52,9 @@ def serve(
 
     settings = Settings()
     check_flows(settings)
-    services = build_services(settings, knowledge=open_knowledge(settings, warm=True))
+    services = build_services(
+        settings, knowledge=open_knowledge(settings, warm=True), publish_flows=True
+    )
     _serve(services, host=host or settings.host, port=port or settings.port)
 
 
@@ -69,7 +71,7 @@ def start() -> None:
     if knowledge.is_stale() or (health is not None and health.problem is not None):
         typer.echo(f"ガイドライン文書を取り込みます: {settings.docs_dir}")
         typer.echo(knowledge.ingest(progress=True).summary_ja())
-    services = build_services(settings, knowledge=knowledge)
+    services = build_services(settings, knowledge=knowledge, publish_flows=True)
     if settings.slack_configured or settings.teams_configured:
         _serve(services, host=settings.host, port=settings.port)
         return
@@ -82,7 +84,7 @@ def run_terminal_chat(services: Services) -> None:
 
     console = _local_console(services)
     try:
-        TerminalChat(services.assistant).run()
+        TerminalChat(services.assistant, database=services.database).run()
     finally:
         if console is not None:
             console.stop()

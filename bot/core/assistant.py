@@ -132,16 +132,20 @@ class Assistant:
         clock: Callable[[], datetime] | None = None,
         message_max_chars: int | None = DEFAULT_MAX_CHARS,
         console: ConsolePort | None = None,
+        flow_source: Callable[[], Mapping[str, FlowDefinition]] | None = None,
     ) -> None:
+        """``flow_source``: the flows to run now (``FlowCatalog.current``, which follows
+        a change published by another replica); default: ``flows``, fixed."""
         self.database = database
         self.console = console
         self.message_max_chars = message_max_chars
         self.knowledge = knowledge
         self.review = review
         zone = ZoneInfo(timezone)
-        self.consultations = Consultations(
-            flows, titles, today or (lambda: datetime.now(zone).date())
-        )
+        self._titles = titles
+        self._today = today or (lambda: datetime.now(zone).date())
+        self._flow_source = flow_source
+        self.consultations = Consultations(flows, titles, self._today)
         self.repeats = RepeatGuard(timedelta(seconds=repeat_reply_seconds), clock)
 
     # --- entry points ---------------------------------------------------------------------
@@ -155,6 +159,7 @@ class Assistant:
         back whole (the receipt's claim with it), so a retry can apply it.
         """
         try:
+            self._follow_flows()
             return self._handle(inbound, receipt)
         except (storage.StaleSessionError, storage.ActiveSessionExistsError):
             log.info("turn lost a race on channel=%s; asked the user to retry", inbound.channel)
@@ -167,6 +172,14 @@ class Assistant:
                 "".join(traceback.format_tb(error.__traceback__)),
             )
             return [Text(ERROR_TEXT)]
+
+    def _follow_flows(self) -> None:
+        """Run the flows the source says (another replica may have published new ones)."""
+        if self._flow_source is None:
+            return
+        flows = self._flow_source()
+        if flows is not self.consultations.flows:
+            self.consultations = Consultations(flows, self._titles, self._today)
 
     def has_active_flow(
         self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None

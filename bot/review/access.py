@@ -76,7 +76,7 @@ def outside_tenant(tenant: str, home: str | None, admitted: Collection[str]) -> 
     ``home`` is the sender's Slack team / Azure AD tenant as the channel reported it
     (``None``: not reported, the sender belongs to ``tenant``). ``admitted`` lists
     the other teams / tenants a setting lets in (``SOUDAN_SLACK_ALLOWED_TEAMS``,
-    ``SOUDAN_TEAMS_TENANTS``).
+    ``SOUDAN_TEAMS_ALLOWED_TENANTS``).
     """
     return home is not None and home != tenant and home not in admitted
 

@@ -23,7 +23,8 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from bot.core.consultations import department_problem
-from bot.core.messages import DeliveryError, Inbound, Notifier, Part
+from bot.core.messages import Inbound, Notifier, Part
+from bot.core.outbox import Outbox
 from bot.review.access import (
     AccessAction,
     AccessGate,
@@ -70,9 +71,12 @@ class ReviewDesk:
             default on a new daemon thread, because the committing thread is still
             inside the turn's ``db.session()`` (a notifier that reads the database,
             like Teams', could not open its own session there on SQLite).
+        outbox: where notices to requesters are written (in the turn's transaction) and
+            posted from, retried when the channel fails; default: an
+            :class:`~bot.core.outbox.Outbox` over ``store``'s database and ``notifiers``.
         admitted: other Slack teams / Azure AD tenants whose users count as members
             of the tenant they write in (``SOUDAN_SLACK_ALLOWED_TEAMS``,
-            ``SOUDAN_TEAMS_TENANTS``); anyone else reported as coming from another
+            ``SOUDAN_TEAMS_ALLOWED_TENANTS``); anyone else reported as coming from another
             organisation is outside (:func:`bot.review.access.outside_tenant`).
     """
 
@@ -84,19 +88,21 @@ class ReviewDesk:
         now: Callable[[], datetime] | None = None,
         background: Callable[[Callable[[], object]], None] | None = None,
         admitted: Collection[str] = (),
+        outbox: Outbox | None = None,
     ) -> None:
         self.store = store
         self.notifiers: Mapping[str, Notifier] = notifiers if notifiers is not None else {}
         self.now = now or (lambda: datetime.now(UTC))
         self.background = background or run_in_thread
         self.admitted = frozenset(admitted)
+        self.outbox = outbox or Outbox(store.database, self.notifiers, now=self.now)
         self.gate = AccessGate(store, self.now)
 
     def within(self, session: Session) -> ReviewDesk:
         """This desk working inside ``session`` (the core's transaction for the turn)."""
         return ReviewDesk(
             self.store.bound(session), self.notifiers, now=self.now, background=self.background,
-            admitted=self.admitted,
+            admitted=self.admitted, outbox=self.outbox,
         )
 
     # --- who is acting --------------------------------------------------------------
@@ -359,46 +365,61 @@ class ReviewDesk:
                     "差し戻しには理由の記入が必要です。依頼者が読む理由を書いてください。",
                     "comment_required",
                 )
+            notice: int | None = None
             try:
-                moved = self.store.transition(sheet.sheet_id, to_status, actor, self.now(), text)
+                # The status change and the notice announcing it commit together.
+                with self.store.transaction() as store:
+                    moved = store.transition(sheet.sheet_id, to_status, actor, self.now(), text)
+                    if to_status in ("returned", "accepted"):
+                        notice = self._queue_notice(store, moved, text)
             except IllegalTransitionError as error:
                 raise OperationFailed(str(error), "illegal_transition") from error
             except StorageError as error:
                 raise OperationFailed(str(error), type(error).__name__) from error
-            notification: Notification = "none"
-            if to_status in ("returned", "accepted"):
-                notification = self._notify_requester(moved, text)
-            return ReviewOutcome(moved, notification)
+            if to_status not in ("returned", "accepted"):
+                return ReviewOutcome(moved)
+            return ReviewOutcome(moved, self._announce(notice))
 
         return self._attempt(
             actor, "change_status", run, sheet=sheet, target=target, target_status=to_status
         )
 
-    def _notify_requester(self, sheet: SheetRecord, comment: str | None) -> Notification:
-        """Tell the requester; inside the core's turn, only once the turn has committed.
-
-        Posting to Slack/Teams while the turn's transaction is open would hold the
-        SQLite write lock for the length of an HTTP call, and would announce a change
-        that a later failure in the turn could still roll back.
-        """
+    def _queue_notice(self, store: ReviewStore, sheet: SheetRecord,
+                      comment: str | None) -> int | None:
+        """Write the requester's notice to the outbox in ``store``'s transaction (the one
+        that changes the status); its row id, or None when the sheet has no address."""
         address = sheet.address
-        notifier = self.notifiers.get(address.channel) if address else None
-        if address is None or notifier is None:
-            log.warning("no notifier for sheet %s; requester not told", sheet.sheet_id)
-            return "failed"
-        parts = requester_notice(sheet, comment)
+        if address is None:
+            log.warning("sheet %s has no address; requester not told", sheet.sheet_id)
+            return None
+        return store.enqueue_notice(
+            self.outbox, address, requester_notice(sheet, comment),
+            kind=f"review.{sheet.status}", subject=sheet.reference,
+        )
 
-        def deliver() -> bool:
-            try:
-                notifier.deliver(address, parts)
-            except DeliveryError:
-                log.warning("notification for sheet %s failed", sheet.sheet_id, exc_info=True)
-                return False
-            return True
+    def _announce(self, message_id: int | None) -> Notification:
+        """Post a queued notice once its transaction has committed.
+
+        Inside the core's turn it is posted after the turn commits, on the background
+        runner: posting while the turn's transaction is open would hold the SQLite write
+        lock for the length of an HTTP call, and would announce a change that a later
+        failure in the turn could still roll back. Outside a turn (the CLI) it is posted
+        now. A post that fails stays in the outbox and is retried with back-off by any
+        process that can reach the channel (``soudan serve``).
+        """
+        if message_id is None:
+            return "failed"
+        outbox = self.outbox
+
+        def deliver() -> None:
+            outbox.deliver_due(ids=[message_id])
 
         if self.store.after_commit(lambda: self.background(deliver)):
             return "queued"
-        return "sent" if deliver() else "failed"
+        report = outbox.deliver_due(ids=[message_id])
+        if report.sent:
+            return "sent"
+        return "failed" if report.attempted else "queued"
 
     # --- chat -------------------------------------------------------------------------
 

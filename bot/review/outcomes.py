@@ -23,14 +23,18 @@ class SheetDetail:
 
 
 Notification = Literal["none", "sent", "failed", "queued"]
-"""What became of telling the requester: nothing to tell, told, failed, or will be
-told once the current turn commits."""
+"""What became of telling the requester: nothing to tell, told, the first post failed
+(the outbox retries it), or will be told once the turn commits / by a process that
+can reach the requester's channel."""
 
 _NOTICES: dict[str, str] = {
     "none": "",
     "sent": "依頼者に通知しました。",
     "queued": "依頼者に通知します。",
-    "failed": "依頼者への通知に失敗しました。依頼者に直接連絡してください。",
+    "failed": (
+        "依頼者への通知に失敗しました。自動で再送します"
+        "（状況は soudan review outbox で確認できます）。"
+    ),
 }
 
 

@@ -16,7 +16,8 @@ from typing import cast
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from bot.core.messages import Address, ChannelName
+from bot.core.messages import Address, ChannelName, Part
+from bot.core.outbox import Outbox
 from bot.review.access import AuditEntry
 from bot.review.records import Actor, CommentRecord, QuestionRecord, Role, SheetRecord, Transition
 from storage import audit, people, receipts, sheets
@@ -118,6 +119,27 @@ class ReviewStore:
 
         event.listen(self._bound, "after_commit", run, once=True)
         return True
+
+    @contextmanager
+    def transaction(self) -> Iterator[ReviewStore]:
+        """This store inside one transaction: itself when bound (its owner commits),
+        otherwise bound to a new session committed when the block ends."""
+        if self._bound is not None:
+            yield self
+            return
+        with self.database.session() as session:
+            yield self.bound(session)
+
+    def enqueue_notice(
+        self, outbox: Outbox, address: Address, parts: list[Part], *, kind: str,
+        subject: str | None,
+    ) -> int:
+        """Write a notice to the outbox in this store's transaction (the bound turn's, when
+        bound): it is posted only if that transaction commits. Returns its row id."""
+        with self._session() as session:
+            return outbox.enqueue(
+                session=session, address=address, parts=parts, kind=kind, subject=subject
+            )
 
     @contextmanager
     def _session(self) -> Iterator[Session]:

@@ -37,6 +37,36 @@ def tenant_of(activity: Activity) -> str:
     return LOCAL_TENANT
 
 
+GUEST_ROLES = ("guest", "anonymous")
+"""``from.userRole`` values of senders who are not members of the tenant's directory."""
+
+
+def home_tenant_of(activity: Activity, tenant: str) -> str | None:
+    """The sender's own Azure AD tenant when the activity reports one other than ``tenant``.
+
+    Teams reports it as ``from.tenantId`` for a user of another organisation (a shared
+    channel, a cross-tenant chat). A sender marked ``from.userRole`` guest or anonymous
+    whose own tenant is not reported gets that role instead (``"guest"``), so that the
+    policy treats them as outside unless ``SOUDAN_TEAMS_ALLOWED_TENANTS`` lists it.
+    ``None``: the sender belongs to ``tenant``.
+
+    Example:
+        >>> activity = Activity().deserialize({"type": "message", "from": {
+        ...     "id": "29:x", "tenantId": "other"}})
+        >>> home_tenant_of(activity, "mine"), home_tenant_of(activity, "other")
+        ('other', None)
+    """
+    sender = activity.from_property
+    extra = (sender.additional_properties or {}) if sender is not None else {}
+    reported = extra.get("tenantId")
+    if isinstance(reported, str) and reported:
+        return None if reported == tenant else reported
+    role = extra.get("userRole")
+    if isinstance(role, str) and role.lower() in GUEST_ROLES:
+        return role.lower()
+    return None
+
+
 def user_id_of(activity: Activity) -> str:
     """The sender's AAD object id (stable across Teams clients), else the channel user id."""
     sender = activity.from_property
@@ -91,9 +121,11 @@ def to_inbound(activity: Activity) -> Inbound | None:
     """
     if activity.type != ActivityTypes.message or activity.conversation is None:
         return None
+    tenant = tenant_of(activity)
     common: dict[str, Any] = {
         "channel": "teams",
-        "tenant": tenant_of(activity),
+        "tenant": tenant,
+        "home_tenant": home_tenant_of(activity, tenant),
         "conversation": str(activity.conversation.id),
         "user_id": user_id_of(activity),
         "user_name": activity.from_property.name if activity.from_property else None,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 from knowledge.config import KnowledgeConfig
 from knowledge.embedder import TextEmbedder
 from knowledge.knowledge_base import KnowledgeBase
+from tests.chroma_server import running_chroma_server
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CORPUS = SHARED / "corpus"
@@ -73,32 +71,9 @@ def knowledge_base(
     yield kb
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server (``chroma run``) on a free loopback port: its URL."""
-    executable = shutil.which("chroma") or str(Path(__file__).parents[2] / ".venv" / "bin" / "chroma")
-    assert Path(executable).exists(), "the chroma CLI comes with chromadb"
-    port = _free_port()
-    process = subprocess.Popen(
-        [executable, "run", "--path", str(tmp_path_factory.mktemp("chroma-server")),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """A real Chroma server (``chroma run``) on a free loopback port, ready: its URL."""
+    root = tmp_path_factory.mktemp("chroma-server")
+    with running_chroma_server(root / "data", root / "chroma.log") as url:
+        yield url

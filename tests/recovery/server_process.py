@@ -19,6 +19,7 @@ from bot.settings import Settings
 
 # Variables of the developer's shell that would change what the server does.
 _OWN_PREFIXES = ("SOUDAN_", "SLACK_", "MICROSOFT_")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -34,7 +35,10 @@ def server_environment(data_dir: Path, **values: str) -> dict[str, str]:
     docs = data_dir.parent / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     project = Settings(_env_file=None)  # type: ignore[call-arg]
+    # The code under test, not whatever checkout the virtualenv's editable install names.
+    path = [str(PROJECT_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
     environment |= {
+        "PYTHONPATH": os.pathsep.join(path),
         "SOUDAN_DATA_DIR": str(data_dir),
         "SOUDAN_DOCS_DIR": str(docs),
         "SOUDAN_EMBEDDING_MODEL": str(project.bundled_model_dir),

@@ -1,9 +1,10 @@
-"""The access matrix: seven kinds of user x six kinds of attempt, against the policy.
+"""The access matrix: eight kinds of user x six kinds of attempt, against the policy.
 
 Every attempt, allowed or denied, must leave exactly one audit row, and a denial
 must not reveal whether another department's sheet exists. A staff member whose
 department is self-declared (pending) counts as having none beyond their own sheets;
-a user from another Slack workspace (Slack Connect) counts as having no role at all.
+a user from another Slack workspace (Slack Connect) or another Azure AD tenant (Teams)
+counts as having no role at all.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ PENDING_A = Actor("slack", "T1", "UP", role="staff", department="市民課", dep
 # Writes in tenant T1's shared channel from workspace T9 (Slack Connect); whatever a
 # profile says, they are outside (built by ReviewDesk.actor_for, checked below).
 FOREIGN = Actor("slack", "T1", "UF", outside_from="T9")
+# Writes in tenant T1's Teams from another Azure AD tenant (a shared channel).
+TEAMS_GUEST = Actor("teams", "T1", "UG", outside_from="aad-tenant-other")
 
 ACTIONS = ("view", "list", "edit", "export", "digest", "change_status")
 
@@ -57,11 +60,13 @@ EXPECTED = {
                   "digest": False, "change_status": False},
     "foreign": {"view": False, "list": False, "edit": False, "export": False,
                 "digest": False, "change_status": False},
+    "teams_guest": {"view": False, "list": False, "edit": False, "export": False,
+                    "digest": False, "change_status": False},
 }
 ACTORS = {
     "staff_a": STAFF_A, "staff_b": STAFF_B, "reviewer": REVIEWER,
     "unassigned": UNASSIGNED, "other_tenant": OTHER_TENANT,
-    "pending_a": PENDING_A, "foreign": FOREIGN,
+    "pending_a": PENDING_A, "foreign": FOREIGN, "teams_guest": TEAMS_GUEST,
 }
 
 
@@ -119,7 +124,7 @@ def test_access_matrix_matches_policy_and_audits_every_attempt(
             assert allowed is EXPECTED[name][action], (name, action, results[name, action])
 
     with database.session() as session:
-        assert count_audit(session=session) == attempts == 42
+        assert count_audit(session=session) == attempts == 48
         denied = count_audit(session=session, result=AuditResult.DENIED)
         for actor in ACTORS.values():
             assert count_audit(session=session, actor=actor.key) == len(ACTIONS)
@@ -210,6 +215,31 @@ def test_a_slack_connect_user_is_outside_whatever_their_profile_says(
     assert [(r.result, r.detail.get("outside_from")) for r in rows] == [
         (AuditResult.DENIED, "T9"),
     ]
+
+
+def test_a_teams_user_from_another_azure_ad_tenant_is_outside_unless_admitted(
+    database: Database, seeded: dict[str, str]
+) -> None:
+    store = ReviewStore(database)
+    store.save_user("teams", "T1", TEAMS_GUEST.user_id, role="staff", department="市民課",
+                    confirmed_by="cli:local:operator")
+    inbound = Inbound("teams", "T1", "19:c@thread.tacv2", TEAMS_GUEST.user_id,
+                      home_tenant="aad-tenant-other")
+
+    outside = ReviewDesk(store, now=lambda: NOW).actor_for(inbound)
+    assert outside == TEAMS_GUEST
+    assert ReviewDesk(store, now=lambda: NOW).consult_refusal(outside) == OUTSIDE_TENANT
+    with pytest.raises(ReviewRefused):
+        ReviewDesk(store, now=lambda: NOW).show(outside, seeded["draft"])
+    # A tenant the operator lists in SOUDAN_TEAMS_ALLOWED_TENANTS counts as inside.
+    admitted = ReviewDesk(store, now=lambda: NOW, admitted={"aad-tenant-other"})
+    inside = admitted.actor_for(inbound)
+    assert inside.confirmed_department == "市民課" and inside.outside_from is None
+    assert admitted.show(inside, seeded["draft"]).sheet.business == "窓口予約"
+    # A Slack team of the same name admits nobody else's tenant: the setting is per id.
+    assert ReviewDesk(store, admitted={"T9"}).actor_for(inbound).outside_from == (
+        "aad-tenant-other"
+    )
 
 
 def test_denial_does_not_reveal_other_departments_sheets(

@@ -23,9 +23,11 @@ EXPECTED_TABLES = {
     "inbound_receipt",
     "inbox_event",
     "message",
+    "outbox_message",
     "reference_counter",
     "sheet_comment",
     "sheet_transition",
+    "shared_version",
     "user_profile",
 }
 
