@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.core.messages import Text
 from storage import FeedbackValue, MessageDirection, record_feedback, record_message
 from storage.models import UserRole
+from storage.outbox import list_outbox_messages
 from tests.review.review_fakes import CollectingNotifier
 from tests.web.harness import ConsoleHarness, Person
 from tests.web.http_client import sign_in
@@ -189,14 +190,17 @@ async def test_security_headers_on_every_console_response(sqlite_harness: Consol
             assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_the_reviewer_is_told_when_the_requester_could_not_be_notified(
+async def test_the_reviewer_is_told_the_notice_waits_when_the_requester_cannot_be_reached(
     sqlite_harness: ConsoleHarness,
 ) -> None:
-    harness = sqlite_harness  # no notifier for the sheet's channel
+    harness = sqlite_harness  # no notifier for the sheet's channel in this process
     harness.register(REVIEWER)
     reference = harness.sheet(status="in_review")
     async with TestClient(TestServer(harness.app())) as client:
         csrf = await sign_in(client, harness, REVIEWER)
         accepted = await client.post(f"/console/sheets/{reference}/accept", data={"csrf": csrf})
-        assert "受理しました。依頼者への通知に失敗しました。依頼者に直接連絡してください。" in (
-            await accepted.text())
+        assert "受理しました。依頼者に通知します。" in await accepted.text()
+    # The notice waits in the outbox for a process that can reach the requester.
+    with harness.database.session() as session:
+        waiting = list_outbox_messages(session=session)
+    assert [m.subject for m in waiting] == [reference]
