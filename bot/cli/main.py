@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from bot.cli import flow_cmds, knowledge_cmds, review_cmds, serve_cmds, sheet_cmds
+from bot.cli import flow_cmds, knowledge_cmds, review_cmds, serve_cmds, sheet_cmds, spec_cmds
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ def check_settings() -> None:
         raise typer.Exit(2) from None
 
 
-for module in (knowledge_cmds, flow_cmds, sheet_cmds, serve_cmds, review_cmds):
+for module in (knowledge_cmds, flow_cmds, sheet_cmds, serve_cmds, review_cmds, spec_cmds):
     module.register(app)
 
 
