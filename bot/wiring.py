@@ -24,6 +24,7 @@ from bot.retention import MessageRetention
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
 from flows import FlowDefinition, load_flows
+from flows.offering import check_tenant_flows
 from knowledge import KnowledgeBase, QuestionAnswerer
 from knowledge.catalog import load_titles
 from storage import Database
@@ -93,6 +94,7 @@ def build_services(
     database = open_database(settings)
     knowledge = knowledge or KnowledgeBase(knowledge_config(settings))
     flows = load_flows(settings.flows_dir)
+    check_tenant_flows(flows, settings.tenant_flows)
     titles = load_titles(settings.effective_corpus_catalog)
     # Channels register their notifiers here when they are mounted; the review desk and
     # the digest scheduler keep this very dict, so they see channels mounted later.
@@ -109,6 +111,7 @@ def build_services(
         timezone=settings.timezone,
         repeat_reply_seconds=settings.repeat_reply_seconds,
         message_max_chars=settings.message_max_chars,
+        offered_flows=settings.flows_offered_to,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron

@@ -49,3 +49,18 @@ def test_an_unknown_flow_is_refused_naming_the_tenant() -> None:
     with pytest.raises(UnknownOfferedFlowError, match=r"テナント T-x: .*「katsushika」"):
         check_tenant_flows(FLOWS, settings("T-x=katsushika").tenant_flows)
     check_tenant_flows(FLOWS, settings("T-x=katsushika_operations;*=ict_adoption").tenant_flows)
+
+
+def test_start_up_stops_with_one_japanese_line_on_an_unknown_offered_flow(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import typer
+
+    from bot.cli.serve_cmds import check_flows
+
+    with pytest.raises(typer.Exit) as stopped:
+        check_flows(settings("T-x=katsushika"))
+    assert stopped.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("起動できません: SOUDAN_TENANT_FLOWS に誤りがあります。テナント T-x:")
+    check_flows(settings("T-x=katsushika_operations"))  # a valid choice starts

@@ -74,3 +74,42 @@ def test_katsushika_flow_in_chat_decides_with_its_own_guideline(assistant: Assis
     assert "葛飾区情報システムガイドライン【運用保守編】を適用します" in text
     assert "パターン C" in text
     assert "4 運用保守ガイドライン適用可否判断" in text
+
+
+# --- flows offered per tenant (SOUDAN_TENANT_FLOWS) ---------------------------------------------
+
+
+@pytest.fixture
+def per_tenant(database: Database) -> Assistant:
+    settings = Settings(_env_file=None,  # type: ignore[call-arg]
+                        tenant_flows="T-katsushika=katsushika_operations;*=ict_adoption,outline")
+    return Assistant(database=database, knowledge=GuidelineExcerpts(),
+                     flows=load_flows(settings.flows_dir), titles={},
+                     offered_flows=settings.flows_offered_to)
+
+
+def test_a_tenant_offered_one_flow_starts_it(per_tenant: Assistant) -> None:
+    talk = Conversation(per_tenant, tenant="T-katsushika")
+    talk.say("相談を始める")
+    if "所属" in talk.text:
+        talk.say("情報政策課")
+    assert "運用保守を調達するシステム" in talk.text
+
+
+def test_a_tenant_offered_several_flows_chooses_among_them(per_tenant: Assistant) -> None:
+    talk = Conversation(per_tenant, tenant="T-kisarazu")
+    talk.say("相談を始める")
+    assert "どの相談を始めますか" in talk.text
+    assert talk.button("所管課概要案の作成") and talk.button("ICT 活用の検討（DX推進本部協議・RFI の要否）")
+    with pytest.raises(AssertionError):
+        talk.button("運用保守ガイドラインの適用可否（葛飾区）")
+    talk.click("所管課概要案の作成")
+    if "所属" in talk.text:
+        talk.say("子育て支援課")
+    assert "ICT を活用して行う業務の内容" in talk.text
+
+
+def test_a_flow_not_offered_to_the_tenant_is_refused(per_tenant: Assistant) -> None:
+    talk = Conversation(per_tenant, tenant="T-katsushika")
+    talk.send(talk.inbound(action=Action("flow.start", "ict_adoption")))
+    assert "ご利用の組織では提供されていません" in talk.text
