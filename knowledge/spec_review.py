@@ -62,7 +62,7 @@ _MEASURE = re.compile(
 )
 _SCORE_POINTS = re.compile(r"\d+\s*(点|%|％)")
 _FIXED_SPEC = re.compile(
-    r"社製|型番|同等品|製品名|\d+(\.\d+)?\s*(GB|TB|GHz|コア|インチ)|変更は認めない|追加や変更は認めない"
+    r"社製|型番|同等品|製品名|\d+(\.\d+)?\s*(GB|TB|GHz|コア|インチ)|変更は認めない"
 )
 _PROPOSAL = re.compile(r"プロポーザル")
 _BID = re.compile(r"競争入札|入札")
