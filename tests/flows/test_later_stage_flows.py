@@ -112,7 +112,16 @@ def test_outline_draft_has_the_four_items_the_cio_adviser_examines() -> None:
     assert "参考見積: 3社から徴収（積算根拠の明示あり）" in markdown
     assert "ICT 活用の開始時期: 令和10年度" in markdown
     assert "申請者と児童の氏名・住所" in markdown
-    assert render_docx(draft)[:2] == b"PK"
+    import io
+
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document(io.BytesIO(render_docx(draft)))
+    normal = document.styles["Normal"].element.rPr
+    assert normal.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "游明朝"
+    assert normal.find(qn("w:lang")).get(qn("w:eastAsia")) == "ja-JP"
+    assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"][2] == "3. 予算額（積算根拠）"
 
 
 # --- 調達準備 ----------------------------------------------------------------------------
