@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     )
     eval_questions: Path = Field(default=_SHARED / "eval" / "questions.dev.jsonl")
     flows_dir: Path = Field(default=_PROJECT_ROOT / "flows" / "definitions")
+    tenant_flows: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict,
+        description=(
+            "flows offered per tenant (Slack team / Teams tenant / terminal tenant id): "
+            "'T123=katsushika_operations;*=ict_adoption,rfi,outline'; '*' is every other "
+            "tenant; empty = every loaded flow for everyone"
+        ),
+    )
     max_document_bytes: int = 20 * 1024 * 1024
 
     # --- knowledge ---------------------------------------------------------------
@@ -231,6 +239,29 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("tenant_flows", mode="before")
+    @classmethod
+    def _parse_tenant_flows(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        mapping: dict[str, list[str]] = {}
+        for entry in value.split(";"):
+            if not entry.strip():
+                continue
+            tenant, sep, flows = entry.partition("=")
+            if not sep or not tenant.strip():
+                raise ValueError(
+                    "tenant_flows は「テナントID=フローID,フローID;*=フローID」の形で書いてください"
+                )
+            mapping[tenant.strip()] = [f.strip() for f in flows.split(",") if f.strip()]
+        return mapping
+
+    def flows_offered_to(self, tenant: str) -> list[str] | None:
+        """The flow ids offered to ``tenant`` (its entry, else ``*``); None = every loaded flow."""
+        if tenant in self.tenant_flows:
+            return self.tenant_flows[tenant]
+        return self.tenant_flows.get("*")
 
     @field_validator("llm_base_url", mode="before")
     @classmethod

@@ -29,6 +29,7 @@ from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, dig
 from bot.settings import Settings
 from bot.web.signin import SignInLinks, console_key
 from flows import FlowDefinition
+from flows.offering import check_tenant_flows
 from knowledge import KnowledgeBase, QuestionAnswerer
 from knowledge.catalog import load_titles
 from storage import Database
@@ -117,6 +118,7 @@ def build_services(
     if publish_flows:
         flow_catalog.publish(by=f"{socket.gethostname()}:{os.getpid()}")
     flows = flow_catalog.current()
+    check_tenant_flows(flows, settings.tenant_flows)
     titles = load_titles(settings.effective_corpus_catalog)
     # Channels register their notifiers here when they are mounted; the review desk and
     # the digest scheduler keep this very dict, so they see channels mounted later.
@@ -145,6 +147,7 @@ def build_services(
         message_max_chars=settings.message_max_chars,
         console=console,
         flow_source=flow_catalog.current,
+        offered_flows=settings.flows_offered_to,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron

@@ -181,9 +181,33 @@ def render_markdown(draft: RfiDraft) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+EAST_ASIAN_FONT = "游明朝"
+"""East Asian font of the Word drafts (Word substitutes a Mincho font where it is absent)."""
+
+
+def _japanese_styles(document: Any) -> None:
+    """Every style gets the East Asian font and ja-JP as its language (proofing, line breaking)."""
+    from docx.oxml.ns import qn
+
+    for style in document.styles:
+        element = getattr(style, "element", None)
+        if element is None or getattr(style, "font", None) is None:
+            continue
+        r_pr = element.get_or_add_rPr()
+        for tag, values in (("w:rFonts", {"w:eastAsia": EAST_ASIAN_FONT}),
+                            ("w:lang", {"w:eastAsia": "ja-JP", "w:val": "ja-JP"})):
+            node = r_pr.find(qn(tag))
+            if node is None:
+                node = r_pr.makeelement(qn(tag), {})
+                r_pr.append(node)
+            for key, value in values.items():
+                node.set(qn(key), value)
+
+
 def render_docx(draft: RfiDraft) -> bytes:
-    """The draft as a Word document (DOCX bytes)."""
+    """The draft as a Word document (DOCX bytes), with Japanese fonts and language."""
     document = Document()
+    _japanese_styles(document)
     document.add_heading(draft.title, level=0)
     document.add_paragraph(draft.issued)
     if draft.sender:

@@ -14,6 +14,7 @@ from bot.cli import (
     review_cmds,
     serve_cmds,
     sheet_cmds,
+    spec_cmds,
 )
 from bot.settings import Settings
 
@@ -44,7 +45,7 @@ def check_settings() -> None:
 
 for module in (
     knowledge_cmds, flow_cmds, sheet_cmds, serve_cmds, review_cmds, outbox_cmds, publish_cmds,
-    console_cmds,
+    console_cmds, spec_cmds,
 ):
     module.register(app)
 

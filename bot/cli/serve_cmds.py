@@ -27,12 +27,16 @@ def check_flows(settings: Settings) -> None:
     disappeared would be worse than a service that says which file to fix.
     """
     from flows import FlowDefinitionError, load_flows
+    from flows.offering import UnknownOfferedFlowError, check_tenant_flows
 
     try:
-        load_flows(settings.flows_dir)
+        check_tenant_flows(load_flows(settings.flows_dir), settings.tenant_flows)
     except FlowDefinitionError as error:
         line = " ".join(str(error).split())
         typer.echo(f"起動できません: フロー定義に誤りがあります。{line}", err=True)
+        raise typer.Exit(2) from None
+    except UnknownOfferedFlowError as error:
+        typer.echo(f"起動できません: SOUDAN_TENANT_FLOWS に誤りがあります。{error}", err=True)
         raise typer.Exit(2) from None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol, cast
@@ -51,6 +51,7 @@ ERROR_TEXT = (
     "解決しない場合は情報政策担当までご連絡ください。"
 )
 CONFLICT_TEXT = "同じ相談への別の操作と重なりました。お手数ですが、もう一度操作してください。"
+NOT_OFFERED_TEXT = "この相談は、ご利用の組織では提供されていません。「相談を始める」で提供中の相談を選べます。"
 NO_FLOW_TEXT = "進行中の相談はありません。「相談を始める」で新しく始めるか、「続きから」で再開できます。"
 OUTSIDE_TEXT = (
     "申し訳ありません。組織の外から参加している方は、相談シートを利用できません。"
@@ -133,11 +134,15 @@ class Assistant:
         message_max_chars: int | None = DEFAULT_MAX_CHARS,
         console: ConsolePort | None = None,
         flow_source: Callable[[], Mapping[str, FlowDefinition]] | None = None,
+        offered_flows: Callable[[str], Sequence[str] | None] | None = None,
     ) -> None:
         """``flow_source``: the flows to run now (``FlowCatalog.current``, which follows
-        a change published by another replica); default: ``flows``, fixed."""
+        a change published by another replica); default: ``flows``, fixed.
+        ``offered_flows(tenant)``: the flow ids a tenant may start (None: every flow);
+        ``Settings.flows_offered_to`` in production."""
         self.database = database
         self.console = console
+        self.offered_flows = offered_flows or (lambda tenant: None)
         self.message_max_chars = message_max_chars
         self.knowledge = knowledge
         self.review = review
@@ -349,7 +354,12 @@ class Assistant:
         if command in (Command.START, Command.RESUME) and someone_elses:
             return [Text(OTHERS_FLOW_TEXT)]
         if command is Command.START:
-            started = consultations.start(session, where)
+            offered = self.offered_flows(inbound.tenant)
+            if offered is not None and len(offered) != 1 and mine is None:
+                return self._flow_menu(offered)
+            started = consultations.start(
+                session, where, **({"flow_id": offered[0]} if offered else {})
+            )
             return self.repeats.reply(session, inbound, started) if mine else started
         if command is Command.RESUME:
             return consultations.resume(session, where)
@@ -408,6 +418,10 @@ class Assistant:
         if others and action.kind.startswith("flow."):
             # Someone else's consultation in this thread: never drive it for them.
             return [Text(OTHERS_FLOW_TEXT)]
+        if action.kind == "flow.start" and not self._offers(
+            inbound.tenant, action.value or "ict_adoption"
+        ):
+            return [Text(NOT_OFFERED_TEXT)]
         if action.kind == "flow.start":
             parts = consultations.start(
                 session, where, flow_id=action.value or "ict_adoption",
@@ -501,6 +515,22 @@ class Assistant:
             return [Text("レビュー機能はこの環境では有効になっていません。")]
         return self.review.handle(session, inbound)
 
+    def _offers(self, tenant: str, flow_id: str) -> bool:
+        offered = self.offered_flows(tenant)
+        return offered is None or flow_id in offered
+
+    def _flow_menu(self, offered: Sequence[str]) -> list[Part]:
+        """The consultations this tenant offers, as buttons (``SOUDAN_TENANT_FLOWS``)."""
+        if not offered:
+            return [Text(NOT_OFFERED_TEXT)]
+        flows = self.consultations.flows
+        choices = tuple(
+            Choice(flows[flow_id].title if flow_id in flows else flow_id,
+                   Action("flow.start", flow_id))
+            for flow_id in offered
+        )
+        return [Text("どの相談を始めますか？"), Choices("", choices)]
+
     def _my_sheets(
         self, session: Session, *, channel: str, tenant: str, user_id: str
     ) -> list[Part]:
@@ -512,7 +542,9 @@ class Assistant:
             session=session, actor=storage.actor_key(channel, tenant, user_id), action="sheet.list_own",
             result=storage.AuditResult.ALLOWED, tenant=tenant, detail={"count": len(sheets)},
         )
-        start = Choices("", (Choice("相談を始める", Action("flow.start", "ict_adoption")),))
+        offered = self.offered_flows(tenant)
+        first = offered[0] if offered else "ict_adoption"
+        start = Choices("", (Choice("相談を始める", Action("flow.start", first)),))
         if not sheets:
             return [Text("あなたの相談シートはまだありません。"), start]
         parts: list[Part] = [Text(f"あなたの相談シート（新しい順に {len(sheets)} 件）")]

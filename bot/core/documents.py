@@ -12,6 +12,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 import storage
+from flows.outline_document import build_outline_draft
 from flows.rfi_document import RfiDraft, build_rfi_draft
 
 DocumentBuilder = Callable[[Session, storage.ConsultationSheet, date], RfiDraft]
@@ -34,7 +35,13 @@ def rfi_request(session: Session, sheet: storage.ConsultationSheet, today: date)
     )
 
 
+def outline_draft(session: Session, sheet: storage.ConsultationSheet, today: date) -> RfiDraft:
+    """所管課概要案（案） from an ``outline`` sheet."""
+    return build_outline_draft(sheet.slots, issued_on=today, department=sheet.department or "")
+
+
 DOCUMENTS: dict[str, tuple[str, DocumentBuilder]] = {
     "rfi": ("情報提供依頼書（案）", rfi_request),
+    "outline": ("所管課概要案（案）", outline_draft),
 }
 """flow id -> (document name, builder). A flow without an entry produces no document."""

@@ -1,0 +1,52 @@
+"""``soudan flow run outline`` then ``soudan flow document`` writes the 所管課概要案（案） as Word."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from docx import Document
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+
+ANSWERS = """\
+outline_business: 保育所入所申請の受付を電子申請にする
+work_breakdown: 受付 年間1,200件
+introduction_start: 2027年7月
+ict_start: 令和10年度
+budget_amount: 450万円
+budget_basis: ライセンス 月5万円×12か月、初期設定120万円
+reference_quotes: はい
+quote_vendors: 3社
+quote_basis_shown: いいえ
+proposal_planned: いいえ
+personal_information: いいえ
+other_notes: 特にない
+"""
+
+
+def test_the_outline_sheet_becomes_a_word_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOUDAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SOUDAN_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(ANSWERS, encoding="utf-8")
+    run = runner.invoke(app, ["flow", "run", "outline", "--answers", str(answers), "--json",
+                              "--department", "子育て支援課"])
+    assert run.exit_code == 0, run.output
+    payload = json.loads(run.output)
+    assert payload["outcomes"]["quote_basis_missing"] is True
+    assert payload["outcomes"]["outline_ready"] is False
+
+    out = tmp_path / "概要案.docx"
+    written = runner.invoke(app, ["flow", "document", payload["reference"], "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    assert "所管課概要案（案）を出力しました" in written.output
+    text = "\n".join(p.text for p in Document(str(out)).paragraphs)
+    assert "3. 予算額（積算根拠）" in text
+    assert "参考見積: 3社から徴収（積算根拠の明示なし）" in text
+    assert "子育て支援課" in text
