@@ -12,8 +12,8 @@ general rules catch those, each with a Japanese explanation:
 * **figure**: it asks for a figure (いくら・何円・何日・何社・何% …) and the passages the
   answer would rest on hold no number of that kind;
 * **organisation**: it asks which company or vendor (どこの会社・業者名・ベンダーは
-  どこ …) and those passages name no organisation (a SudachiDict 固有名詞 that is not a place, or a
-  company form such as 株式会社): guidelines describe roles, not who won a contract.
+  どこ …) and those passages name no organisation (SudachiDict 固有名詞・組織名, or a company form
+  such as 株式会社): guidelines describe roles, not who won a contract.
 
 The rules are written from the Japanese question words and units, not from the wording of
 any evaluation question; their effect is measured on the near-miss split by
@@ -76,8 +76,9 @@ _ASKS_ORGANISATION = re.compile(
     r"|(?:会社|業者|事業者|ベンダー|ベンダ|企業|メーカー)(?:名|の名前)"
     r"|(?:会社|業者|事業者|ベンダー|ベンダ|企業|メーカー)(?:って|は)(?:どこ(?!まで|に|で|から|を)|誰|だれ)"
 )
-_ORGANISATION_POS = {("固有名詞", "組織名"), ("固有名詞", "一般")}
-"""SudachiDict tags most company names (富士通, 日立製作所) 固有名詞・一般."""
+_ORGANISATION_POS = {("固有名詞", "組織名")}
+"""Not 固有名詞・一般: SudachiDict tags product and system names (LGWAN, Excel) so too,
+and guidelines that hold one would then seem to name the contractor."""
 _COMPANY_FORM = re.compile(r"株式会社|有限会社|合同会社|\(株\)|（株）|㈱")
 
 
@@ -130,7 +131,7 @@ class RefusalRules:
         return None
 
     def _names_organisation(self, text: str) -> bool:
-        """True when ``text`` names a company (a Sudachi proper noun or a company form)."""
+        """True when ``text`` names a company (Sudachi 組織名 or a company form)."""
         from sudachipy import SplitMode
 
         folded = unicodedata.normalize("NFKC", text)
