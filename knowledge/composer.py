@@ -35,8 +35,9 @@ _REFERS_FORWARD = re.compile(
     r"|(以下|次)の(条件|事項|項目|場合|とおり|通り|観点|内容|例|もの)"
     r"|(以下|次)に(例を)?(示す|掲げる|挙げる)"
 )
-MAX_FOLLOW_CHARS = 900
-"""A list introduced by 「次の4つ…」 is given whole up to this length (仕様書's 14 items)."""
+MAX_FOLLOW_CHARS = 1600
+"""A list introduced by 「次の4つ…」 is given whole up to this length (the 14 items of 仕様書,
+the 14-row 評価の観点 table; the chunker splits longer tables)."""
 _ENUMERATED = re.compile(
     r"^(-\s*)?([(（]?\d{1,2}[)）.．]|[①-⑳]|[・●○]|[ア-ン][\s　]|[(（][ア-ン][)）])"
 )
@@ -54,6 +55,10 @@ def abstain(question: str) -> Answer:
     return Answer(question=question, answered=False, text=ABSTAIN_TEXT, citations=())
 
 
+_TABLE_ROW = " / "
+"""How a table row's cells are joined in a segment (tab-separated lines in passages)."""
+
+
 def _segments(passage: Passage) -> list[str]:
     segments: list[str] = []
     for line in passage.text.split("\n"):
@@ -61,10 +66,30 @@ def _segments(passage: Passage) -> list[str]:
         if not line:
             continue
         if "\t" in line:
-            segments.append(re.sub(r"\t+", " / ", line))
+            segments.append(re.sub(r"\t+", _TABLE_ROW, line))
             continue
         segments.extend(part.strip() for part in _SENTENCE_END.split(line) if part.strip())
     return segments
+
+
+def _introduced(segments: Sequence[str], position: int) -> list[str]:
+    """The list or table rows the segment at ``position`` introduces (「次の4つ」「以下の
+    とおり」), up to ``MAX_LIST_LINES`` lines and ``MAX_FOLLOW_CHARS``; [] when it
+    introduces none."""
+    segment = segments[position]
+    if not (_GLUE.search(segment) or _REFERS_FORWARD.search(segment)):
+        return []
+    items: list[str] = []
+    budget = MAX_FOLLOW_CHARS
+    for offset, item in enumerate(
+        segments[position + 1 : position + 1 + MAX_LIST_LINES], start=position + 1
+    ):
+        listed = offset == position + 1 or _ENUMERATED.match(item) or _TABLE_ROW in item
+        if budget - len(item) < 0 or not listed:
+            break
+        items.append(item)
+        budget -= len(item)
+    return items
 
 
 class ExtractiveComposer:
@@ -93,7 +118,10 @@ class ExtractiveComposer:
             for position, segment in enumerate(segments):
                 if segment in heading_lines and position == 0:
                     continue
-                terms = set(self.tokenizer.tokens(segment))
+                # A list's introduction is judged with its items: 「主な事項は以下のとおり」
+                # answers 「見積書だけ？」 through the list it brings.
+                unit = [segment, *_introduced(segments, position)]
+                terms = set(self.tokenizer.tokens(" ".join(unit)))
                 coverage = sum(w for t, w in weights.items() if t in terms) / total
                 score = coverage + (0.35, 0.15, 0.0)[rank] - (0.1 if len(segment) < 12 else 0.0)
                 if figures and holds_figure(segment, figures):
@@ -141,19 +169,16 @@ class ExtractiveComposer:
             lines.append(f"{segment}[{number}]")
             used.add((rank, position))
             said.add(_key(segment))
-            if _GLUE.search(segment) or _REFERS_FORWARD.search(segment):
-                # "…以下のとおり。" / "以下の条件に該当する場合…": the answer is what follows.
-                follow = segments_by_hit[rank][position + 1 : position + 1 + MAX_LIST_LINES]
-                budget = MAX_FOLLOW_CHARS
-                for offset, item in enumerate(follow, start=position + 1):
-                    listed = offset == position + 1 or _ENUMERATED.match(item)
-                    if (rank, offset) in used or budget - len(item) < 0 or not listed:
-                        break
-                    if _key(item) not in said:
-                        lines.append(item)
-                        said.add(_key(item))
-                    used.add((rank, offset))
-                    budget -= len(item)
+            # "…以下のとおり。" / "以下の条件に該当する場合…": the answer is what follows.
+            for offset, item in enumerate(
+                _introduced(segments_by_hit[rank], position), start=position + 1
+            ):
+                if (rank, offset) in used:
+                    break
+                if _key(item) not in said:
+                    lines.append(item)
+                    said.add(_key(item))
+                used.add((rank, offset))
         return Answer(
             question=question, answered=True, text="\n".join(lines), citations=tuple(cited)
         )

@@ -44,6 +44,20 @@ def test_a_list_question_gets_the_whole_list(corpus_knowledge: KnowledgeBase) ->
     assert len(lines) == len(set(lines))  # no sentence twice
 
 
+def test_a_list_is_found_through_its_items(corpus_knowledge: KnowledgeBase) -> None:
+    # 「見積書」 is an item of the list, not a word of the sentence that introduces it.
+    answer = corpus_knowledge.answer("RFIで業者から出してもらうものって、見積書のほかに何がある？")
+    for item in ("見積書", "提案のコンセプト及び実施方法", "業務実施体制", "事前準備", "留意が必要"):
+        assert item in answer.text
+
+
+def test_a_table_question_gets_every_row(corpus_knowledge: KnowledgeBase) -> None:
+    answer = corpus_knowledge.answer("事後評価ではどんな観点で評価するの？一覧で教えて")
+    assert answer.citations[0].section.startswith("【VI.評価】 > 1.")
+    for row in ("システム化の目的や背景", "ユーザビリティ", "情報セキュリティ", "ライセンス等の適正化"):
+        assert row in answer.text
+
+
 @pytest.mark.parametrize(
     ("question", "says"),
     [
