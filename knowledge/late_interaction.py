@@ -47,21 +47,27 @@ class TokenVectors:
 
 
 class TokenVectorStore:
-    """Passage token vectors on disk, one ``.npz`` per passage, per embedding model.
+    """Passage token vectors on disk, one ``.npz`` per passage, per embedding model
+    (in memory only when no directory is given).
 
     Passage ids are content-derived (the same text keeps its id), so a file never goes
     stale; files of passages no longer indexed are removed by ``prune``.
     """
 
-    def __init__(self, directory: Path, model_identity: str) -> None:
+    def __init__(self, directory: Path | None, model_identity: str) -> None:
         key = hashlib.sha256(model_identity.encode("utf-8")).hexdigest()[:16]
-        self.directory = directory / key
+        self.directory = directory / key if directory is not None else None
+        self._memory: dict[str, TokenVectors] = {}
 
     def _path(self, passage_id: str) -> Path:
+        assert self.directory is not None
         name = passage_id if _SAFE_ID.match(passage_id) else _digest(passage_id)
         return self.directory / f"{name}.npz"
 
     def put(self, passage_id: str, tokens: TokenVectors) -> None:
+        if self.directory is None:
+            self._memory[passage_id] = tokens
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(passage_id)
         partial = path.with_name(path.name + ".part")
@@ -74,6 +80,8 @@ class TokenVectorStore:
         partial.replace(path)  # atomic: a reader never sees half a file
 
     def get(self, passage_id: str) -> TokenVectors | None:
+        if self.directory is None:
+            return self._memory.get(passage_id)
         path = self._path(passage_id)
         try:
             with np.load(path) as data:
@@ -82,6 +90,10 @@ class TokenVectorStore:
             return None  # missing or damaged: re-encoded by the caller
 
     def prune(self, keep: Iterable[str]) -> None:
+        if self.directory is None:
+            wanted_ids = set(keep)
+            self._memory = {k: v for k, v in self._memory.items() if k in wanted_ids}
+            return
         wanted = {self._path(pid).name for pid in keep}
         if not self.directory.is_dir():
             return

@@ -105,3 +105,13 @@ def test_missing_token_vectors_are_encoded_again_on_reload(
     search.reload()
     after = store.get(victim)
     assert after is not None and after.ids.tolist() == before.ids.tolist()
+
+
+def test_without_a_directory_the_store_keeps_vectors_in_memory() -> None:
+    store = TokenVectorStore(None, "bundled:multilingual-e5-small")
+    store.put("abc-1", _tokens([5], [[1.0, 0.0]]))
+    store.put("abc-2", _tokens([6], [[0.0, 1.0]]))
+    store.prune(["abc-2"])
+    assert store.get("abc-1") is None
+    kept = store.get("abc-2")
+    assert kept is not None and kept.ids.tolist() == [6]
