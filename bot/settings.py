@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         default=365, ge=0,
         description="transcript messages older than this are deleted (0 = keep forever)",
     )
+    receipt_retention_hours: int = Field(
+        default=72, ge=2,
+        description=(
+            "delivery receipts (which make a redelivered Slack/Teams event a no-op) older "
+            "than this are forgotten; the channels retry within minutes"
+        ),
+    )
     repeat_reply_seconds: float = Field(
         default=10.0, ge=0,
         description=(

@@ -164,7 +164,10 @@ def build_services(
         outbox=outbox,
         flow_catalog=flow_catalog,
         digest_scheduler=scheduler,
-        retention=MessageRetention(database, settings.message_retention_days),
+        retention=MessageRetention(
+            database, settings.message_retention_days,
+            receipt_hours=settings.receipt_retention_hours,
+        ),
         console=console,
     )
 

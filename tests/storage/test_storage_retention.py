@@ -14,8 +14,10 @@ from storage import (
     Database,
     Feedback,
     FeedbackValue,
+    InboundReceipt,
     Message,
     MessageDirection,
+    claim_inbound,
     delete_messages_before,
     record_feedback,
     record_message,
@@ -74,3 +76,27 @@ def test_zero_days_keeps_everything(database: Database) -> None:
     _seed(database)
     assert MessageRetention(database, days=0, now=lambda: NOW).run_due() == 0
     assert len(_texts(database)) == 8
+
+
+def _receipts(database: Database) -> list[str]:
+    with database.session() as session:
+        return sorted(r.key for r in session.exec(select(InboundReceipt)).all())
+
+
+def test_delivery_receipts_are_forgotten_after_their_retention(database: Database) -> None:
+    with database.session() as session:
+        for hours, key in ((100, "old"), (73, "just-old"), (71, "recent"), (0, "now")):
+            assert claim_inbound(session=session, key=key, now=NOW - timedelta(hours=hours))
+    retention = MessageRetention(database, days=365, receipt_hours=72, now=lambda: NOW)
+    retention.run_due()
+    assert _receipts(database) == ["now", "recent"]
+    # A late redelivery of a remembered event is still refused.
+    with database.session() as session:
+        assert not claim_inbound(session=session, key="recent", now=NOW)
+
+
+def test_zero_receipt_hours_keeps_every_receipt(database: Database) -> None:
+    with database.session() as session:
+        claim_inbound(session=session, key="ancient", now=NOW - timedelta(days=900))
+    MessageRetention(database, days=0, receipt_hours=0, now=lambda: NOW).run_due()
+    assert _receipts(database) == ["ancient"]
