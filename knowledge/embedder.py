@@ -12,11 +12,15 @@ import numpy as np
 
 from knowledge.late_interaction import TokenVectors
 
-# Nothing in this process may reach a model hub: the bundled model is a local directory,
-# and a configured hub name must already be in the local cache.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+def _stay_offline() -> None:
+    """Nothing in this process may reach a model hub: the bundled model is a local
+    directory, and a configured hub name must already be in the local cache. Set just
+    before the model libraries are first imported (they read these at import), not when
+    this module is imported; ``local_files_only`` below holds even if they were earlier."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 class TextEmbedder:
@@ -34,6 +38,7 @@ class TextEmbedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
+                _stay_offline()
                 from sentence_transformers import SentenceTransformer
 
                 path = Path(self.model_name)
