@@ -25,7 +25,13 @@ from sqlmodel import Session, select
 
 import storage
 from bot.core.commands import Command, looks_like_question, parse_command
-from bot.core.consultations import Consultations, Where, reopen_choice, sheet_summary
+from bot.core.consultations import (
+    Consultations,
+    Where,
+    reopen_choice,
+    review_comments,
+    sheet_summary,
+)
 from bot.core.limits import DEFAULT_MAX_CHARS, cap_text
 from bot.core.messages import Action, ChannelName, Choice, Choices, Inbound, Part, Text
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
@@ -382,7 +388,7 @@ class Assistant:
             return [Text(OTHERS_FLOW_TEXT)]
         if action.kind == "flow.start":
             parts = consultations.start(
-                session, where, flow_id=action.value or "ict_adoption",
+                session, where, flow_id=action.value or None,
                 business=(inbound.text or "").strip() or None, parent_sheet_id=action.ref,
             )
             return self.repeats.reply(session, inbound, parts) if active is not None else parts
@@ -484,13 +490,15 @@ class Assistant:
             session=session, actor=storage.actor_key(channel, tenant, user_id), action="sheet.list_own",
             result=storage.AuditResult.ALLOWED, tenant=tenant, detail={"count": len(sheets)},
         )
-        start = Choices("", (Choice("相談を始める", Action("flow.start", "ict_adoption")),))
+        entry = self.consultations.entry_flow
+        start = Choices("", (Choice("相談を始める", Action("flow.start", entry)),))
         if not sheets:
             return [Text("あなたの相談シートはまだありません。"), start]
         parts: list[Part] = [Text(f"あなたの相談シート（新しい順に {len(sheets)} 件）")]
         for sheet in sheets:
             parts.append(sheet_summary(sheet))
             if sheet.status == storage.SheetStatus.RETURNED:
+                parts.extend(review_comments(session, sheet.id))
                 parts.append(Choices("", (reopen_choice(sheet.id),)))
         return [*parts, start]
 

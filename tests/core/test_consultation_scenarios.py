@@ -83,12 +83,20 @@ def test_whole_consultation_by_buttons_ends_in_a_submitted_sheet(
     assert sheet.department == "市民課"
     assert sheet.requester_name == "山田 花子"
     assert sheet.business == "住民票の窓口交付"
-    assert sheet.initial_cost == 4_500_000 and sheet.running_cost == 500_000
+    assert sheet.initial_cost == 4_500_000 and sheet.slots["running_cost"] == 500_000
     assert sheet.outcomes["dx_council_required"] is True
     assert sheet.outcomes["rfi_recommended"] is True
-    decision = next(d for d in sheet.decisions if d["name"] == "dx_council_required")
+    [section] = sheet.sections
+    decision = next(d for d in section["decisions"] if d["name"] == "dx_council_required")
     assert decision["cites"][0]["section"] == "【Ⅰ. 検討】 > 3. ICT 活用に関する協議"
-    assert sheet.personal_info == "あり"
+    assert (decision["label"], decision["value_label"]) == ("DX推進本部会議での協議", "必要")
+    answers = {a["label"]: a["text"] for a in section["answers"]}
+    assert answers["ランニングコスト（年額）"] == "500,000円（50万円）"
+    assert answers["個人情報の取扱い"] == "はい"
+    with services.database.session() as session:
+        flagged = storage.list_sheets(session=session, outcome=("dx_council_required", True))
+        unflagged = storage.list_sheets(session=session, outcome=("dx_council_required", False))
+    assert [s.id for s in flagged] == [sheet.id] and unflagged == []
 
 
 def test_question_mid_flow_is_answered_then_the_pending_step_is_asked_again(

@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "message",
     "reference_counter",
     "sheet_comment",
+    "sheet_outcome",
     "sheet_transition",
     "user_profile",
 }
