@@ -304,9 +304,14 @@ class Consultations:
     def submit_form(
         self, session: Session, flow_session: FlowSession, inbound: Inbound
     ) -> list[Part]:
-        """The confirm form: apply edited fields, then submit if nothing new is asked."""
+        """The confirm form: apply edited fields, then submit if nothing new is asked.
+
+        An edit that changes a decision is not submitted: the confirm view comes back
+        with the new decisions, to be confirmed again.
+        """
         engine = self.engines[flow_session.flow_id]
         state = self._state(flow_session)
+        decided = engine.outcome_values(state)
         notices: list[Part] = []
         problems: list[Part] = []
         shown = {f.slot: f.value for f in engine.answer_fields(state)}
@@ -329,6 +334,12 @@ class Consultations:
             # Keep the edits that were readable; show what to fix with the form again.
             turn = Turn(state, engine.prompt(state))
             return [*problems, *notices, *self._advance(session, flow_session, turn, where=where)]
+        if engine.outcome_values(state) != decided:
+            # Confirm means confirm: the user saw other decisions than those now stored.
+            turn = Turn(state, engine.prompt(state))
+            again = Text("判断結果が変わったため、まだ提出していません。"
+                         "新しい判断結果を確認して、よろしければもう一度確定してください。")
+            return [*notices, again, *self._advance(session, flow_session, turn, where=where)]
         turn = engine.step(state, FlowInput(choice="submit", today=self.today()))
         return [*notices, *self._advance(session, flow_session, turn, where=where)]
 
