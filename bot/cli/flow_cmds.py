@@ -30,9 +30,12 @@ def chat() -> None:
     from bot.chat import TerminalChat
     from bot.cli.serve_cmds import check_flows
     from bot.knowledge_setup import open_knowledge
+    from bot.logs import configure_logging
     from bot.wiring import build_services
 
     settings = Settings()
+    # Log lines go to a file: in the chat, only the assistant's Japanese replies show.
+    configure_logging(settings, to_file=settings.data_dir / "chat.log")
     check_flows(settings)
     services = build_services(settings, knowledge=open_knowledge(settings, warm=True))
     TerminalChat(services.assistant).run()

@@ -73,6 +73,7 @@ def start() -> None:
     if settings.slack_configured or settings.teams_configured:
         _serve(services, host=settings.host, port=settings.port)
         return
+    configure_logging(settings, to_file=settings.data_dir / "chat.log")
     TerminalChat(services.assistant).run()
 
 

@@ -45,7 +45,7 @@ from storage.sheet_view import COMMENT_KIND_LABELS
 
 RESULT_NOTICE_DEFAULT = "確認結果はこの会話でお知らせします。"
 RESULT_NOTICE = {
-    "terminal": "確認結果は、次に「soudan chat」を開いたときと「自分の相談シート」で確認できます。",
+    "terminal": "確認結果は「相談シート」と送ると確認できます（差し戻しの理由やコメントも表示されます）。",
 }
 """Where the requester will read the review result, by channel."""
 
