@@ -74,9 +74,9 @@ def configure_logging(settings: Settings, *, to_file: Path | None = None) -> Non
     calls replace the handler, never stack guards).
     """
     root = logging.getLogger()
-    for handler in root.handlers[:]:
-        if getattr(handler, _OURS, False):
-            root.removeHandler(handler)
+    for existing in root.handlers[:]:
+        if getattr(existing, _OURS, False):
+            root.removeHandler(existing)
     handler: logging.Handler
     if to_file is not None:
         to_file.parent.mkdir(parents=True, exist_ok=True)
