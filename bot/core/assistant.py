@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 import storage
-from bot.core.commands import Command, looks_like_question, parse_command
+from bot.core.commands import Command, asks_something, looks_like_question, parse_command
 from bot.core.consultations import (
     Consultations,
     Where,
@@ -292,7 +292,8 @@ class Assistant:
             return looks_like_question(text, strict=True)
         if self.consultations.would_accept(active, text):
             return False
-        return looks_like_question(text) or text.endswith(("何", "なに", "の", "か"))
+        # A hedge (「わからない」「まだちゃんとは」) is re-asked with help by the step itself.
+        return asks_something(text)
 
     def _recent_questions(self, session: Session, inbound: Inbound) -> tuple[str, ...]:
         messages = storage.list_messages(

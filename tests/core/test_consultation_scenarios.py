@@ -300,3 +300,30 @@ def test_an_answer_typed_outside_the_consultation_thread_points_back_to_it(
     assert "イニシャルコスト" in top_level.text
     top_level.say("450万円")
     assert "ランニングコスト" in top_level.text
+
+
+def test_a_hedge_is_reasked_with_help_and_a_question_without_a_mark_is_answered(
+    talk: Conversation, services: Services
+) -> None:
+    talk.say("相談を始める")
+    talk.say("市民課")
+    talk.say("住民票の窓口交付")
+    talk.say("窓口の待ち時間が長い")
+    assert "アナログの改革" in talk.text  # the yes/no step
+    talk.say("まだちゃんとは")
+    assert "今の時点でより近いほう" in talk.text
+    assert "相談の続きです" not in talk.text  # not taken for a guideline question
+    assert "アナログの改革" in talk.text  # the same step, with its help
+    talk.click("いいえ")
+    talk.say("特にない")
+    talk.say("電子申請")
+    assert "イニシャルコスト" in talk.text
+    talk.say("検討中")
+    assert "今の時点の見込み額（概算）" in talk.text
+    talk.say("相場はどれくらい")  # a question at the amount step, without 「？」
+    assert "相談の続きです" in talk.text
+    assert "金額として読み取れません" not in talk.text
+    talk.say("450万円")
+    assert "ランニングコスト" in talk.text
+    sheet = only_sheet(services)
+    assert [q["text"] for q in sheet.questions] == ["相場はどれくらい"]
