@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from bot.cli import flow_cmds, knowledge_cmds, review_cmds, serve_cmds, sheet_cmds
+from bot.cli import flow_cmds, japanese, knowledge_cmds, review_cmds, serve_cmds, sheet_cmds
 from bot.settings import Settings
+
+japanese.install()
 
 app = typer.Typer(
     name="soudan",
