@@ -34,7 +34,7 @@ def sheet_summary(sheet: SheetRecord) -> SheetSummary:
         rows=(
             ("部署", sheet.department or "未設定"),
             ("対象業務", sheet.business or "未記入"),
-            *((("イニシャルコスト", yen(sheet.initial_cost)),) if sheet.initial_cost else ()),
+            *((("イニシャルコスト", yen(sheet.initial_cost)),) if sheet.initial_cost is not None else ()),
             *((d.label, d.value_label) for d in sheet.content.headline),
             ("提出日時", submitted),
         ),

@@ -186,6 +186,12 @@ def test_confirm_form_edit_changes_the_outcome_before_submitting(
     assert "協議が必要です" in talk.text
 
     talk.submit_form(initial_cost="280万円")
+    # The edit flips the decision: shown, not submitted, and asked again (issue 11).
+    assert "判断結果が変わったため、まだ提出していません" in talk.text
+    assert "DX推進本部会議での協議は原則として不要です" in talk.text
+    assert "CIO補佐に提出しました" not in talk.text
+    assert only_sheet(services).status == storage.SheetStatus.DRAFT
+    talk.click("この内容で確定する")
     assert "CIO補佐に提出しました" in talk.text
     sheet = only_sheet(services)
     assert sheet.initial_cost == 2_800_000
