@@ -190,3 +190,31 @@ def test_exported_questions_have_personal_data_masked(database: Database) -> Non
     cells = [str(c) for row in workbook.active.iter_rows(values_only=True) for c in row if c]
     assert any("[電話番号]" in cell for cell in cells)
     assert not any("090-1234-5678" in cell for cell in cells)
+
+
+def test_comments_and_the_return_reason_are_in_every_export(database: Database) -> None:
+    from storage import comments_by_sheet
+
+    with database.session() as session:
+        sheet = create_sheet(session=session, sheet_in=sheet_in(), now=CREATED)
+        for status in (SheetStatus.SUBMITTED, SheetStatus.IN_REVIEW):
+            transition_sheet(session=session, sheet_id=sheet.id, to_status=status, now=CREATED)
+        transition_sheet(session=session, sheet_id=sheet.id, to_status=SheetStatus.RETURNED,
+                         actor_name="補佐 一郎", comment="積算根拠を追記してください",
+                         now=CREATED)
+    with database.session() as session:
+        sheets = list_sheets(session=session)
+        comments = comments_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
+
+    rows = list(csv.reader(io.StringIO(
+        export_sheets(sheets, "csv", comments).decode("utf-8-sig"), newline="")))
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["コメント・差し戻し理由"] == (
+        "2026-11-20 10:30 差し戻し理由（補佐 一郎）: 積算根拠を追記してください"
+    )
+    [document] = json.loads(export_sheets(sheets, "json", comments))
+    assert document["comments"][0]["kind_label"] == "差し戻し理由"
+    assert document["comments"][0]["text"] == "積算根拠を追記してください"
+    workbook = openpyxl.load_workbook(io.BytesIO(export_sheets(sheets, "xlsx", comments)))
+    cells = [str(c) for row in workbook.active.iter_rows(values_only=True) for c in row if c]
+    assert any("積算根拠を追記してください" in cell for cell in cells)
