@@ -247,7 +247,10 @@ class Consultations:
             return [Text(f"相談シート {sheet.reference} は「{label}」のため修正できません。"
                          "差し戻されたシートだけを修正・再提出できます。")]
         flow_session = session.exec(
-            select(FlowSession).where(FlowSession.sheet_id == sheet.id)
+            # The sheet's own flow (a follow-up such as RFI has a session of its own).
+            select(FlowSession).where(
+                FlowSession.sheet_id == sheet.id, FlowSession.flow_id == sheet.flow_id
+            )
         ).first()
         if flow_session is None or flow_session.flow_id not in self.engines:
             return [Text("⚠️ この相談シートの回答記録が見つからないため、チャットでは修正できません。")]
