@@ -417,8 +417,7 @@ async def test_a_click_on_the_app_home_is_answered_in_a_dm(
     [root] = mock_api.posts()
     assert (root.args["channel"], root.args.get("thread_ts")) == ("DU100", None)
     [inbound] = assistant.seen
-    # Empty: the core starts the entry flow (the flow file with ``sheet.entry: true``).
-    assert inbound.action == Action("flow.start", "")
+    assert inbound.action == Action("flow.start", "ict_adoption")  # the fake's home button
     assert inbound.conversation == f"DU100:{root.result['ts']}"
 
 
