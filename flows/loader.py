@@ -95,7 +95,9 @@ def load_flows(path: Path | str = DEFINITIONS_DIR) -> dict[str, FlowDefinition]:
                 flow_id=flow.id,
             )
         flows[flow.id] = flow
-    check_follow_ups(flows)
+    if not root.is_file():
+        # One file checked alone cannot know its follow-ups; a directory must have them.
+        check_follow_ups(flows)
     return flows
 
 
