@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,14 +111,31 @@ class TerminalChat:
         )
 
     def _fill_form(self, form: Form, read: InputFn) -> dict[str, str]:
-        self.console.print(f"[bold]{form.title}[/bold]（Enter で現在の値のまま）")
-        values: dict[str, str] = {}
-        for form_field in form.fields:
+        """Pick one field by number and type its new value; the others stay as they are."""
+        values = {f.name: f.value for f in form.fields}
+        if len(form.fields) == 1:
+            chosen = form.fields[0]
+        else:
+            self.console.print(
+                f"{form.title}: 変更する項目の番号を入力してください（Enter で変更しません）",
+                markup=False, highlight=False, soft_wrap=True,
+            )
+            for number, form_field in enumerate(form.fields, start=1):
+                self.console.print(f"  {number}. {form_field.label}: {form_field.value}",
+                                   markup=False, highlight=False, soft_wrap=True)
             try:
-                typed = read(f"{form_field.label} [{form_field.value}]: ").strip()
+                typed = read("番号: ").strip()
             except EOFError:
                 typed = ""
-            values[form_field.name] = typed or form_field.value
+            typed = unicodedata.normalize("NFKC", typed)
+            if not (typed.isdigit() and 1 <= int(typed) <= len(form.fields)):
+                return values
+            chosen = form.fields[int(typed) - 1]
+        try:
+            new_value = read(f"{chosen.label} [{chosen.value}]: ").strip()
+        except EOFError:
+            new_value = ""
+        values[chosen.name] = new_value or chosen.value
         return values
 
     def show(self, parts: list[Part]) -> None:
@@ -175,7 +193,7 @@ def render_lines(part: Part, *, first_number: int = 1) -> list[str]:
         lines += [f"  {label}: {value}" for label, value in part.rows]
         return lines
     if isinstance(part, Form):
-        return [f"  {first_number}. {part.title}（各項目を順に確認・修正して、{part.submit_label}）"]
+        return [f"  {first_number}. {part.title}（変更する項目を番号で選んで、{part.submit_label}）"]
     if isinstance(part, FeedbackRequest):
         return []
     raise TypeError(f"unknown part {type(part).__name__}")

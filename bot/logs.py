@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
@@ -65,16 +66,23 @@ SAFE_LOGGERS = ("aiohttp.access",)
 """Exceptions to :data:`BODY_LOGGERS`: the access log has the request line, no body."""
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, *, to_file: Path | None = None) -> None:
     """Log to stderr at ``settings.log_level``, with user text kept out of every record.
 
-    Safe to call more than once (later calls replace the handler, never stack guards).
+    ``to_file``: log there instead (the terminal chat: its user reads the terminal,
+    and a log line is not a message to them). Safe to call more than once (later
+    calls replace the handler, never stack guards).
     """
     root = logging.getLogger()
-    for handler in root.handlers[:]:
-        if getattr(handler, _OURS, False):
-            root.removeHandler(handler)
-    handler = _StderrHandler()
+    for existing in root.handlers[:]:
+        if getattr(existing, _OURS, False):
+            root.removeHandler(existing)
+    handler: logging.Handler
+    if to_file is not None:
+        to_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(to_file, encoding="utf-8")
+    else:
+        handler = _StderrHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(UserTextFilter())
     setattr(handler, _OURS, True)

@@ -19,6 +19,7 @@ from flows.parsing import (
     parse_period,
     parse_yes_no,
 )
+from flows.parsing.hedge import is_hedge
 from flows.parsing.money import MONEY_EXAMPLES
 from flows.parsing.normalize import normalize_answer
 
@@ -89,6 +90,29 @@ def read_answer(step: Step, raw: str, today: date) -> Any:
     Raises:
         AnswerNotUnderstood: ``reask`` says what to type.
     """
+    try:
+        return _read(step, raw, today)
+    except AnswerNotUnderstood:
+        if step.kind is not StepKind.TEXT and is_hedge(raw):
+            raise AnswerNotUnderstood(HEDGE_REASKS.get(step.kind, HEDGE_REASK)) from None
+        raise
+
+
+HEDGE_REASK = (
+    "まだはっきりしない場合も、今の時点の見込みで答えてください（後で確認画面から変更できます）。"
+)
+HEDGE_REASKS = {
+    StepKind.YES_NO: "まだはっきりしない場合は、今の時点でより近いほう（「はい」か「いいえ」）を"
+    "選んでください。後で確認画面から変更できます。",
+    StepKind.MONEY: "金額が未定の場合も、今の時点の見込み額（概算）を入力してください"
+    "（例: 300万円くらい）。後で確認画面から変更できます。",
+    StepKind.DATE: "日付が未定の場合も、今の時点の見込み（例: 2027年1月）を入力してください。"
+    "後で確認画面から変更できます。",
+}
+"""What to say when a reply is a hedge (「わからない」「検討中」) rather than an answer."""
+
+
+def _read(step: Step, raw: str, today: date) -> Any:
     if step.kind is StepKind.YES_NO:
         value = parse_yes_no(raw)
         if value is None:

@@ -103,6 +103,45 @@ class Outcome:
     when_false: str
     cites: tuple[Cite, ...]
     kind: str = "decision"
+    yes_label: str = "該当"
+    """How the 相談シート shows the outcome when true (e.g. 必要, 推奨)."""
+    no_label: str = "非該当"
+    """How the 相談シート shows the outcome when false (e.g. 不要)."""
+
+    def value_label(self, value: bool) -> str:
+        """The Japanese word for ``value`` (``yes_label`` / ``no_label``)."""
+        return self.yes_label if value else self.no_label
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A flow that continues the same 相談シート when ``condition`` holds at the end."""
+
+    flow_id: str
+    label: str
+    """Button text, e.g. 「RFI で確認する事項を整理する」."""
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class SheetPlan:
+    """How a flow fills the 相談シート (the flow file's ``sheet:`` block).
+
+    Every field is optional: a flow without the block still stores all its
+    answers and outcomes on the sheet; these only name the report columns.
+    """
+
+    entry: bool = False
+    """「相談を始める」 starts this flow."""
+    subject: str | None = None
+    """Slot shown as the sheet's 対象業務 (lists, digest lines)."""
+    cost: str | None = None
+    """Money slot stored as the sheet's initial cost (digest cost bands and totals)."""
+    digest: tuple[str, ...] = ()
+    """Outcomes the weekly digest lists sheets by (those that are true)."""
+    follow_ups: tuple[FollowUp, ...] = ()
+    document: str | None = None
+    """Name of the document this flow produces (``rfi_request``), if any."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +159,12 @@ class FlowDefinition:
     """Hash of the YAML text; a saved state records it to notice a changed definition."""
     documents: dict[str, str] = field(default_factory=dict)
     """Document file name → citation title."""
+    sheet: SheetPlan = field(default_factory=SheetPlan)
+    """What the flow contributes to the 相談シート's report columns."""
+
+    def outcome(self, name: str) -> Outcome | None:
+        """The outcome with this name, or None."""
+        return next((o for o in self.outcomes if o.name == name), None)
 
     @property
     def start(self) -> str:

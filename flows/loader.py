@@ -16,7 +16,18 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from flows.definition import END, Branch, Cite, FlowDefinition, Option, Outcome, Step, StepKind
+from flows.definition import (
+    END,
+    Branch,
+    Cite,
+    FlowDefinition,
+    FollowUp,
+    Option,
+    Outcome,
+    SheetPlan,
+    Step,
+    StepKind,
+)
 from flows.errors import (
     BadConditionError,
     DuplicateFlowIdError,
@@ -35,7 +46,7 @@ from flows.errors import (
 )
 from flows.expressions import Condition, ConditionSyntaxError, parse_condition
 from flows.graph_rules import check_graph, check_slot_references
-from flows.schema import RawBranch, RawCite, RawFlow, RawStep
+from flows.schema import RawBranch, RawCite, RawFlow, RawSheet, RawStep
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 """The flows shipped with soudan (ict_adoption, rfi)."""
@@ -84,7 +95,27 @@ def load_flows(path: Path | str = DEFINITIONS_DIR) -> dict[str, FlowDefinition]:
                 flow_id=flow.id,
             )
         flows[flow.id] = flow
+    if not root.is_file():
+        # One file checked alone cannot know its follow-ups; a directory must have them.
+        check_follow_ups(flows)
     return flows
+
+
+def check_follow_ups(flows: dict[str, FlowDefinition]) -> None:
+    """Every ``sheet.follow_ups[].flow`` names a loaded flow other than itself.
+
+    Raises:
+        UnknownFieldError: naming the flow file and the missing flow id.
+    """
+    for flow in flows.values():
+        for follow_up in flow.sheet.follow_ups:
+            if follow_up.flow_id not in flows or follow_up.flow_id == flow.id:
+                raise UnknownFieldError(
+                    f"sheet.follow_ups の flow「{follow_up.flow_id}」というフローはありません"
+                    "（同じフォルダにある別のフローの id を書いてください）。",
+                    source=flow.source,
+                    flow_id=flow.id,
+                )
 
 
 def load_flow_file(path: Path | str) -> FlowDefinition:
@@ -333,8 +364,11 @@ def _build(raw: RawFlow, text: str, source: str) -> FlowDefinition:
                 when_false=raw_outcome.if_false.strip(),
                 cites=cites(raw_outcome.cite),
                 kind=raw_outcome.kind,
+                yes_label=raw_outcome.yes_label,
+                no_label=raw_outcome.no_label,
             )
         )
+    plan = _sheet_plan(raw, source, condition)
     definition = FlowDefinition(
         id=flow_id,
         version=raw.version,
@@ -345,10 +379,46 @@ def _build(raw: RawFlow, text: str, source: str) -> FlowDefinition:
         source=source,
         definition_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
         documents=titles,
+        sheet=plan,
     )
     check_slot_references(definition)
     check_graph(definition)
     return definition
+
+
+def _sheet_plan(raw: RawFlow, source: str, condition: Any) -> SheetPlan:
+    """The ``sheet:`` block, its slot and outcome names checked against the flow."""
+    sheet: RawSheet = raw.sheet
+    slots = {step.slot for step in raw.steps if step.slot}
+    money = {step.slot for step in raw.steps if step.slot and step.kind == StepKind.MONEY}
+    outcomes = {outcome.name for outcome in raw.outcomes}
+    where = {"source": source, "flow_id": raw.id}
+    if sheet.subject is not None and sheet.subject not in slots:
+        raise UnknownFieldError(
+            f"sheet.subject の「{sheet.subject}」という slot はこのフローにありません。", **where
+        )
+    if sheet.cost is not None and sheet.cost not in money:
+        raise UnknownFieldError(
+            f"sheet.cost には kind: money のステップの slot を書いてください（「{sheet.cost}」）。",
+            **where,
+        )
+    for name in sheet.digest:
+        if name not in outcomes:
+            raise UnknownFieldError(
+                f"sheet.digest の「{name}」という判断（outcomes の name）はこのフローにありません。",
+                **where,
+            )
+    return SheetPlan(
+        entry=sheet.entry,
+        subject=sheet.subject,
+        cost=sheet.cost,
+        digest=tuple(sheet.digest),
+        follow_ups=tuple(
+            FollowUp(f.flow, f.label, condition(f.when, None, f"sheet.follow_ups「{f.flow}」"))
+            for f in sheet.follow_ups
+        ),
+        document=sheet.document,
+    )
 
 
 def _build_step(

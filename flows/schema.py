@@ -88,9 +88,30 @@ class RawOutcome(_Strict):
     if_false: str = ""
     cite: list[RawCite] = Field(default_factory=list)
     kind: Literal["decision", "note", "next_step"] = "decision"
+    yes_label: str = "該当"
+    no_label: str = "非該当"
 
     _coerce_when = field_validator("when", mode="before")(_condition_text)
     _prose = field_validator("if_true", "if_false", mode="before")(_japanese_prose)
+
+
+class RawFollowUp(_Strict):
+    flow: str
+    when: str = "true"
+    label: str
+
+    _coerce_when = field_validator("when", mode="before")(_condition_text)
+
+
+class RawSheet(_Strict):
+    """How the flow fills the 相談シート (the ``sheet:`` block)."""
+
+    entry: bool = False
+    subject: str | None = None
+    cost: str | None = None
+    digest: list[str] = Field(default_factory=list)
+    follow_ups: list[RawFollowUp] = Field(default_factory=list)
+    document: str | None = None
 
 
 class RawFlow(_Strict):
@@ -101,6 +122,7 @@ class RawFlow(_Strict):
     documents: dict[str, str] = Field(default_factory=dict)
     steps: list[RawStep] = Field(min_length=1)
     outcomes: list[RawOutcome] = Field(default_factory=list)
+    sheet: RawSheet = Field(default_factory=RawSheet)
 
     _coerce_version = field_validator("version", mode="before")(_scalar_text)
     _prose = field_validator("description", mode="before")(_japanese_prose)

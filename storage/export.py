@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from storage.lifecycle import status_label
 from storage.masking import mask_personal_data
-from storage.models import ConsultationSheet
+from storage.models import CommentKind, ConsultationSheet, SheetComment
+from storage.sheet_view import (
+    COMMENT_KIND_LABELS,
+    SheetContent,
+    decision_lines_text,
+    sheet_content,
+)
 from storage.spreadsheet import CellValue, Table, csv_bytes, write_xlsx
 
 ExportFormat = Literal["json", "csv", "xlsx"]
@@ -27,69 +34,35 @@ DISPLAY_TIMEZONE = ZoneInfo("Asia/Tokyo")
 SHEET_TABLE_TITLE = "相談シート"
 YEN_FORMAT = "#,##0"
 
-# Outcomes every consultation has, shown as their own columns: name -> (header, yes, no).
-OUTCOME_COLUMNS: dict[str, tuple[str, str, str]] = {
-    "dx_council_required": ("DX推進本部協議", "必要", "不要"),
-    "rfi_recommended": ("RFI", "推奨", "不要"),
-}
-
-SHEET_HEADERS: tuple[str, ...] = (
+LEADING_HEADERS: tuple[str, ...] = (
     "整理番号",
     "状態",
     "所管課",
     "相談者",
     "対象業務",
-    "現状の課題",
-    "想定しているICT",
     "イニシャルコスト（円）",
-    "ランニングコスト（年額・円）",
-    *(header for header, _, _ in OUTCOME_COLUMNS.values()),
-    "その他の判定",
+)
+TRAILING_HEADERS: tuple[str, ...] = (
     "判断と根拠",
-    "懸念事項",
-    "個人情報の取扱い",
     "相談中の質問",
-    "フロー",
+    "コメント・差し戻し理由",
+    "相談の種類",
     "作成日時",
     "更新日時",
     "提出日時",
     "確認日時",
     "完了日時",
-    "チャネル",
     "ID",
 )
+SHEET_HEADERS = (*LEADING_HEADERS, *TRAILING_HEADERS)
+"""The fixed columns; each export adds one column per decision and per answer between them."""
+
+Comments = Mapping[str, Sequence[SheetComment]]
+"""Sheet id -> its comments, in order."""
 
 
 def _local(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(DISPLAY_TIMEZONE)
-
-
-def _outcome(sheet: ConsultationSheet, name: str) -> str | None:
-    _, yes, no = OUTCOME_COLUMNS[name]
-    if name not in sheet.outcomes:
-        return None
-    return yes if sheet.outcomes[name] else no
-
-
-def _other_outcomes(sheet: ConsultationSheet) -> str:
-    return "\n".join(
-        f"{name}: {'はい' if value else 'いいえ'}"
-        for name, value in sheet.outcomes.items()
-        if name not in OUTCOME_COLUMNS
-    )
-
-
-def _decisions(sheet: ConsultationSheet) -> str:
-    lines = []
-    for decision in sheet.decisions:
-        statement = str(decision.get("statement") or decision.get("name") or "")
-        cites = [
-            " ".join(str(part) for part in (cite.get("doc"), cite.get("section")) if part)
-            for cite in decision.get("cites") or []
-            if isinstance(cite, dict)
-        ]
-        lines.append(f"{statement}（根拠: {'; '.join(cites)}）" if cites else statement)
-    return "\n".join(lines)
 
 
 def _questions(sheet: ConsultationSheet) -> str:
@@ -106,52 +79,121 @@ def _questions(sheet: ConsultationSheet) -> str:
     return "\n".join(lines)
 
 
-def sheet_row(sheet: ConsultationSheet) -> list[CellValue]:
-    """One sheet as a row under :data:`SHEET_HEADERS` (times in Japan time)."""
+def comment_lines(comments: Sequence[SheetComment]) -> str:
+    """Comments as 「日時 種類（書いた人）: 本文」 lines (Japan time)."""
+    return "\n".join(
+        f"{_local(c.created_at):%Y-%m-%d %H:%M} {COMMENT_KIND_LABELS[CommentKind(c.kind).value]}"
+        f"（{c.author_name or 'CIO補佐'}）: {c.text}"
+        for c in comments
+    )
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The per-export columns: one per headline decision, one per answer label."""
+
+    decisions: tuple[str, ...]
+    answers: tuple[tuple[str, str], ...]
+    """(flow title, label); the header adds the flow title when labels collide."""
+
+    def headers(self) -> tuple[str, ...]:
+        labels = [label for _, label in self.answers]
+        answer_headers = tuple(
+            f"{label}（{flow}）" if labels.count(label) > 1 or label in LEADING_HEADERS else label
+            for flow, label in self.answers
+        )
+        return (*LEADING_HEADERS, *self.decisions, *answer_headers, *TRAILING_HEADERS)
+
+
+def _columns(contents: Sequence[SheetContent]) -> _Columns:
+    decisions: list[str] = []
+    answers: list[tuple[str, str]] = []
+    for content in contents:
+        for decision in content.headline:
+            if decision.label not in decisions:
+                decisions.append(decision.label)
+        for answer in content.answers:
+            key = (answer.flow_title, answer.label)
+            if key not in answers:
+                answers.append(key)
+    return _Columns(tuple(decisions), tuple(answers))
+
+
+def _row(
+    sheet: ConsultationSheet,
+    content: SheetContent,
+    columns: _Columns,
+    comments: Sequence[SheetComment],
+) -> list[CellValue]:
+    decided = {d.label: d.value_label for d in content.headline}
+    answered: dict[tuple[str, str], CellValue] = {}
+    for answer in content.answers:
+        cell: CellValue = answer.text
+        if answer.kind in ("money", "number") and isinstance(answer.value, int):
+            cell = answer.value
+        answered.setdefault((answer.flow_title, answer.label), cell)
     return [
         sheet.reference,
         status_label(sheet.status),
         sheet.department,
         sheet.requester_name or sheet.requester_id,
         sheet.business,
-        sheet.current_problem,
-        sheet.envisaged_ict,
         sheet.initial_cost,
-        sheet.running_cost,
-        *(_outcome(sheet, name) for name in OUTCOME_COLUMNS),
-        _other_outcomes(sheet),
-        _decisions(sheet),
-        sheet.concerns,
-        sheet.personal_info,
+        *(decided.get(label) for label in columns.decisions),
+        *(answered.get(key) for key in columns.answers),
+        decision_lines_text(content),
         _questions(sheet),
-        sheet.flow_id,
+        comment_lines(comments),
+        "、".join(t for t in content.flow_titles if t),
         _local(sheet.created_at),
         _local(sheet.updated_at),
         _local(sheet.submitted_at),
         _local(sheet.reviewed_at),
         _local(sheet.closed_at),
-        sheet.channel,
         sheet.id,
     ]
 
 
-def sheets_table(sheets: Sequence[ConsultationSheet], title: str = SHEET_TABLE_TITLE) -> Table:
-    """Sheets as a :class:`Table` (for a workbook that has other sections too)."""
+def sheets_table(
+    sheets: Sequence[ConsultationSheet],
+    title: str = SHEET_TABLE_TITLE,
+    comments: Comments | None = None,
+) -> Table:
+    """Sheets as a :class:`Table` (for a workbook that has other sections too).
+
+    Columns: the fixed ones, then one per decision (its value word, e.g. 必要) and
+    one per answer label found on the sheets, in the order the flows ask them.
+    """
+    contents = [sheet_content(sheet.sections) for sheet in sheets]
+    columns = _columns(contents)
+    headers = columns.headers()
+    money = {"イニシャルコスト（円）": YEN_FORMAT}
+    for (flow, label), header in zip(
+        columns.answers, headers[len(LEADING_HEADERS) + len(columns.decisions):], strict=False
+    ):
+        if any(
+            a.kind == "money" and (a.flow_title, a.label) == (flow, label)
+            for content in contents for a in content.answers
+        ):
+            money[header] = YEN_FORMAT
     return Table(
         title=title,
-        headers=SHEET_HEADERS,
-        rows=[sheet_row(sheet) for sheet in sheets],
-        number_formats={
-            "イニシャルコスト（円）": YEN_FORMAT,
-            "ランニングコスト（年額・円）": YEN_FORMAT,
-        },
+        headers=headers,
+        rows=[
+            _row(sheet, content, columns, (comments or {}).get(sheet.id, ()))
+            for sheet, content in zip(sheets, contents, strict=True)
+        ],
+        number_formats=money,
     )
 
 
-def sheet_document(sheet: ConsultationSheet) -> dict[str, Any]:
+def sheet_document(
+    sheet: ConsultationSheet, comments: Sequence[SheetComment] = ()
+) -> dict[str, Any]:
     """One sheet as a JSON-ready dict: every field, ISO 8601 UTC times, plus ``status_label``.
 
-    The questions asked during the consultation have personal data masked.
+    The questions asked during the consultation have personal data masked; the
+    comments (return reasons included) are listed with their kind.
     """
     document = sheet.model_dump(mode="json")
     document["status"] = str(sheet.status)
@@ -162,34 +204,54 @@ def sheet_document(sheet: ConsultationSheet) -> dict[str, Any]:
         else mask_personal_data(str(question))
         for question in document.get("questions") or []
     ]
+    document["comments"] = [
+        {
+            "kind": str(c.kind),
+            "kind_label": COMMENT_KIND_LABELS[CommentKind(c.kind).value],
+            "author": c.author_name,
+            "text": c.text,
+            "created_at": c.created_at.isoformat(),
+        }
+        for c in comments
+    ]
     return document
 
 
-def sheets_to_json(sheets: Sequence[ConsultationSheet]) -> str:
+def sheets_to_json(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> str:
     """Sheets as a JSON array (UTF-8 text, Japanese kept as is)."""
     return json.dumps(
-        [sheet_document(sheet) for sheet in sheets], ensure_ascii=False, indent=2
+        [sheet_document(sheet, (comments or {}).get(sheet.id, ())) for sheet in sheets],
+        ensure_ascii=False,
+        indent=2,
     ) + "\n"
 
 
-def sheets_to_csv(sheets: Sequence[ConsultationSheet]) -> bytes:
+def sheets_to_csv(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> bytes:
     """Sheets as CSV in UTF-8 with BOM and Japanese headers."""
-    return csv_bytes(sheets_table(sheets))
+    return csv_bytes(sheets_table(sheets, comments=comments))
 
 
-def sheets_to_xlsx(sheets: Sequence[ConsultationSheet]) -> bytes:
+def sheets_to_xlsx(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> bytes:
     """Sheets as an Excel workbook: Japanese headers, widths set, header bold and frozen."""
     buffer = io.BytesIO()
-    write_xlsx([sheets_table(sheets)], buffer)
+    write_xlsx([sheets_table(sheets, comments=comments)], buffer)
     return buffer.getvalue()
 
 
-def export_sheets(sheets: Sequence[ConsultationSheet], export_format: ExportFormat) -> bytes:
-    """Sheets in ``export_format`` (``json`` / ``csv`` / ``xlsx``) as bytes to write to a file."""
+def export_sheets(
+    sheets: Sequence[ConsultationSheet],
+    export_format: ExportFormat,
+    comments: Comments | None = None,
+) -> bytes:
+    """Sheets in ``export_format`` (``json`` / ``csv`` / ``xlsx``) as bytes to write to a file.
+
+    ``comments``: sheet id -> its comments (:func:`storage.sheets.comments_by_sheet`),
+    shown in every format.
+    """
     if export_format == "json":
-        return sheets_to_json(sheets).encode("utf-8")
+        return sheets_to_json(sheets, comments).encode("utf-8")
     if export_format == "csv":
-        return sheets_to_csv(sheets)
+        return sheets_to_csv(sheets, comments)
     if export_format == "xlsx":
-        return sheets_to_xlsx(sheets)
+        return sheets_to_xlsx(sheets, comments)
     raise ValueError(f"unknown export format: {export_format!r}")

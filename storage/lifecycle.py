@@ -7,6 +7,7 @@
                           └────────── resubmit ─────────┼───────────┘
                                                         ▼
                                                     accepted ──▶ closed
+    draft ──cancel (「やめる」)──▶ cancelled (取消: out of the digest's counts)
 
 Content (business, costs, slots, ...) may be edited only while the sheet is
 ``draft`` or ``returned``: once submitted, the CIO補佐 reviews a fixed text, and a
@@ -29,6 +30,7 @@ class SheetStatus(StrEnum):
     RETURNED = "returned"
     ACCEPTED = "accepted"
     CLOSED = "closed"
+    CANCELLED = "cancelled"
 
 
 STATUS_LABELS: dict[SheetStatus, str] = {
@@ -38,16 +40,18 @@ STATUS_LABELS: dict[SheetStatus, str] = {
     SheetStatus.RETURNED: "差し戻し",
     SheetStatus.ACCEPTED: "受理",
     SheetStatus.CLOSED: "完了",
+    SheetStatus.CANCELLED: "取消",
 }
 """Japanese labels for display, in lifecycle order."""
 
 ALLOWED_TRANSITIONS: dict[SheetStatus, frozenset[SheetStatus]] = {
-    SheetStatus.DRAFT: frozenset({SheetStatus.SUBMITTED}),
+    SheetStatus.DRAFT: frozenset({SheetStatus.SUBMITTED, SheetStatus.CANCELLED}),
     SheetStatus.SUBMITTED: frozenset({SheetStatus.IN_REVIEW}),
     SheetStatus.IN_REVIEW: frozenset({SheetStatus.RETURNED, SheetStatus.ACCEPTED}),
     SheetStatus.RETURNED: frozenset({SheetStatus.SUBMITTED}),
     SheetStatus.ACCEPTED: frozenset({SheetStatus.CLOSED}),
     SheetStatus.CLOSED: frozenset(),
+    SheetStatus.CANCELLED: frozenset(),
 }
 
 EDITABLE_STATUSES: frozenset[SheetStatus] = frozenset({SheetStatus.DRAFT, SheetStatus.RETURNED})
@@ -66,12 +70,31 @@ _NEXT_STEP_HINTS: dict[SheetStatus, str] = {
     SheetStatus.RETURNED: "内容を修正して再提出してください。",
     SheetStatus.ACCEPTED: "受理済みです。対応が終わったら完了にしてください。",
     SheetStatus.CLOSED: "完了したシートは変更できません。新しい相談を始めてください。",
+    SheetStatus.CANCELLED: "取り消した相談シートは変更できません。新しい相談を始めてください。",
 }
 
 
 def status_label(status: SheetStatus | str) -> str:
     """Japanese label of ``status`` (e.g. ``"submitted"`` -> ``"提出済み"``)."""
     return STATUS_LABELS[SheetStatus(status)]
+
+
+def parse_status(text: str) -> SheetStatus:
+    """A status from its value (``submitted``) or its Japanese label (``提出済み``).
+
+    Raises:
+        ValueError: with a Japanese message listing what is accepted.
+
+    Example:
+        >>> parse_status("提出済み")
+        <SheetStatus.SUBMITTED: 'submitted'>
+    """
+    given = text.strip()
+    for status, label in STATUS_LABELS.items():
+        if given in (status.value, label):
+            return status
+    choices = "、".join(f"{label}（{status.value}）" for status, label in STATUS_LABELS.items())
+    raise ValueError(f"状態「{text}」はありません。次のどれかを指定してください: {choices}")
 
 
 def can_transition(from_status: SheetStatus | str, to_status: SheetStatus | str) -> bool:

@@ -68,28 +68,29 @@ class CommentKind(StrEnum):
 
 
 class ConsultationSheetContent(SQLModel):
-    """The part of a 相談シート the requester fills in (editable while draft/returned)."""
+    """The part of a 相談シート the requester fills in (editable while draft/returned).
+
+    What a flow collected lives in ``sections`` (one per flow run on the sheet, see
+    :mod:`flows.sheet_section`): every answer and outcome with its label, kind and
+    citations, so any flow renders without knowing its slot names. ``business`` and
+    ``initial_cost`` are the report columns the flow file names (``sheet.subject`` /
+    ``sheet.cost``); ``outcomes`` is mirrored into :class:`SheetOutcome` for queries.
+    """
 
     department: str | None = Field(default=None, max_length=200, index=True)
     requester_name: str | None = Field(default=None, max_length=200)
     business: str = Field(default="", description="対象業務")
-    current_problem: str | None = Field(default=None, description="現状の課題")
-    envisaged_ict: str | None = Field(default=None, description="想定している ICT")
     initial_cost: int | None = Field(
-        default=None, sa_type=sa.BigInteger, description="イニシャルコスト設計額（円）"
-    )
-    running_cost: int | None = Field(
-        default=None, sa_type=sa.BigInteger, description="ランニングコスト年額（円）"
+        default=None, sa_type=sa.BigInteger, index=True, description="イニシャルコスト設計額（円）"
     )
     flow_id: str | None = Field(default=None, max_length=100)
+    """The flow the sheet was started with (follow-up flows add sections)."""
     slots: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
-    """Parsed flow answers, slot name -> value."""
+    """Parsed flow answers of every section, slot name -> value."""
     outcomes: dict[str, bool] = Field(default_factory=dict, sa_type=JSONDocument)
-    """Decision outcomes, e.g. ``{"dx_council_required": True, "rfi_recommended": False}``."""
-    decisions: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONDocument)
-    """``[{"name", "value", "statement", "cites": [{"doc", "section", "quote"}]}]``."""
-    concerns: str | None = Field(default=None, description="懸念事項")
-    personal_info: str | None = Field(default=None, description="個人情報の取扱い")
+    """Decision outcomes of every section by name (mirrored in ``sheet_outcome``)."""
+    sections: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONDocument)
+    """One per flow: ``{"flow", "title", "answers": [...], "decisions": [...]}``."""
     questions: list[Any] = Field(default_factory=list, sa_type=JSONDocument)
     """Questions asked during the consultation: ``[{"text": str, "answered": bool}]``."""
 
@@ -113,16 +114,11 @@ class ConsultationSheetUpdate(SQLModel):
     department: str | None = None
     requester_name: str | None = None
     business: str | None = None
-    current_problem: str | None = None
-    envisaged_ict: str | None = None
     initial_cost: int | None = None
-    running_cost: int | None = None
     flow_id: str | None = None
     slots: dict[str, Any] | None = None
     outcomes: dict[str, bool] | None = None
-    decisions: list[dict[str, Any]] | None = None
-    concerns: str | None = None
-    personal_info: str | None = None
+    sections: list[dict[str, Any]] | None = None
     questions: list[Any] | None = None
 
 
@@ -141,6 +137,22 @@ class ConsultationSheet(ConsultationSheetBase, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SheetOutcome(SQLModel, table=True):
+    """One decision outcome of a sheet, typed and indexed for reports (mirrors ``outcomes``).
+
+    Written by :mod:`storage.sheets` whenever a sheet's ``outcomes`` change.
+    """
+
+    __tablename__ = "sheet_outcome"
+    __table_args__ = (sa.Index("ix_sheet_outcome_name_value", "name", "value"),)
+
+    sheet_id: str = Field(
+        foreign_key="consultation_sheet.id", primary_key=True, max_length=36
+    )
+    name: str = Field(primary_key=True, max_length=100)
+    value: bool
 
 
 class ReferenceCounter(SQLModel, table=True):

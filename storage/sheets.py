@@ -7,8 +7,9 @@ reviewers pressing "受理" at once cannot both succeed from the same status.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from storage.models import (
     ConsultationSheetUpdate,
     ReferenceCounter,
     SheetComment,
+    SheetOutcome,
     SheetTransition,
 )
 
@@ -84,7 +86,17 @@ def create_sheet(
     )
     session.add(sheet)
     session.flush()
+    _mirror_outcomes(session, sheet.id, sheet.outcomes)
     return sheet
+
+
+def _mirror_outcomes(session: Session, sheet_id: str, outcomes: Mapping[str, Any]) -> None:
+    """Rewrite the sheet's :class:`SheetOutcome` rows from its ``outcomes`` JSON."""
+    session.execute(sa.delete(SheetOutcome).where(col(SheetOutcome.sheet_id) == sheet_id))
+    for name, value in outcomes.items():
+        if isinstance(value, bool):
+            session.add(SheetOutcome(sheet_id=sheet_id, name=name, value=value))
+    session.flush()
 
 
 def get_sheet(*, session: Session, sheet_id: str) -> ConsultationSheet | None:
@@ -117,14 +129,20 @@ def list_sheets(
     requester_id: str | None = None,
     created_from: datetime | None = None,
     created_before: datetime | None = None,
+    outcome: tuple[str, bool] | None = None,
     limit: int | None = None,
 ) -> list[ConsultationSheet]:
     """Sheets matching every filter given, newest first.
 
     ``created_from`` is inclusive and ``created_before`` exclusive (a week is
-    ``[monday 00:00, next monday 00:00)``).
+    ``[monday 00:00, next monday 00:00)``). ``outcome`` (name, value): only sheets
+    whose decision outcome ``name`` has that value (through ``sheet_outcome``).
     """
     statement = select(ConsultationSheet)
+    if outcome is not None:
+        statement = statement.join(
+            SheetOutcome, col(SheetOutcome.sheet_id) == col(ConsultationSheet.id)
+        ).where(SheetOutcome.name == outcome[0], SheetOutcome.value == outcome[1])
     if tenant is not None:
         statement = statement.where(ConsultationSheet.tenant == tenant)
     if department is not None:
@@ -169,11 +187,67 @@ def update_sheet(
     """
     sheet = _lock_sheet(session, sheet_id)
     check_editable(sheet.status)
-    for name, value in sheet_in.model_dump(exclude_unset=True).items():
+    changes = sheet_in.model_dump(exclude_unset=True)
+    for name, value in changes.items():
         setattr(sheet, name, value)
     sheet.updated_at = now or utc_now()
     session.add(sheet)
     session.flush()
+    if "outcomes" in changes:
+        _mirror_outcomes(session, sheet.id, sheet.outcomes)
+    return sheet
+
+
+FOLLOW_UP_STATUSES = frozenset({
+    SheetStatus.DRAFT, SheetStatus.SUBMITTED, SheetStatus.IN_REVIEW, SheetStatus.RETURNED,
+    SheetStatus.ACCEPTED,
+})
+"""Statuses in which a follow-up flow (e.g. RFI) may add its section to a sheet."""
+
+
+def put_sheet_section(
+    *,
+    session: Session,
+    sheet_id: str,
+    section: dict[str, Any],
+    now: datetime | None = None,
+) -> ConsultationSheet:
+    """Add or replace the section of ``section["flow"]``; merge its slots and outcomes.
+
+    The sheet's own flow edits its section through :func:`update_sheet` (draft and
+    returned only). A follow-up flow appends to the same sheet while the consultation
+    is open (any status but 完了 / 取消): it adds to what the CIO補佐 reviews without
+    changing the answers they already read.
+
+    Raises:
+        SheetNotEditableError: the sheet is closed or cancelled, or the section is the
+            sheet's own flow and the sheet is not editable.
+        NotFoundError: no such sheet.
+    """
+    sheet = _lock_sheet(session, sheet_id)
+    flow_id = section.get("flow")
+    if flow_id == sheet.flow_id or SheetStatus(sheet.status) not in FOLLOW_UP_STATUSES:
+        check_editable(sheet.status)
+    own = flow_id == sheet.flow_id
+    sections = [s for s in sheet.sections if s.get("flow") != flow_id]
+    sheet.sections = [section, *sections] if own else [*sections, section]
+    slots: dict[str, Any] = {}
+    outcomes: dict[str, bool] = {}
+    for part in sheet.sections:
+        slots.update({a["slot"]: a["value"] for a in part.get("answers", [])})
+        decided = {d["name"]: d["value"] for d in part.get("decisions", [])}
+        outcomes.update(part.get("outcomes") or decided)
+    sheet.slots, sheet.outcomes = slots, outcomes
+    if section.get("subject") and (own or not sheet.business):
+        sheet.business = str(section["subject"])
+    if own:
+        sheet.initial_cost = section.get("cost")
+    elif sheet.initial_cost is None and section.get("cost") is not None:
+        sheet.initial_cost = int(section["cost"])
+    sheet.updated_at = now or utc_now()
+    session.add(sheet)
+    session.flush()
+    _mirror_outcomes(session, sheet.id, sheet.outcomes)
     return sheet
 
 
@@ -209,7 +283,7 @@ def transition_sheet(
         sheet.submitted_at = at
     elif target in (SheetStatus.RETURNED, SheetStatus.ACCEPTED):
         sheet.reviewed_at = at
-    elif target is SheetStatus.CLOSED:
+    elif target in (SheetStatus.CLOSED, SheetStatus.CANCELLED):
         sheet.closed_at = at
     session.add(sheet)
     session.add(
@@ -275,6 +349,23 @@ def list_sheet_comments(*, session: Session, sheet_id: str) -> list[SheetComment
         .order_by(col(SheetComment.seq))
     )
     return list(session.exec(statement).all())
+
+
+def comments_by_sheet(
+    *, session: Session, sheet_ids: Iterable[str]
+) -> dict[str, list[SheetComment]]:
+    """The comments of many sheets at once: sheet id -> comments in order."""
+    ids = list(sheet_ids)
+    found: dict[str, list[SheetComment]] = {}
+    for start in range(0, len(ids), 500):
+        statement = (
+            select(SheetComment)
+            .where(col(SheetComment.sheet_id).in_(ids[start:start + 500]))
+            .order_by(col(SheetComment.sheet_id), col(SheetComment.seq))
+        )
+        for comment in session.exec(statement).all():
+            found.setdefault(comment.sheet_id, []).append(comment)
+    return found
 
 
 def list_sheet_transitions(

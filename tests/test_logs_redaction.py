@@ -103,3 +103,23 @@ def test_safe_traceback_survives_a_cycle() -> None:
 
     assert MARKER not in text
     assert text.count("(message withheld)") == 2
+
+
+def test_the_terminal_chat_logs_to_a_file_and_never_to_the_users_terminal(
+    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log_file = tmp_path / "data" / "chat.log"  # type: ignore[operator]
+    configure_logging(Settings(), to_file=log_file)
+    try:
+        logging.getLogger("bot.review.desk").warning(
+            "no notifier for sheet %s; requester not told", "s1"
+        )
+        for handler in _ours():
+            handler.flush()
+        captured = capsys.readouterr()
+        assert "no notifier" not in captured.err + captured.out
+        assert "no notifier for sheet s1" in log_file.read_text(encoding="utf-8")
+    finally:
+        for handler in _ours():
+            logging.getLogger().removeHandler(handler)
+            handler.close()

@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -29,9 +29,12 @@ def chat() -> None:
     """端末チャットを開く（Q&A と相談フロー。Slack/Teams の認証情報は不要）。管理画面も localhost で開く。"""
     from bot.cli.serve_cmds import check_flows, run_terminal_chat
     from bot.knowledge_setup import open_knowledge
+    from bot.logs import configure_logging
     from bot.wiring import build_services
 
     settings = Settings()
+    # Log lines go to a file: in the chat, only the assistant's Japanese replies show.
+    configure_logging(settings, to_file=settings.data_dir / "chat.log")
     check_flows(settings)
     services = build_services(
         settings, knowledge=open_knowledge(settings, warm=True), publish_flows=True
@@ -56,16 +59,18 @@ def list_flows() -> None:
 
 @flow_app.command("run")
 def run_flow(
-    flow_id: Annotated[str, typer.Argument(help="フロー ID（例: ict_adoption）")],
+    flow_id: Annotated[str, typer.Argument(help="フロー ID（`soudan flow list` の1列目）")],
     answers: Annotated[
         Path, typer.Option("--answers", help="スロット名→回答 の YAML / JSON ファイル")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="結果を JSON で出力する")] = False,
     department: Annotated[str | None, typer.Option(help="相談シートの所管課")] = None,
     user: Annotated[str, typer.Option(help="相談者の ID")] = "cli",
+    save: Annotated[
+        bool, typer.Option("--save", help="結果を相談シート（下書き）として保存する（既定: 保存しない）")
+    ] = False,
 ) -> None:
-    """フローを回答ファイルで非対話的に実行し、結果を相談シート（下書き）に保存する。"""
-    from bot.core.consultations import sheet_content
+    """フローを回答ファイルで非対話的に実行し、回答と判断を表示する（確認用。--save で保存）。"""
     from bot.wiring import open_database
     from flows import (
         FlowDefinitionError,
@@ -74,7 +79,8 @@ def run_flow(
         load_flows,
         run_with_answers,
     )
-    from storage import ConsultationSheetCreate, ConsultationSheetUpdate, create_sheet, update_sheet
+    from flows.sheet_section import sheet_section
+    from storage import ConsultationSheetCreate, create_sheet, put_sheet_section
 
     settings = Settings()
     try:
@@ -90,34 +96,42 @@ def run_flow(
     except ScriptedAnswerError as error:
         _fail(str(error))
 
-    database = open_database(settings)
-    with database.session() as session:
-        sheet = create_sheet(
-            session=session,
-            sheet_in=ConsultationSheetCreate(
-                channel="cli", tenant="local", conversation=f"cli-{uuid.uuid4().hex[:12]}",
-                requester_id=user, department=department, flow_id=flow_id,
-            ),
-        )
-        content = sheet_content(FlowEngine(flows[flow_id]), result.state)
-        sheet = update_sheet(
-            session=session, sheet_id=sheet.id, sheet_in=ConsultationSheetUpdate(**content)
-        )
-    payload = _run_payload(result, sheet_id=sheet.id, reference=sheet.reference)
+    sheet_id = reference = None
+    if save:
+        database = open_database(settings)
+        with database.session() as session:
+            sheet = create_sheet(
+                session=session,
+                sheet_in=ConsultationSheetCreate(
+                    channel="cli", tenant="local", conversation=f"cli-{uuid.uuid4().hex[:12]}",
+                    requester_id=user, department=department, flow_id=flow_id,
+                ),
+            )
+            section = sheet_section(FlowEngine(flows[flow_id]), result.state)
+            sheet = put_sheet_section(session=session, sheet_id=sheet.id, section=section)
+            sheet_id, reference = sheet.id, sheet.reference
+    payload = _run_payload(result, sheet_id=sheet_id, reference=reference)
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"相談シート {sheet.reference}（下書き）を作成しました。")
+    if reference is not None:
+        typer.echo(f"相談シート {reference}（下書き）を作成しました。")
+    else:
+        typer.echo("確認のための実行です（相談シートは作成していません。保存するには --save）。")
     for label, value in result.rows:
         typer.echo(f"  {label}: {value}")
     for decision in result.decisions:
-        cites = " / ".join(f"{c.title or c.doc} > {c.section}" for c in decision.cites)
+        cites = " / ".join(
+            dict.fromkeys(f"{c.title or c.doc} > {c.section}" for c in decision.cites)
+        )
         typer.echo(f"■ {decision.label}: {decision.statement}")
         if cites:
             typer.echo(f"    根拠: {cites}")
 
 
-def _run_payload(result: FlowRun, *, sheet_id: str, reference: str) -> dict[str, Any]:
+def _run_payload(
+    result: FlowRun, *, sheet_id: str | None, reference: str | None
+) -> dict[str, Any]:
     return {**result.to_dict(), "sheet_id": sheet_id, "reference": reference}
 
 
@@ -135,7 +149,7 @@ def _read_answers(path: Path) -> dict[str, Any]:
     return {str(key): value for key, value in data.items()}
 
 
-def _fail(message: str) -> Any:
+def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(2)
 
@@ -149,7 +163,7 @@ def flow_document(
     """フローが作る文書（RFI フローの情報提供依頼書（案））を Word / Markdown で出力する。"""
     import storage
     from bot.cli.sheet_cmds import OPERATOR
-    from bot.core.documents import DOCUMENTS
+    from bot.core.documents import sheet_document
     from bot.wiring import open_database
     from flows.rfi_document import render_docx, render_markdown
 
@@ -161,9 +175,11 @@ def flow_document(
             sheet = storage.find_sheet(session=session, key=key)
         except storage.NotFoundError as error:
             _fail(str(error))
-        if sheet.flow_id not in DOCUMENTS:
-            _fail(f"相談シート {sheet.reference} のフローは文書を作りません（RFI フローのシートを指定してください）。")
-        name, build = DOCUMENTS[sheet.flow_id or ""]
+        found = sheet_document(sheet)
+        if found is None:
+            _fail(f"相談シート {sheet.reference} には文書を作るフローの回答がありません"
+                  "（RFI の事項を整理した相談シートを指定してください）。")
+        name, build = found
         draft = build(session, sheet, today)
         storage.record_audit(
             session=session, actor=OPERATOR, action="sheet.document",

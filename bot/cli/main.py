@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from bot.cli import (
     console_cmds,
     flow_cmds,
+    japanese,
     knowledge_cmds,
     outbox_cmds,
     publish_cmds,
@@ -17,6 +18,8 @@ from bot.cli import (
     spec_cmds,
 )
 from bot.settings import Settings
+
+japanese.install()
 
 app = typer.Typer(
     name="soudan",

@@ -30,7 +30,7 @@ from bot.logs import configure_logging
 from bot.review.desk import ReviewDesk
 from bot.review.digest_render import FORMATS, render
 from bot.review.outcomes import ReviewRefused
-from bot.review.parts import COMMENT_KIND_LABELS, sheet_summary
+from bot.review.parts import sheet_summary
 from bot.review.records import ROLE_LABELS, Actor, Role, SheetRecord
 from bot.review.scheduler import (
     DigestScheduler,
@@ -44,7 +44,8 @@ from bot.review.weeks import TOKYO, IsoWeek, WeekFormatError
 from bot.settings import Settings
 from flows.answer_reading import short_yen
 from storage.export import EXPORT_FORMATS
-from storage.lifecycle import status_label
+from storage.lifecycle import parse_status, status_label
+from storage.sheet_view import COMMENT_KIND_LABELS, decision_lines_text
 
 users_app = typer.Typer(help="利用者（役割・所属部署）の登録と一覧", no_args_is_help=True)
 review_app = typer.Typer(help="CIO補佐のレビュー（一覧・表示・コメント・差し戻し・受理・完了）",
@@ -219,11 +220,18 @@ def _user_line(user: Actor) -> str:
 @review_app.command("list")
 def review_list(
     as_user: AsOption,
-    status: Annotated[list[str] | None, typer.Option(help="状態（複数可）: submitted など")] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(help="状態（複数可）: 提出済み / submitted など"),
+    ] = None,
     department: Annotated[str | None, typer.Option(help="部署")] = None,
     week: Annotated[str | None, typer.Option(help="ISO 週 例: 2026-W47")] = None,
 ) -> None:
     """相談シートを一覧表示する（状態・部署・週で絞り込み）。"""
+    try:
+        status = [parse_status(value).value for value in status or ()]
+    except ValueError as error:
+        raise _fail(str(error)) from None
     store = _store()
     desk = ReviewDesk(store)
     try:
@@ -249,6 +257,19 @@ def review_show(reference: str, as_user: AsOption) -> None:
     typer.echo(f"{summary.reference}（{summary.status}）")
     for label, value in summary.rows:
         typer.echo(f"  {label}: {value}")
+    content = detail.sheet.content
+    flow_title = None
+    for answer in content.answers:
+        if answer.flow_title != flow_title:
+            flow_title = answer.flow_title
+            typer.echo(f"回答（{flow_title}）:" if flow_title else "回答:")
+        typer.echo(f"  {answer.label}: {answer.text}")
+    if content.decisions:
+        typer.echo("判断と根拠:")
+        for line in decision_lines_text(content).splitlines():
+            typer.echo(f"  ■ {line}")
+    if detail.comments:
+        typer.echo("コメント:")
     for comment in detail.comments:
         when = comment.created_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
         kind = COMMENT_KIND_LABELS.get(comment.kind, "コメント")

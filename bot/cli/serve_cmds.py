@@ -86,6 +86,8 @@ def run_terminal_chat(services: Services) -> None:
     """The terminal chat, with the web console on localhost beside it (``start``, ``chat``)."""
     from bot.chat import TerminalChat
 
+    settings = services.settings
+    configure_logging(settings, to_file=settings.data_dir / "chat.log")
     console = _local_console(services)
     try:
         TerminalChat(services.assistant, database=services.database).run()

@@ -23,12 +23,14 @@ from bot.cli.output import ForceOption, check_output, write_output
 from bot.settings import Settings
 from flows.answer_reading import short_yen
 from storage import (
+    STATUS_LABELS,
     AuditResult,
     ConsultationSheet,
     Database,
     NotFoundError,
     SheetStatus,
     actor_key,
+    comments_by_sheet,
     find_sheet,
     list_sheet_comments,
     list_sheet_transitions,
@@ -38,11 +40,12 @@ from storage import (
 )
 from storage.export import (
     EXPORT_FORMATS,
-    OUTCOME_COLUMNS,
     ExportFormat,
     export_sheets,
     sheet_document,
 )
+from storage.lifecycle import parse_status
+from storage.sheet_view import COMMENT_KIND_LABELS, sheet_content
 from storage.spreadsheet import display_width
 
 OPERATOR = actor_key("cli", "local", "operator")
@@ -52,9 +55,24 @@ sheets_app = typer.Typer(help="相談シートの一覧・表示・出力（運�
 db_app = typer.Typer(help="データベースの管理", no_args_is_help=True)
 
 StatusOption = Annotated[
-    list[SheetStatus] | None,
-    typer.Option("--status", help="状態で絞り込む（複数指定可）"),
+    list[str] | None,
+    typer.Option(
+        "--status",
+        help="状態で絞り込む（複数指定可。例: 提出済み / submitted。"
+        + "、".join(STATUS_LABELS.values()) + "）",
+    ),
 ]
+
+
+def parse_statuses(values: list[str] | None) -> list[SheetStatus] | None:
+    """``--status`` values (labels or values) as statuses; a Japanese error otherwise."""
+    if not values:
+        return None
+    try:
+        return [parse_status(value) for value in values]
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
 DepartmentOption = Annotated[str | None, typer.Option("--department", help="所管課で絞り込む")]
 TenantOption = Annotated[str | None, typer.Option("--tenant", help="ワークスペース／テナントで絞り込む")]
 
@@ -130,7 +148,8 @@ def list_command(
     database = _database()
     with database.session() as session:
         sheets = list_sheets(
-            session=session, statuses=status, department=department, tenant=tenant, limit=limit
+            session=session, statuses=parse_statuses(status), department=department,
+            tenant=tenant, limit=limit,
         )
     _audit(database, "sheet.list", None, count=len(sheets))
     if not sheets:
@@ -157,31 +176,36 @@ def _show_text(sheet: ConsultationSheet, comments: list[Any], moves: list[Any], 
     def when(moment: Any) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
+    content = sheet_content(sheet.sections)
     lines = [
         f"相談シート {sheet.reference}（{status_label(sheet.status)}）",
         f"  所管課: {sheet.department or '（未設定）'}",
         f"  相談者: {sheet.requester_name or sheet.requester_id}",
-        f"  対象業務: {sheet.business}",
-        f"  現状の課題: {sheet.current_problem or '—'}",
-        f"  想定している ICT: {sheet.envisaged_ict or '—'}",
-        f"  イニシャルコスト: {short_yen(sheet.initial_cost) or '—'}",
-        f"  ランニングコスト（年額）: {short_yen(sheet.running_cost) or '—'}",
+        f"  対象業務: {sheet.business or '—'}",
     ]
-    for name, (label, yes, no) in OUTCOME_COLUMNS.items():
-        if name in sheet.outcomes:
-            lines.append(f"  {label}: {yes if sheet.outcomes[name] else no}")
-    lines += [
-        f"  懸念事項: {sheet.concerns or '—'}",
-        f"  個人情報の取扱い: {sheet.personal_info or '—'}",
+    if sheet.initial_cost is not None:
+        lines.append(f"  イニシャルコスト: {short_yen(sheet.initial_cost)}")
+    lines += [f"  {d.label}: {d.value_label}" for d in content.headline]
+    lines.append(
         f"  作成: {when(sheet.created_at)}  提出: {when(sheet.submitted_at)}  "
-        f"確認: {when(sheet.reviewed_at)}  完了: {when(sheet.closed_at)}",
-    ]
-    if sheet.decisions:
+        f"確認: {when(sheet.reviewed_at)}  完了: {when(sheet.closed_at)}"
+    )
+    flow_title = None
+    for answer in content.answers:
+        if answer.flow_title != flow_title:
+            flow_title = answer.flow_title
+            lines.append(f"回答（{flow_title}）:" if flow_title else "回答:")
+        lines.append(f"  {answer.label}: {answer.text}")
+    if content.decisions:
         lines.append("判断と根拠:")
-        for decision in sheet.decisions:
-            lines.append(f"  ■ {decision.get('statement') or decision.get('name')}")
-            for cite in decision.get("cites") or []:
-                lines.append(f"      根拠: {cite.get('doc', '')} > {cite.get('section', '')}")
+        for decision in content.decisions:
+            head = (
+                f"{decision.label}: {decision.value_label}"
+                if decision.kind == "decision" else decision.label
+            )
+            lines.append(f"  ■ {head}" + (f" — {decision.statement}" if decision.statement else ""))
+            for citation in decision.citations:
+                lines.append(f"      根拠: {citation}")
     if sheet.questions:
         lines.append("相談中の質問:")
         for question in sheet.questions:
@@ -196,7 +220,8 @@ def _show_text(sheet: ConsultationSheet, comments: list[Any], moves: list[Any], 
     if comments:
         lines.append("コメント:")
         for comment in comments:
-            lines.append(f"  {when(comment.created_at)}  {comment.author_name or comment.author_id}: "
+            kind = COMMENT_KIND_LABELS.get(str(comment.kind), "コメント")
+            lines.append(f"  {when(comment.created_at)}  {kind}（{comment.author_name or 'CIO補佐'}）: "
                          f"{comment.text}")
     return "\n".join(lines)
 
@@ -218,8 +243,7 @@ def show_command(
         moves = list_sheet_transitions(session=session, sheet_id=sheet.id)
     _audit(database, "sheet.view", sheet.id)
     if as_json:
-        document = sheet_document(sheet)
-        document["comments"] = [c.model_dump(mode="json") for c in comments]
+        document = sheet_document(sheet, comments)
         document["transitions"] = [m.model_dump(mode="json") for m in moves]
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
@@ -250,9 +274,11 @@ def export_command(
     database = _database()
     with database.session() as session:
         sheets = list_sheets(
-            session=session, statuses=status, department=department, tenant=tenant
+            session=session, statuses=parse_statuses(status), department=department,
+            tenant=tenant,
         )
-    data = export_sheets(sheets, chosen)
+        comments = comments_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
+    data = export_sheets(sheets, chosen, comments)
     write_output(target, data, force=force)
     _audit(database, "sheet.export", None, format=chosen, count=len(sheets))
     typer.echo(f"{len(sheets)} 件の相談シートを {out} に出力しました（{chosen}）。")

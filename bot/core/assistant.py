@@ -24,8 +24,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 import storage
-from bot.core.commands import Command, looks_like_question, parse_command
-from bot.core.consultations import Consultations, Where, reopen_choice, sheet_summary
+from bot.core.commands import Command, asks_something, looks_like_question, parse_command
+from bot.core.consultations import (
+    Consultations,
+    Where,
+    reopen_choice,
+    review_comments,
+    sheet_summary,
+)
 from bot.core.limits import DEFAULT_MAX_CHARS, cap_text
 from bot.core.messages import Action, ChannelName, Choice, Choices, Inbound, Part, Text
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
@@ -315,7 +321,8 @@ class Assistant:
             return looks_like_question(text, strict=True)
         if self.consultations.would_accept(active, text):
             return False
-        return looks_like_question(text) or text.endswith(("何", "なに", "の", "か"))
+        # A hedge (「わからない」「まだちゃんとは」) is re-asked with help by the step itself.
+        return asks_something(text)
 
     def _recent_questions(self, session: Session, inbound: Inbound) -> tuple[str, ...]:
         messages = storage.list_messages(
@@ -419,12 +426,12 @@ class Assistant:
             # Someone else's consultation in this thread: never drive it for them.
             return [Text(OTHERS_FLOW_TEXT)]
         if action.kind == "flow.start" and not self._offers(
-            inbound.tenant, action.value or "ict_adoption"
+            inbound.tenant, action.value or self.consultations.entry_flow
         ):
             return [Text(NOT_OFFERED_TEXT)]
         if action.kind == "flow.start":
             parts = consultations.start(
-                session, where, flow_id=action.value or "ict_adoption",
+                session, where, flow_id=action.value or None,
                 business=(inbound.text or "").strip() or None, parent_sheet_id=action.ref,
             )
             return self.repeats.reply(session, inbound, parts) if active is not None else parts
@@ -543,7 +550,7 @@ class Assistant:
             result=storage.AuditResult.ALLOWED, tenant=tenant, detail={"count": len(sheets)},
         )
         offered = self.offered_flows(tenant)
-        first = offered[0] if offered else "ict_adoption"
+        first = offered[0] if offered else self.consultations.entry_flow
         start = Choices("", (Choice("相談を始める", Action("flow.start", first)),))
         if not sheets:
             return [Text("あなたの相談シートはまだありません。"), start]
@@ -551,6 +558,7 @@ class Assistant:
         for sheet in sheets:
             parts.append(sheet_summary(sheet))
             if sheet.status == storage.SheetStatus.RETURNED:
+                parts.extend(review_comments(session, sheet.id))
                 parts.append(Choices("", (reopen_choice(sheet.id),)))
         return [*parts, start]
 

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from enum import Enum
 
+from flows.parsing.hedge import is_hedge
+
 
 class Command(Enum):
     START = "start"
@@ -80,6 +82,30 @@ def looks_like_question(text: str, *, strict: bool = False) -> bool:
         return True
     if strict:
         return False
-    if core.endswith(("とは", "教えて", "教えてください")):
+    if core.endswith(("教えて", "教えてください")) or _ASKS_DEFINITION.search(core):
         return True
     return any(word in core for word in ("とは何", "教えて", "どうすれば", "どうしたら"))
+
+
+# 「RFIとは」「イニシャルコストとは」: a term (kanji, katakana or latin) before とは; a
+# kana-only lead-in is a hedge trailing off (「まだちゃんとは」), not a question.
+_ASKS_DEFINITION = re.compile(r"[A-Za-z0-9ァ-ヴー一-龥]とは$")
+# Interrogatives: a reply that asks something although it has no question mark.
+_INTERROGATIVE = re.compile(
+    r"(いくら|幾ら|どれ|どの|どう|どんな|なぜ|何故|どうして|いつ|どこ|だれ|誰|何[がをにでのと]|なにが|なにを)"
+)
+
+
+def asks_something(text: str) -> bool:
+    """A reply that asks rather than answers, also without 「？」 (``looks_like_question`` or
+    an interrogative such as いくら / どれくらい / なぜ), and is not a hedge.
+
+    For steps whose answers are checkable (amount, yes/no, date …) and the reply did
+    not read as one.
+    """
+    if is_hedge(text):
+        return False
+    core = unicodedata.normalize("NFKC", text).strip()
+    return looks_like_question(core) or bool(_INTERROGATIVE.search(core)) or core.rstrip(
+        "。.!！ "
+    ).endswith(("何", "なに", "の", "か", "かな", "かしら"))

@@ -11,13 +11,12 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session, select
 
 import storage
 from bot.core.commands import looks_like_question, parse_command
-from bot.core.documents import DOCUMENTS
+from bot.core.documents import sheet_document
 from bot.core.flow_view import FlowView
 from bot.core.messages import Action, Choice, Choices, Inbound, Part, SheetSummary, Text
 from flows import (
@@ -33,6 +32,7 @@ from flows import (
 from flows.answer_reading import short_yen as yen
 from flows.parsing.yes_no import parse_yes_no
 from flows.rfi_document import render_markdown
+from flows.sheet_section import follow_ups, sheet_section
 from storage import (
     ConsultationSheet,
     ConsultationSheetCreate,
@@ -41,12 +41,13 @@ from storage import (
     FlowStatus,
     SheetStatus,
 )
+from storage.sheet_view import COMMENT_KIND_LABELS
 
-DEFAULT_FLOW = "ict_adoption"
-
-# Flow slots that are also columns of the 相談シート.
-_SHEET_TEXT_FIELDS = ("business", "current_problem", "envisaged_ict", "concerns")
-_SHEET_MONEY_FIELDS = ("initial_cost", "running_cost")
+RESULT_NOTICE_DEFAULT = "確認結果はこの会話でお知らせします。"
+RESULT_NOTICE = {
+    "terminal": "確認結果は「相談シート」と送ると確認できます（差し戻しの理由やコメントも表示されます）。",
+}
+"""Where the requester will read the review result, by channel."""
 
 ASK_DEPARTMENT = "はじめに、所属課（所管課）を教えてください。（例: 市民課）"
 PENDING_NOTE = (
@@ -83,9 +84,22 @@ class Consultations:
         today: Callable[[], date],
     ) -> None:
         self.flows = flows
+        self.titles = titles
         self.engines = {flow_id: FlowEngine(d) for flow_id, d in flows.items()}
         self.views = {flow_id: FlowView(d, titles) for flow_id, d in flows.items()}
         self.today = today
+
+    @property
+    def entry_flow(self) -> str:
+        """The flow 「相談を始める」 starts: the one whose file says ``sheet.entry: true``.
+
+        Without one, the first flow that no other flow lists as a follow-up.
+        """
+        marked = [f.id for f in self.flows.values() if f.sheet.entry]
+        if marked:
+            return marked[0]
+        followed = {u.flow_id for f in self.flows.values() for u in f.sheet.follow_ups}
+        return next((i for i in sorted(self.flows) if i not in followed), next(iter(self.flows), ""))
 
     # --- lookups -----------------------------------------------------------------------
 
@@ -122,24 +136,26 @@ class Consultations:
         session: Session,
         where: Where,
         *,
-        flow_id: str = DEFAULT_FLOW,
+        flow_id: str | None = None,
         business: str | None = None,
         parent_sheet_id: str | None = None,
     ) -> list[Part]:
-        """Start ``flow_id`` in this conversation (or re-ask the one already running).
+        """Start ``flow_id`` (default: :attr:`entry_flow`) here, or re-ask the one running.
 
         Args:
             business: Answer for the first question (the business), e.g. from a message
                 shortcut.
-            parent_sheet_id: The 相談シート this flow continues (the ``rfi`` flow after an
-                ICT-adoption consultation); its business is the first answer.
+            parent_sheet_id: The 相談シート this flow continues (a follow-up flow such as
+                RFI after an ICT-adoption consultation): its answers go on that same
+                sheet, as a section of their own.
         """
+        flow_id = flow_id or self.entry_flow
         running = self.active(session, where)
         if running is not None:
             return [Text("この会話ではすでに相談が進行中です。続きの質問です。"),
                     *self.reprompt(session, running)]
         if flow_id not in self.engines:
-            return [Text(f"「{flow_id}」という相談フローはありません。")]
+            return [Text("その相談の種類は見つかりませんでした。「相談を始める」で始めてください。")]
         profile = storage.get_user_profile(
             session=session, channel=where.channel, tenant=where.tenant, user_id=where.user_id
         )
@@ -149,20 +165,37 @@ class Consultations:
             if parent_sheet_id
             else None
         )
-        if parent is not None and parent.requester_id == where.user_id:
-            business = business or parent.business or None
-        else:
+        if parent is not None and (
+            parent.requester_id != where.user_id
+            or parent.tenant != where.tenant
+            or storage.SheetStatus(parent.status) not in storage.FOLLOW_UP_STATUSES
+        ):
             parent = None
         engine = self.engines[flow_id]
+        definition = engine.definition
         turn = engine.start(today=self.today())
-        sheet = storage.create_sheet(
-            session=session,
-            sheet_in=ConsultationSheetCreate(
-                channel=where.channel, tenant=where.tenant, conversation=where.conversation,
-                requester_id=where.user_id, requester_name=where.user_name,
-                department=department, flow_id=flow_id, business=business or "",
-            ),
-        )
+        if parent is not None:
+            sheet = parent
+            business = business or parent.business or None
+            department = department or parent.department
+            intro = Text(
+                f"相談シート {sheet.reference} の続きとして「{definition.title}」を始めます。"
+                "途中で「戻る」「やめる」、後日「続きから」で再開できます。"
+            )
+        else:
+            sheet = storage.create_sheet(
+                session=session,
+                sheet_in=ConsultationSheetCreate(
+                    channel=where.channel, tenant=where.tenant, conversation=where.conversation,
+                    requester_id=where.user_id, requester_name=where.user_name,
+                    department=department, flow_id=flow_id, business=business or "",
+                ),
+            )
+            intro = Text(
+                f"「{definition.title}」の相談を始めます（相談シート {sheet.reference}）。"
+                "途中で「戻る」「やめる」、後日「続きから」で再開できます。"
+                "途中でガイドラインについて質問することもできます。"
+            )
         flow_session = storage.start_flow_session(
             session=session, channel=where.channel, tenant=where.tenant,
             conversation=where.conversation, user_id=where.user_id, flow_id=flow_id,
@@ -172,11 +205,6 @@ class Consultations:
                 "parent_sheet_id": parent.id if parent is not None else None,
             },
             sheet_id=sheet.id,
-        )
-        intro = Text(
-            f"ICT 活用の相談を始めます（相談シート {sheet.reference}）。"
-            "途中で「戻る」「やめる」、後日「続きから」で再開できます。"
-            "途中でガイドラインについて質問することもできます。"
         )
         if not department:
             return [intro, Text(ASK_DEPARTMENT)]
@@ -219,7 +247,10 @@ class Consultations:
             return [Text(f"相談シート {sheet.reference} は「{label}」のため修正できません。"
                          "差し戻されたシートだけを修正・再提出できます。")]
         flow_session = session.exec(
-            select(FlowSession).where(FlowSession.sheet_id == sheet.id)
+            # The sheet's own flow (a follow-up such as RFI has a session of its own).
+            select(FlowSession).where(
+                FlowSession.sheet_id == sheet.id, FlowSession.flow_id == sheet.flow_id
+            )
         ).first()
         if flow_session is None or flow_session.flow_id not in self.engines:
             return [Text("⚠️ この相談シートの回答記録が見つからないため、チャットでは修正できません。")]
@@ -237,6 +268,7 @@ class Consultations:
         )
         return [Text(f"差し戻された相談シート {sheet.reference} を修正します。"
                      "内容を直して、もう一度確定すると再提出されます。"),
+                *review_comments(session, sheet.id),
                 *self.reprompt(session, flow_session)]
 
     def reprompt(self, session: Session, flow_session: FlowSession) -> list[Part]:
@@ -275,9 +307,14 @@ class Consultations:
     def submit_form(
         self, session: Session, flow_session: FlowSession, inbound: Inbound
     ) -> list[Part]:
-        """The confirm form: apply edited fields, then submit if nothing new is asked."""
+        """The confirm form: apply edited fields, then submit if nothing new is asked.
+
+        An edit that changes a decision is not submitted: the confirm view comes back
+        with the new decisions, to be confirmed again.
+        """
         engine = self.engines[flow_session.flow_id]
         state = self._state(flow_session)
+        decided = engine.outcome_values(state)
         notices: list[Part] = []
         problems: list[Part] = []
         shown = {f.slot: f.value for f in engine.answer_fields(state)}
@@ -300,16 +337,36 @@ class Consultations:
             # Keep the edits that were readable; show what to fix with the form again.
             turn = Turn(state, engine.prompt(state))
             return [*problems, *notices, *self._advance(session, flow_session, turn, where=where)]
+        if engine.outcome_values(state) != decided:
+            # Confirm means confirm: the user saw other decisions than those now stored.
+            turn = Turn(state, engine.prompt(state))
+            again = Text("判断結果が変わったため、まだ提出していません。"
+                         "新しい判断結果を確認して、よろしければもう一度確定してください。")
+            return [*notices, again, *self._advance(session, flow_session, turn, where=where)]
         turn = engine.step(state, FlowInput(choice="submit", today=self.today()))
         return [*notices, *self._advance(session, flow_session, turn, where=where)]
 
     def cancel(self, session: Session, flow_session: FlowSession) -> list[Part]:
+        """「やめる」: end the flow; a draft sheet it started becomes 取消 (out of the counts)."""
         storage.save_flow_session(
             session=session, flow_session_id=flow_session.id,
             expected_version=flow_session.version, status=FlowStatus.CANCELLED,
         )
         sheet = self._sheet(session, flow_session)
-        kept = f"（相談シート {sheet.reference} は提出されていません）" if sheet else ""
+        if sheet is None:
+            return [Text("相談をやめました。「相談を始める」でいつでも新しく始められます。")]
+        if sheet.flow_id == flow_session.flow_id and sheet.status == SheetStatus.DRAFT:
+            storage.transition_sheet(
+                session=session, sheet_id=sheet.id, to_status=SheetStatus.CANCELLED,
+                actor_id=storage.actor_key(
+                    flow_session.channel, flow_session.tenant, flow_session.user_id
+                ),
+            )
+            kept = f"（相談シート {sheet.reference} は取り消しました）"
+        elif sheet.status == SheetStatus.RETURNED:
+            kept = f"（相談シート {sheet.reference} は差し戻しのままです。「修正して再提出する」で再開できます）"
+        else:
+            kept = f"（相談シート {sheet.reference} はそのままです）"
         return [Text(f"相談をやめました{kept}。「相談を始める」でいつでも新しく始められます。")]
 
     def record_question(
@@ -398,45 +455,63 @@ class Consultations:
         )
         if sheet is None:
             return self._render(flow_session, turn, None)
-        resubmitted = sheet.status == SheetStatus.RETURNED
-        sheet = storage.transition_sheet(
-            session=session, sheet_id=sheet.id, to_status=SheetStatus.SUBMITTED,
-            actor_id=where.user_id, actor_name=where.user_name,
-        )
+        view = self.views[flow_session.flow_id]
+        definition = self.flows[flow_session.flow_id]
+        completed = next((o for o in turn.outputs if isinstance(o, Completed)), None)
+        decisions: tuple[Decision, ...] = completed.decisions if completed else ()
+        follow_up = sheet.flow_id != flow_session.flow_id
+        if follow_up and sheet.status not in storage.EDITABLE_STATUSES:
+            # A follow-up adds its section to a sheet the CIO補佐 already has.
+            storage.record_audit(
+                session=session,
+                actor=storage.actor_key(where.channel, where.tenant, where.user_id),
+                action="sheet.add_section", result=storage.AuditResult.ALLOWED,
+                target=sheet.id, tenant=where.tenant,
+            )
+            done = Text(f"相談シート {sheet.reference} に「{definition.title}」の内容を追記しました。"
+                        "CIO補佐も同じ相談シートで確認できます。")
+        else:
+            resubmitted = sheet.status == SheetStatus.RETURNED
+            sheet = storage.transition_sheet(
+                session=session, sheet_id=sheet.id, to_status=SheetStatus.SUBMITTED,
+                actor_id=where.user_id, actor_name=where.user_name,
+            )
+            storage.record_audit(
+                session=session,
+                actor=storage.actor_key(where.channel, where.tenant, where.user_id),
+                action="sheet.resubmit" if resubmitted else "sheet.submit",
+                result=storage.AuditResult.ALLOWED, target=sheet.id, tenant=where.tenant,
+            )
+            done = Text(f"相談シート {sheet.reference} を CIO補佐に提出しました。"
+                        + RESULT_NOTICE.get(where.channel, RESULT_NOTICE_DEFAULT))
         if sheet.conversation != where.conversation:
             # The review result goes to the conversation where the sheet was submitted.
             sheet.conversation = where.conversation
             session.add(sheet)
             session.flush()
-        storage.record_audit(
-            session=session, actor=storage.actor_key(where.channel, where.tenant, where.user_id),
-            action="sheet.resubmit" if resubmitted else "sheet.submit",
-            result=storage.AuditResult.ALLOWED, target=sheet.id, tenant=where.tenant,
+        section = next(
+            (s for s in sheet.sections if s.get("flow") == flow_session.flow_id), {}
         )
-        view = self.views[flow_session.flow_id]
-        completed = next((o for o in turn.outputs if isinstance(o, Completed)), None)
-        decisions: tuple[Decision, ...] = completed.decisions if completed else ()
-        next_actions = [Choice("新しい相談を始める", Action("flow.start", DEFAULT_FLOW))]
-        if sheet.outcomes.get("rfi_recommended") and "rfi" in self.engines:
-            next_actions.insert(
-                0, Choice("RFI で確認する事項を整理する", Action("flow.start", "rfi", sheet.id))
-            )
+        next_actions = [
+            Choice(label, Action("flow.start", flow_id, sheet.id))
+            for flow_id, label in follow_ups(definition, section)
+            if flow_id in self.engines
+        ]
+        next_actions.append(Choice("新しい相談を始める", Action("flow.start", self.entry_flow)))
         return [
-            Text(f"相談シート {sheet.reference} を CIO補佐に提出しました。"
-                 "確認結果はこの会話でお知らせします。"),
+            done,
             sheet_summary(sheet, rows=completed.rows if completed else ()),
             *view.decisions(decisions),
-            *self._documents(session, flow_session, sheet),
+            *self._documents(session, sheet),
             Choices("", tuple(next_actions)),
         ]
 
-    def _documents(
-        self, session: Session, flow_session: FlowSession, sheet: ConsultationSheet
-    ) -> list[Part]:
-        """The document the finished flow produces, if its flow has one."""
-        if flow_session.flow_id not in DOCUMENTS:
+    def _documents(self, session: Session, sheet: ConsultationSheet) -> list[Part]:
+        """The document the finished flow produces, if its flow file names one."""
+        found = sheet_document(sheet)
+        if found is None:
             return []
-        name, build = DOCUMENTS[flow_session.flow_id]
+        name, build = found
         body = render_markdown(build(session, sheet, self.today()))
         return [Text(f"{name}を作成しました（Word 形式は `soudan flow document "
                      f"{sheet.reference} --out ファイル.docx`）。\n\n{body}")]
@@ -462,14 +537,16 @@ class Consultations:
     def _sync_sheet(
         self, session: Session, flow_session: FlowSession, state: FlowState
     ) -> ConsultationSheet | None:
-        """Copy the answers on the current path and the outcomes onto the draft sheet."""
+        """Store the answers on the current path and the outcomes as the flow's section."""
         sheet = self._sheet(session, flow_session)
-        if sheet is None or sheet.status not in storage.EDITABLE_STATUSES:
+        if sheet is None:
+            return None
+        own = sheet.flow_id == flow_session.flow_id
+        allowed = storage.EDITABLE_STATUSES if own else storage.FOLLOW_UP_STATUSES
+        if sheet.status not in allowed:
             return sheet
-        update = sheet_content(self.engines[flow_session.flow_id], state)
-        return storage.update_sheet(
-            session=session, sheet_id=sheet.id, sheet_in=ConsultationSheetUpdate(**update)
-        )
+        section = sheet_section(self.engines[flow_session.flow_id], state, self.titles)
+        return storage.put_sheet_section(session=session, sheet_id=sheet.id, section=section)
 
     def _sheet(self, session: Session, flow_session: FlowSession) -> ConsultationSheet | None:
         if not flow_session.sheet_id:
@@ -501,51 +578,26 @@ def reopen_choice(sheet_id: str) -> Choice:
     return Choice("修正して再提出する", Action("flow.reopen", sheet_id), "primary")
 
 
-def sheet_content(engine: FlowEngine, state: FlowState) -> dict[str, Any]:
-    """The 相談シート columns a flow state fills: answers on the path, outcomes, decisions."""
-    slots = engine.effective_slots(state)
-    content: dict[str, Any] = {
-        "slots": slots,
-        "outcomes": engine.outcome_values(state),
-        "decisions": [decision_record(d) for d in engine.outcomes(state)],
-    }
-    for name in _SHEET_TEXT_FIELDS:
-        content[name] = str(slots[name]) if name in slots else None
-    content["business"] = content["business"] or str(slots.get("rfi_business") or "")
-    for name in _SHEET_MONEY_FIELDS:
-        content[name] = int(slots[name]) if name in slots else None
-    if "personal_information" in slots:
-        content["personal_info"] = "あり" if slots["personal_information"] else "なし"
-    return content
-
-
-def decision_record(decision: Decision) -> dict[str, Any]:
-    """A decision as stored on the sheet (JSON)."""
-    return {
-        "name": decision.name,
-        "label": decision.label,
-        "kind": decision.kind,
-        "value": decision.value,
-        "statement": decision.statement,
-        "cites": [cite.to_dict() for cite in decision.cites],
-    }
+def review_comments(session: Session, sheet_id: str) -> list[Part]:
+    """The CIO補佐's comments and return reasons on a sheet, for its requester."""
+    comments = storage.list_sheet_comments(session=session, sheet_id=sheet_id)
+    if not comments:
+        return []
+    lines = [f"- {COMMENT_KIND_LABELS.get(str(c.kind), 'コメント')}: {c.text}" for c in comments]
+    return [Text("CIO補佐からのコメント\n" + "\n".join(lines))]
 
 
 def sheet_summary(
     sheet: ConsultationSheet, *, rows: tuple[tuple[str, str], ...] | None = None
 ) -> SheetSummary:
-    """相談シート at a glance (the flow's rows when given, else the main columns)."""
+    """相談シート at a glance (the flow's rows when given, else its subject and decisions)."""
     if rows is None or not rows:
-        rows = tuple(
-            (label, value)
-            for label, value in (
-                ("所管課", sheet.department or "未設定"),
-                ("対象業務", sheet.business or "（未記入）"),
-                ("想定している ICT", sheet.envisaged_ict or "（未記入）"),
-                ("イニシャルコスト", yen(sheet.initial_cost)),
-                ("ランニングコスト（年額）", yen(sheet.running_cost)),
-            )
-        )
+        content = storage.sheet_content(sheet.sections)
+        lines = [("対象業務", sheet.business or "（未記入）")]
+        if sheet.initial_cost is not None:
+            lines.append(("イニシャルコスト", yen(sheet.initial_cost)))
+        lines.extend((d.label, d.value_label) for d in content.headline)
+        rows = tuple(lines)
     return SheetSummary(
         sheet_id=sheet.id,
         reference=sheet.reference,

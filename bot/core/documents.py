@@ -1,7 +1,9 @@
-"""Documents a finished flow produces (the draft 情報提供依頼書 of the ``rfi`` flow).
+"""Documents a finished flow produces (the draft 情報提供依頼書 of the RFI flow).
 
 One place builds them, for the chat (Markdown at the end of the flow) and for
-``soudan flow document`` (Word or Markdown), from what the 相談シート stores.
+``soudan flow document`` (Word or Markdown), from what the 相談シート stores. A
+flow file names its document (``sheet.document: rfi_request``); the sheet's
+section carries that name, so no flow id appears here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ DocumentBuilder = Callable[[Session, storage.ConsultationSheet, date], RfiDraft]
 
 
 def rfi_request(session: Session, sheet: storage.ConsultationSheet, today: date) -> RfiDraft:
-    """情報提供依頼書（案） from an ``rfi`` sheet, with the business of the consultation it continues."""
+    """情報提供依頼書（案） from a sheet with an RFI section (and the consultation it continues).
+
+    A sheet made before follow-ups continued the same sheet points at its parent
+    through its flow session; its parent's answers describe the business.
+    """
     flow_session = session.exec(
         select(storage.FlowSession)
         .where(storage.FlowSession.sheet_id == sheet.id)
@@ -30,7 +36,7 @@ def rfi_request(session: Session, sheet: storage.ConsultationSheet, today: date)
     return build_rfi_draft(
         sheet.slots,
         issued_on=today,
-        sheet_slots=parent.slots if parent is not None else None,
+        sheet_slots=parent.slots if parent is not None else sheet.slots,
         department=sheet.department or "",
     )
 
@@ -41,7 +47,16 @@ def outline_draft(session: Session, sheet: storage.ConsultationSheet, today: dat
 
 
 DOCUMENTS: dict[str, tuple[str, DocumentBuilder]] = {
-    "rfi": ("情報提供依頼書（案）", rfi_request),
-    "outline": ("所管課概要案（案）", outline_draft),
+    "rfi_request": ("情報提供依頼書（案）", rfi_request),
+    "outline_draft": ("所管課概要案（案）", outline_draft),
 }
-"""flow id -> (document name, builder). A flow without an entry produces no document."""
+"""document name (a flow file's ``sheet.document``) -> (Japanese title, builder)."""
+
+
+def sheet_document(sheet: storage.ConsultationSheet) -> tuple[str, DocumentBuilder] | None:
+    """The document the sheet's last section that produces one names, if any."""
+    for section in reversed(sheet.sections):
+        name = section.get("document") if isinstance(section, dict) else None
+        if name in DOCUMENTS:
+            return DOCUMENTS[str(name)]
+    return None

@@ -187,7 +187,8 @@ def _decide_staff(
         return _deny(SHEET_UNAVAILABLE)
     if action in ("view", "export"):
         return Decision(True, scope=own)
-    if action == "comment":
+    if action == "comment" or (action == "change_status" and target != "submitted"):
+        # Starting, returning, accepting and closing belong to the CIO補佐, whatever the status.
         return _deny(REVIEWERS_ONLY)
     if sheet.status not in EDITABLE_STATUSES:
         return _deny(

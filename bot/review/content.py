@@ -3,8 +3,9 @@
 :func:`content_parts` is the one place that turns what a 相談シート recorded into
 parts: the requester's answers as (label, value) rows and every decision with the
 clauses it cites (document title, section path, quoted text). Channels render the
-parts; none of them reads sheet columns. When the sheet becomes flow-generic, only
-this module changes.
+parts; none of them reads sheet columns. The answers and decisions come from the
+sheet's flow-generic ``sections`` (labels, values and citations written from each flow
+file), so any flow renders here without code.
 
 Example:
     >>> content_parts(store, sheet_id, titles)                       # doctest: +SKIP
@@ -18,22 +19,30 @@ from typing import Any
 
 from bot.core.messages import Citation, CitationList, Part, SheetSummary, Text
 from bot.review.store import ReviewStore
-from flows.answer_reading import short_yen
 from storage import sheets
 from storage.lifecycle import status_label
 from storage.models import ConsultationSheet
+from storage.sheet_view import sheet_content
 
 
 def _answers(row: ConsultationSheet) -> tuple[tuple[str, str], ...]:
-    # 対象業務 and イニシャルコスト are in the sheet's summary (bot.review.parts.sheet_summary).
-    rows: list[tuple[str, str]] = [
-        ("現状の課題", row.current_problem or "未記入"),
-        ("想定している ICT", row.envisaged_ict or "未記入"),
-        ("ランニングコスト（年額）", short_yen(row.running_cost)),
-        ("懸念事項", row.concerns or "なし"),
-        ("個人情報の取扱い", row.personal_info or "未記入"),
+    content = sheet_content(row.sections)
+    several = len(content.flow_titles) > 1
+    return tuple(
+        (f"{a.flow_title} > {a.label}" if several else a.label, a.text or "未記入")
+        for a in content.answers
+    )
+
+
+def _decisions(row: ConsultationSheet) -> list[dict[str, Any]]:
+    """The decision records of every section, with their citations' quoted text."""
+    return [
+        decision
+        for section in row.sections or []
+        if isinstance(section, dict)
+        for decision in section.get("decisions") or []
+        if isinstance(decision, dict)
     ]
-    return tuple(rows)
 
 
 def _decision_parts(decisions: list[dict[str, Any]], titles: Mapping[str, str]) -> list[Part]:
@@ -57,7 +66,10 @@ def _decision_parts(decisions: list[dict[str, Any]], titles: Mapping[str, str]) 
                 numbers.append(number)
         statement = str(decision.get("statement") or decision.get("name") or "")
         label = str(decision.get("label") or "")
-        lines.append(f"■ {label + ': ' if label else ''}{statement}"
+        value = str(decision.get("value_label") or "") if decision.get("kind", "decision") == (
+            "decision") else ""
+        head = f"{label}: {value}" if label and value else label
+        lines.append(f"■ {head + ' — ' if head else ''}{statement}"
                      + "".join(f"[{n}]" for n in numbers))
     if not lines:
         return [Text("判断結果はまだありません。")]
@@ -86,5 +98,5 @@ def content_parts(
             sheet_id=row.id, reference=row.reference, status=status_label(row.status),
             rows=_answers(row),
         )
-        decisions = list(row.decisions or [])
+        decisions = _decisions(row)
     return [answers, *_decision_parts(decisions, titles)]

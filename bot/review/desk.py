@@ -42,6 +42,7 @@ from bot.review.store import ReviewStore
 from bot.review.users import UserDirectory
 from bot.review.weeks import IsoWeek
 from storage.errors import IllegalTransitionError, StorageError
+from storage.lifecycle import status_label
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +374,10 @@ class ReviewDesk:
                     if to_status in ("returned", "accepted"):
                         notice = self._queue_notice(store, moved, text)
             except IllegalTransitionError as error:
-                raise OperationFailed(str(error), "illegal_transition") from error
+                message = str(error)
+                if actor.role in ("reviewer", "admin"):
+                    message = reviewer_refusal(sheet.status, to_status)
+                raise OperationFailed(message, "illegal_transition") from error
             except StorageError as error:
                 raise OperationFailed(str(error), type(error).__name__) from error
             if to_status not in ("returned", "accepted"):
@@ -432,6 +436,25 @@ class ReviewDesk:
             [Text('確認待ちの相談シート（2件）'), SheetSummary(...), Choices(...), ...]
         """
         return handle_review_turn(self, inbound, actor)
+
+
+_REVIEWER_HINTS = {
+    "draft": "依頼者が提出するまでお待ちください。",
+    "submitted": "先に「確認を開始」してください（`soudan review start`）。",
+    "in_review": "「差し戻し」か「受理」を選んでください。",
+    "returned": "依頼者が修正して再提出するまでお待ちください。",
+    "accepted": "対応が終わったら「完了にする」を選んでください。",
+    "closed": "完了した相談シートは変更できません。",
+    "cancelled": "取り消された相談シートは変更できません。",
+}
+
+
+def reviewer_refusal(from_status: str, to_status: str) -> str:
+    """Why the CIO補佐 cannot make this move, and what they can do instead (Japanese)."""
+    return (
+        f"「{status_label(from_status)}」の相談シートを「{status_label(to_status)}」にはできません。"
+        + _REVIEWER_HINTS.get(from_status, "")
+    )
 
 
 def compile_digest(store: ReviewStore, week: IsoWeek, tenant: str | None, now: datetime) -> Digest:

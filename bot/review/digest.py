@@ -13,8 +13,9 @@ Sections:
         (or now, for the running week);
     counts by department and by status
         over every sheet in the sections above, with its status at that moment;
-    DX推進本部協議 / RFI
-        those sheets whose outcomes say ``dx_council_required`` / ``rfi_recommended``;
+    outcome groups
+        for each outcome a flow file lists under ``sheet.digest``, the sheets whose
+        outcome is true (e.g. 「DX推進本部会議での協議が必要」), titled from the sheet;
     initial-cost bands
         < 300万円, 300万–1000万円, ≥ 1000万円 (and 未記入), with counts and totals;
     waiting > 7 days
@@ -24,12 +25,14 @@ Sections:
         text, with their count: the gaps in the guidelines. E-mail addresses,
         マイナンバー-like numbers and phone numbers in them are masked
         (:func:`storage.masking.mask_personal_data`), so every format shows them masked.
+
+Cancelled sheets (取消) are in no section and no count.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,6 +66,15 @@ class DigestSheet:
     status: str
     """Japanese status label at the digest's moment."""
     link: SheetLink
+
+
+@dataclass(frozen=True)
+class DigestGroup:
+    """Sheets whose outcome (one the flow file lists for the digest) is true."""
+
+    title: str
+    """e.g. 「DX推進本部会議での協議が必要」."""
+    sheets: tuple[DigestSheet, ...]
 
 
 @dataclass(frozen=True)
@@ -113,8 +125,7 @@ class Digest:
     still_open: tuple[DigestSheet, ...]
     by_department: tuple[DepartmentCount, ...]
     by_status: tuple[tuple[str, int], ...]
-    dx_council: tuple[DigestSheet, ...]
-    rfi: tuple[DigestSheet, ...]
+    groups: tuple[DigestGroup, ...]
     cost_bands: tuple[CostBand, ...]
     cost_total: int
     waiting: tuple[WaitingSheet, ...]
@@ -154,7 +165,10 @@ def build_digest(
     def ours(item_tenant: str) -> bool:
         return tenant is None or item_tenant == tenant
 
-    mine = sorted((s for s in sheets if ours(s.tenant)), key=lambda s: s.reference)
+    mine = sorted(
+        (s for s in sheets if ours(s.tenant) and s.status != SheetStatus.CANCELLED.value),
+        key=lambda s: s.reference,
+    )
 
     def entered(sheet: SheetRecord, status: str) -> bool:
         if sheet.transitions:
@@ -205,8 +219,7 @@ def build_digest(
         still_open=tuple(line(s) for s in still_open),
         by_department=_by_department(everyone, as_of),
         by_status=_by_status(everyone, as_of),
-        dx_council=tuple(line(s) for s in everyone if s.dx_council_required),
-        rfi=tuple(line(s) for s in everyone if s.rfi_recommended),
+        groups=_groups(everyone, line),
         cost_bands=bands,
         cost_total=sum(band.total for band in bands),
         waiting=tuple(waiting),
@@ -229,6 +242,16 @@ def _line(sheet: SheetRecord, status: str) -> DigestSheet:
         status=status_label(status),
         link=sheet_link(sheet.reference, sheet.address),
     )
+
+
+def _groups(
+    sheets: list[SheetRecord], line: Callable[[SheetRecord], DigestSheet]
+) -> tuple[DigestGroup, ...]:
+    grouped: dict[str, list[DigestSheet]] = {}
+    for sheet in sheets:
+        for title in sheet.content.digest_groups:
+            grouped.setdefault(title, []).append(line(sheet))
+    return tuple(DigestGroup(title, tuple(lines)) for title, lines in grouped.items())
 
 
 def cost_band(initial_cost: int | None) -> str:

@@ -32,9 +32,14 @@ _SHEET_SECTIONS = (
     ("returned", "差し戻し"),
     ("accepted", "受理"),
     ("still_open", "未完了（確認待ち）"),
-    ("dx_council", "DX推進本部協議が必要"),
-    ("rfi", "RFI 推奨"),
 )
+
+
+def sheet_sections(digest: Digest) -> list[tuple[str, tuple[DigestSheet, ...]]]:
+    """(title, sheets) of every sheet section: by status, then the flows' outcome groups."""
+    sections = [(title, getattr(digest, name)) for name, title in _SHEET_SECTIONS]
+    sections.extend((group.title, group.sheets) for group in digest.groups)
+    return sections
 
 
 def _sheet_row(sheet: DigestSheet) -> list[CellValue]:
@@ -66,8 +71,7 @@ def digest_tables(digest: Digest) -> list[Table]:
         ["イニシャルコスト合計（円）", digest.cost_total],
     ]
     tables = [Table("概要", ("項目", "値"), summary)]
-    for field_name, title in _SHEET_SECTIONS:
-        sheets: tuple[DigestSheet, ...] = getattr(digest, field_name)
+    for title, sheets in sheet_sections(digest):
         tables.append(
             Table(title, SHEET_HEADERS, [_sheet_row(s) for s in sheets],
                   {"イニシャルコスト（円）": _YEN})
@@ -140,8 +144,7 @@ def render_markdown(
         " Asia/Tokyo",
         "",
     ]
-    for field_name, title in _SHEET_SECTIONS:
-        sheets: tuple[DigestSheet, ...] = getattr(digest, field_name)
+    for title, sheets in sheet_sections(digest):
         out.append(f"## {title}（{len(sheets)}件）")
         out.extend(capped([_md_sheet(s, bare_links=bare_links) for s in sheets]))
         if not sheets:
@@ -218,6 +221,10 @@ def digest_as_dict(digest: Digest) -> dict[str, Any]:
     }
     for field_name, _ in _SHEET_SECTIONS:
         data[field_name] = [sheet(s) for s in getattr(digest, field_name)]
+    data["groups"] = [
+        {"title": group.title, "sheets": [sheet(s) for s in group.sheets]}
+        for group in digest.groups
+    ]
     data["by_department"] = [
         {"department": d.department, "total": d.total, "by_status": dict(d.by_status)}
         for d in digest.by_department

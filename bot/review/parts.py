@@ -12,18 +12,17 @@ from bot.review.records import Actor, CommentRecord, SheetRecord
 from bot.review.weeks import TOKYO
 from flows.answer_reading import short_yen as yen
 from storage.lifecycle import status_label
+from storage.sheet_view import (
+    COMMENT_KIND_LABELS,
+    SheetContent,
+    answer_lines_text,
+    decision_lines_text,
+)
 
 QUEUE_LIMIT = 10
 
-COMMENT_KIND_LABELS = {"comment": "コメント", "return": "差し戻し理由", "accept": "受理コメント"}
-
-
-def _flag(value: bool | None, yes: str, no: str) -> str:
-    return "未判定" if value is None else (yes if value else no)
-
-
 def sheet_summary(sheet: SheetRecord) -> SheetSummary:
-    """The sheet at a glance (department, business, cost, outcomes, submitted)."""
+    """The sheet at a glance (department, business, cost, its flows' decisions, submitted)."""
     submitted = (
         sheet.submitted_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
         if sheet.submitted_at else "未提出"
@@ -35,12 +34,35 @@ def sheet_summary(sheet: SheetRecord) -> SheetSummary:
         rows=(
             ("部署", sheet.department or "未設定"),
             ("対象業務", sheet.business or "未記入"),
-            ("イニシャルコスト", yen(sheet.initial_cost)),
-            ("DX推進本部協議", _flag(sheet.dx_council_required, "必要", "不要")),
-            ("RFI", _flag(sheet.rfi_recommended, "推奨", "不要")),
+            *((("イニシャルコスト", yen(sheet.initial_cost)),) if sheet.initial_cost is not None else ()),
+            *((d.label, d.value_label) for d in sheet.content.headline),
             ("提出日時", submitted),
         ),
     )
+
+
+def content_parts(content: SheetContent) -> list[Part]:
+    """Every answer, then every decision with its sources (the sheet's full content)."""
+    parts: list[Part] = []
+    answers = answer_lines_text(content)
+    if answers:
+        parts.append(Text("**回答**\n" + answers))
+    decisions = decision_lines_text(content)
+    if decisions:
+        parts.append(Text("**判断と根拠**\n" + decisions))
+    return parts
+
+
+def comment_parts(comments: list[CommentRecord]) -> list[Part]:
+    """The comments and return reasons, oldest first (Japan time)."""
+    if not comments:
+        return []
+    lines = [
+        f"- {c.created_at.astimezone(TOKYO):%m/%d %H:%M} "
+        f"{COMMENT_KIND_LABELS.get(c.kind, 'コメント')}: {c.text}"
+        for c in comments
+    ]
+    return [Text("**コメント**\n" + "\n".join(lines))]
 
 
 def queue_parts(sheets: list[SheetRecord], *, title: str) -> list[Part]:
@@ -82,15 +104,9 @@ def review_choices(sheet: SheetRecord) -> Choices | None:
 def detail_parts(
     sheet: SheetRecord, comments: list[CommentRecord], *, reviewer: bool
 ) -> list[Part]:
-    """The sheet, its comments, and (for reviewers) the buttons for the next step."""
-    parts: list[Part] = [sheet_summary(sheet)]
-    if comments:
-        lines = [
-            f"- {c.created_at.astimezone(TOKYO):%m/%d %H:%M} "
-            f"{COMMENT_KIND_LABELS.get(c.kind, 'コメント')}: {c.text}"
-            for c in comments
-        ]
-        parts.append(Text("**コメント**\n" + "\n".join(lines)))
+    """The sheet, all it holds, its comments, and (for reviewers) the next-step buttons."""
+    parts: list[Part] = [sheet_summary(sheet), *content_parts(sheet.content)]
+    parts.extend(comment_parts(comments))
     if reviewer:
         choices = review_choices(sheet)
         if choices is not None:

@@ -14,6 +14,8 @@ from bot.core.messages import Address, ChannelName
 from storage import lifecycle
 from storage.audit import actor_key
 from storage.lifecycle import SheetStatus
+from storage.sheet_view import EMPTY as EMPTY_CONTENT
+from storage.sheet_view import SheetContent
 
 Role = Literal["staff", "reviewer", "admin"]
 ROLES: tuple[Role, ...] = ("staff", "reviewer", "admin")
@@ -88,8 +90,8 @@ class SheetRecord:
     requester_id: str | None = None
     requester_name: str | None = None
     submitted_at: datetime | None = None
-    dx_council_required: bool | None = None
-    rfi_recommended: bool | None = None
+    content: SheetContent = EMPTY_CONTENT
+    """Every answer and outcome of the sheet's flows, labelled (:mod:`storage.sheet_view`)."""
     address: Address | None = None
     """Conversation the sheet was made in; where review results are posted."""
     transitions: tuple[Transition, ...] = ()

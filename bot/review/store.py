@@ -33,6 +33,7 @@ from storage.models import (
     UserProfile,
     UserRole,
 )
+from storage.sheet_view import sheet_content
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,6 @@ def _actor(profile: UserProfile) -> Actor:
 
 
 def _record(row: ConsultationSheet, history: Iterable[SheetTransition] = ()) -> SheetRecord:
-    outcomes = row.outcomes or {}
     return SheetRecord(
         sheet_id=row.id,
         reference=row.reference,
@@ -66,8 +66,7 @@ def _record(row: ConsultationSheet, history: Iterable[SheetTransition] = ()) -> 
         requester_id=row.requester_id,
         requester_name=row.requester_name,
         submitted_at=row.submitted_at,
-        dx_council_required=outcomes.get("dx_council_required"),
-        rfi_recommended=outcomes.get("rfi_recommended"),
+        content=sheet_content(row.sections),
         address=Address(
             channel=cast(ChannelName, row.channel),
             tenant=row.tenant,
@@ -311,10 +310,11 @@ class ReviewStore:
                 statuses=[SheetStatus(s) for s in statuses] if statuses else None,
                 requester_id=requester[1] if requester else None,
             )
-        if requester is not None:
-            rows = [row for row in rows if row.channel == requester[0]]
+            if requester is not None:
+                rows = [row for row in rows if row.channel == requester[0]]
+            comments = sheets.comments_by_sheet(session=session, sheet_ids=[r.id for r in rows])
         # Build the file after the session: on SQLite a session holds the write lock.
-        return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt))
+        return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt), comments)
 
     # --- questions ------------------------------------------------------------------
 

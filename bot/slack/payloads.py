@@ -37,8 +37,9 @@ from bot.core.messages import Action, Inbound
 from bot.slack.action_values import decode_action, encode_action
 from bot.slack.blocks import SlackBlock, form_values, mark_clicked
 
-CONSULTATION_FLOW_ID = "ict_adoption"
-"""Flow the message shortcut 「この内容で相談する」 starts."""
+CONSULTATION_FLOW_ID = ""
+"""Flow the message shortcut 「この内容で相談する」 starts: empty, the entry flow
+(the flow file with ``sheet.entry: true``)."""
 
 # /soudan <word> [rest]: the word becomes the text the core understands.
 _COMMAND_WORDS = {

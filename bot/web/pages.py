@@ -451,8 +451,7 @@ def _charts(digest: Digest, trend: list[tuple[str, int]]) -> list[dict[str, Any]
     departments = [(d.department, d.total) for d in digest.by_department]
     bands = [(b.label, b.count) for b in digest.cost_bands]
     outcomes = [
-        ("DX推進本部協議が必要", len(digest.dx_council)),
-        ("RFI を推奨", len(digest.rfi)),
+        *((group.title, len(group.sheets)) for group in digest.groups),
         ("対象の相談シート", total),
     ]
     waits = [(f"{w.sheet.reference} {w.sheet.department}", w.waiting_days)
@@ -460,7 +459,7 @@ def _charts(digest: Digest, trend: list[tuple[str, int]]) -> list[dict[str, Any]
     specs = [
         ("departments", "部署別の相談件数", departments, "件", bar_chart),
         ("cost-bands", "イニシャルコストの価格帯", bands, "件", bar_chart),
-        ("outcomes", "DX推進本部協議・RFI の判定", outcomes, "件", bar_chart),
+        ("outcomes", "判定の結果（フロー定義が週次ダイジェストに挙げるもの）", outcomes, "件", bar_chart),
         ("waits", "7日を超えて待っている相談シート（待ち日数）", waits, "日", bar_chart),
         ("unanswered-trend", f"回答できなかった質問（直近{TREND_WEEKS}週）", trend, "件",
          column_chart),

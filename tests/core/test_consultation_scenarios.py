@@ -83,12 +83,20 @@ def test_whole_consultation_by_buttons_ends_in_a_submitted_sheet(
     assert sheet.department == "市民課"
     assert sheet.requester_name == "山田 花子"
     assert sheet.business == "住民票の窓口交付"
-    assert sheet.initial_cost == 4_500_000 and sheet.running_cost == 500_000
+    assert sheet.initial_cost == 4_500_000 and sheet.slots["running_cost"] == 500_000
     assert sheet.outcomes["dx_council_required"] is True
     assert sheet.outcomes["rfi_recommended"] is True
-    decision = next(d for d in sheet.decisions if d["name"] == "dx_council_required")
+    [section] = sheet.sections
+    decision = next(d for d in section["decisions"] if d["name"] == "dx_council_required")
     assert decision["cites"][0]["section"] == "【Ⅰ. 検討】 > 3. ICT 活用に関する協議"
-    assert sheet.personal_info == "あり"
+    assert (decision["label"], decision["value_label"]) == ("DX推進本部会議での協議", "必要")
+    answers = {a["label"]: a["text"] for a in section["answers"]}
+    assert answers["ランニングコスト（年額）"] == "500,000円（50万円）"
+    assert answers["個人情報の取扱い"] == "はい"
+    with services.database.session() as session:
+        flagged = storage.list_sheets(session=session, outcome=("dx_council_required", True))
+        unflagged = storage.list_sheets(session=session, outcome=("dx_council_required", False))
+    assert [s.id for s in flagged] == [sheet.id] and unflagged == []
 
 
 def test_question_mid_flow_is_answered_then_the_pending_step_is_asked_again(
@@ -178,6 +186,12 @@ def test_confirm_form_edit_changes_the_outcome_before_submitting(
     assert "協議が必要です" in talk.text
 
     talk.submit_form(initial_cost="280万円")
+    # The edit flips the decision: shown, not submitted, and asked again (issue 11).
+    assert "判断結果が変わったため、まだ提出していません" in talk.text
+    assert "DX推進本部会議での協議は原則として不要です" in talk.text
+    assert "CIO補佐に提出しました" not in talk.text
+    assert only_sheet(services).status == storage.SheetStatus.DRAFT
+    talk.click("この内容で確定する")
     assert "CIO補佐に提出しました" in talk.text
     sheet = only_sheet(services)
     assert sheet.initial_cost == 2_800_000
@@ -292,3 +306,30 @@ def test_an_answer_typed_outside_the_consultation_thread_points_back_to_it(
     assert "イニシャルコスト" in top_level.text
     top_level.say("450万円")
     assert "ランニングコスト" in top_level.text
+
+
+def test_a_hedge_is_reasked_with_help_and_a_question_without_a_mark_is_answered(
+    talk: Conversation, services: Services
+) -> None:
+    talk.say("相談を始める")
+    talk.say("市民課")
+    talk.say("住民票の窓口交付")
+    talk.say("窓口の待ち時間が長い")
+    assert "アナログの改革" in talk.text  # the yes/no step
+    talk.say("まだちゃんとは")
+    assert "今の時点でより近いほう" in talk.text
+    assert "相談の続きです" not in talk.text  # not taken for a guideline question
+    assert "アナログの改革" in talk.text  # the same step, with its help
+    talk.click("いいえ")
+    talk.say("特にない")
+    talk.say("電子申請")
+    assert "イニシャルコスト" in talk.text
+    talk.say("検討中")
+    assert "今の時点の見込み額（概算）" in talk.text
+    talk.say("相場はどれくらい")  # a question at the amount step, without 「？」
+    assert "相談の続きです" in talk.text
+    assert "金額として読み取れません" not in talk.text
+    talk.say("450万円")
+    assert "ランニングコスト" in talk.text
+    sheet = only_sheet(services)
+    assert [q["text"] for q in sheet.questions] == ["相場はどれくらい"]

@@ -76,6 +76,8 @@ def test_return_notifies_the_requester_who_fixes_and_resubmits(
     requester.last = parts
     requester.click("修正して再提出する")
     assert "差し戻された相談シート" in requester.text
+    # The reason is shown where the requester reopens the sheet.
+    assert "差し戻し理由: ランニングコストの内訳を追記してください" in requester.text
     requester.submit_form(running_cost="24万円")
     assert "CIO補佐に提出しました" in requester.text
     with services.database.session() as session:
@@ -84,7 +86,7 @@ def test_return_notifies_the_requester_who_fixes_and_resubmits(
                                                                         sheet_id=sheet.id)]
         audits = storage.list_audit(session=session, action="sheet.resubmit")
     assert sheet.status == storage.SheetStatus.SUBMITTED
-    assert sheet.running_cost == 240_000
+    assert sheet.slots["running_cost"] == 240_000
     assert history == ["submitted", "in_review", "returned", "submitted"]
     assert len(audits) == 1
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import storage
@@ -36,12 +40,24 @@ def submit_consultation_recommending_rfi(talk: Conversation) -> None:
     assert "CIO補佐に提出しました" in talk.text
 
 
-def test_rfi_flow_continues_the_sheet_and_drafts_the_request(services: Services) -> None:
-    talk = Conversation(services.assistant)
-    submit_consultation_recommending_rfi(talk)
+RFI_ANSWERS = {
+    "RFI の目的": "製品と費用の目安を把握するため",
+    "1. 見積書": "クラウド利用料を月額で",
+    "2. 提案のコンセプト及び実施方法など": "審査の自動化の方法",
+    "3. 業務実施体制": "サポート体制",
+    "4. 事前準備など": "庁内の準備事項",
+    "5. 留意が必要となる事項": "個人情報の扱い",
+    "依頼する事業者数": "3",
+    "回答期限": "2027年1月31日",
+    "問い合わせ先": "子育て支援課 内線1234",
+}
+
+
+def answer_rfi(talk: Conversation) -> None:
     talk.click("RFI で確認する事項を整理する")
     # The business comes from the consultation: the first question is the purpose.
     assert "RFI で事業者から情報を集める目的" in talk.text
+    assert "相談シート" in talk.text and "の続きとして" in talk.text
     talk.say("製品と費用の目安を把握するため")
     for answer in ("クラウド利用料を月額で", "審査の自動化の方法", "サポート体制",
                    "庁内の準備事項", "個人情報の扱い"):
@@ -50,16 +66,92 @@ def test_rfi_flow_continues_the_sheet_and_drafts_the_request(services: Services)
     talk.say("2027年1月末")
     talk.say("子育て支援課 内線1234")
     talk.click("この内容で確定する")
+
+
+def test_rfi_flow_continues_the_sheet_and_drafts_the_request(services: Services) -> None:
+    talk = Conversation(services.assistant)
+    submit_consultation_recommending_rfi(talk)
+    answer_rfi(talk)
     text = talk.text
     assert "情報提供依頼書（案）を作成しました" in text
     assert "保育所入所申請の受付・審査" in text
     for item in ("見積書", "提案のコンセプト及び実施方法", "業務実施体制", "事前準備", "留意が必要となる事項"):
         assert item in text
 
+    # One project, one sheet: the RFI answers are a second section of the same sheet.
     with services.database.session() as session:
-        rfi_sheet = next(s for s in storage.list_sheets(session=session) if s.flow_id == "rfi")
-    assert rfi_sheet.business == "保育所入所申請の受付・審査"
-    assert rfi_sheet.status == storage.SheetStatus.SUBMITTED
+        [sheet] = storage.list_sheets(session=session)
+    assert [s["flow"] for s in sheet.sections] == ["ict_adoption", "rfi"]
+    assert sheet.business == "保育所入所申請の受付・審査"
+    assert sheet.status == storage.SheetStatus.SUBMITTED
+    assert "に「RFI（情報提供招請）で事業者に確認したい事項」の内容を追記しました" in text
+
+
+def test_rfi_answers_reach_the_reviewer_in_review_show_xlsx_and_csv(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    talk = Conversation(services.assistant)
+    submit_consultation_recommending_rfi(talk)
+    answer_rfi(talk)
+    with services.database.session() as session:
+        storage.upsert_user_profile(
+            session=session, channel="terminal", tenant=talk.tenant, user_id="U-cio",
+            display_name="補佐 一郎", role=storage.UserRole.REVIEWER,
+        )
+        [sheet] = storage.list_sheets(session=session)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOUDAN_DATABASE_URL", services.settings.effective_database_url)
+    reviewer = f"terminal:{talk.tenant}:U-cio"
+
+    shown = CliRunner().invoke(app, ["review", "show", sheet.reference, "--as", reviewer])
+    assert shown.exit_code == 0, shown.output
+    for label, answer in RFI_ANSWERS.items():
+        assert f"{label}: {answer}" in shown.output, label
+    assert "現状の課題: 書類の確認に時間がかかる" in shown.output
+    assert "情報提供招請（RFI）: 推奨" in shown.output
+    for internal in ("ict_adoption", "rfi_recommended", "kisarazu-ict-guideline.md", "未判定"):
+        assert internal not in shown.output
+
+    for fmt in ("xlsx", "csv"):
+        out = tmp_path / f"sheets.{fmt}"
+        done = CliRunner().invoke(
+            app, ["review", "export", "--as", reviewer, "--format", fmt, "--out", str(out)]
+        )
+        assert done.exit_code == 0, done.output
+        if fmt == "xlsx":
+            rows = [
+                ["" if v is None else str(v) for v in row]
+                for row in load_workbook(out).active.iter_rows(values_only=True)
+            ]
+        else:
+            rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+        record = dict(zip(rows[0], rows[1], strict=True))
+        for label, answer in RFI_ANSWERS.items():
+            assert record[label] == answer, (fmt, label)
+        assert record["情報提供招請（RFI）"] == "推奨"
+        assert record["相談の種類"] == (
+            "ICT 活用の検討（DX推進本部協議・RFI の要否）、RFI（情報提供招請）で事業者に確認したい事項"
+        )
+
+
+def test_flow_run_is_a_dry_run_unless_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("SOUDAN_DATA_DIR", str(data))
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("rfi_business: 窓口\nrfi_purpose: 費用の把握\nask_estimate: 特にない\n"
+                       "ask_concept: 特にない\nask_structure: 特にない\nask_preparation: 特にない\n"
+                       "ask_cautions: 特にない\nvendor_count: 2\nanswer_deadline: 2027年1月\n"
+                       "contact: 内線1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["flow", "run", "rfi", "--answers", str(answers)])
+    assert result.exit_code == 0, result.output
+    assert "相談シートは作成していません" in result.output
+    db = storage.Database(f"sqlite:///{data}/soudan.db")
+    db.upgrade()
+    with db.session() as session:
+        assert storage.list_sheets(session=session) == []
+    db.dispose()
 
 
 def test_flow_run_prints_outcomes_and_saves_a_draft_sheet(
@@ -77,7 +169,7 @@ def test_flow_run_prints_outcomes_and_saves_a_draft_sheet(
         encoding="utf-8",
     )
     result = CliRunner().invoke(app, ["flow", "run", "ict_adoption", "--answers", str(answers),
-                                      "--json"])
+                                      "--json", "--save"])
     assert result.exit_code == 0, result.output
     import json
 
@@ -118,7 +210,7 @@ def test_rfi_request_as_word_document(
         talk.say(answer)
     talk.click("この内容で確定する")
     with services.database.session() as session:
-        rfi_sheet = next(s for s in storage.list_sheets(session=session) if s.flow_id == "rfi")
+        [rfi_sheet] = storage.list_sheets(session=session)
 
     monkeypatch.setenv("SOUDAN_DATA_DIR", str(services.settings.data_dir))
     out = tmp_path / "rfi.docx"  # type: ignore[operator]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -271,3 +272,18 @@ def test_duplicate_flow_id_across_files(tmp_path) -> None:
 def test_shipped_flows_load() -> None:
     flows = load_flows()
     assert {"ict_adoption"} <= set(flows)
+
+
+def test_a_follow_up_must_name_a_flow_of_the_same_directory(tmp_path: Path) -> None:
+    from flows import load_flows
+    from flows.errors import UnknownFieldError
+
+    (tmp_path / "a.yaml").write_text(
+        "id: a\ntitle: A\nsheet:\n  follow_ups:\n    - flow: missing\n      label: 続ける\n"
+        "steps:\n  - id: q\n    kind: text\n    slot: q\n    prompt: 質問\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(UnknownFieldError) as raised:
+        load_flows(tmp_path)
+    assert "missing" in str(raised.value)
+    assert list(load_flows(tmp_path / "a.yaml")) == ["a"]  # one file alone is checked by itself

@@ -18,6 +18,31 @@ from storage.sheets import create_sheet, transition_sheet
 from storage.transcript import record_message
 
 
+def outcome_sections(outcomes: dict[str, bool] | None) -> list[dict[str, Any]]:
+    """Sections carrying ``outcomes`` as the shipped flows label them (one per flow)."""
+    from flows import load_flows
+    from flows.sheet_section import cite_record
+
+    sections: list[dict[str, Any]] = []
+    for flow in load_flows().values():
+        decisions = []
+        for name, value in (outcomes or {}).items():
+            outcome = flow.outcome(name)
+            if outcome is None:
+                continue
+            decisions.append({
+                "name": name, "label": outcome.label, "kind": outcome.kind, "value": value,
+                "value_label": outcome.value_label(value),
+                "statement": outcome.when_true if value else outcome.when_false,
+                "digest": name in flow.sheet.digest,
+                "cites": [cite_record(c) for c in outcome.cites],
+            })
+        if decisions:
+            sections.append({"flow": flow.id, "title": flow.title, "answers": [],
+                             "decisions": decisions, "outcomes": outcomes})
+    return sections
+
+
 class CollectingNotifier(Notifier):
     """Test double for a channel: keeps what it was asked to deliver.
 
@@ -85,6 +110,7 @@ class Seeder:
             "business": business,
             "initial_cost": initial_cost,
             "outcomes": outcomes or {},
+            "sections": outcome_sections(outcomes),
         }
         with self.database.session() as session:
             row = create_sheet(

@@ -275,3 +275,16 @@ def test_review_chat_rolls_back_with_the_turn(
     background.join()
     assert slack.delivered == []  # nobody is told about a change that did not happen
     assert _audit_count(database) == 1  # only the show above
+
+
+def test_refusals_speak_to_the_role_that_tried(desk: ReviewDesk, database: Database) -> None:
+    sheet = Seeder(database).sheet(created_at=CREATED, moves=[("submitted", CREATED)])
+
+    with pytest.raises(ReviewRefused) as reviewer_early:
+        desk.return_sheet(REVIEWER, sheet.reference, "理由")
+    assert "先に「確認を開始」してください" in reviewer_early.value.message
+    assert "CIO補佐が確認を開始するまでお待ちください" not in reviewer_early.value.message
+
+    with pytest.raises(ReviewRefused) as staff_start:
+        desk.start_review(STAFF, sheet.reference)
+    assert "CIO補佐（レビュー担当）だけが行えます" in staff_start.value.message

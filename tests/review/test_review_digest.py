@@ -122,8 +122,11 @@ def test_digest_sections_follow_the_tokyo_week(
     # The status shown is the status at the end of the week, not today's.
     later = next(s for s in digest.still_open if s.reference == ref["later_accept"])
     assert later.status == "確認中"
-    assert refs(digest.dx_council) == [ref["returned"]]
-    assert sorted(refs(digest.rfi)) == sorted([ref["returned"], ref["accepted"]])
+    groups = {group.title: refs(group.sheets) for group in digest.groups}
+    assert groups["DX推進本部会議での協議が必要"] == [ref["returned"]]
+    assert sorted(groups["情報提供招請（RFI）が推奨"]) == sorted(
+        [ref["returned"], ref["accepted"]]
+    )
     assert [w.sheet.reference for w in digest.waiting] == [ref["old_waiting"]]
     assert digest.waiting[0].waiting_days == 12
     assert all("他団体" not in s.business for s in digest.new)

@@ -22,6 +22,8 @@ from bot.review.digest_render import (
 from bot.review.links import sheet_link
 from bot.review.records import QuestionRecord, SheetRecord, Transition
 from bot.review.weeks import IsoWeek
+from storage.sheet_view import sheet_content
+from tests.review.review_fakes import outcome_sections
 
 JST = timezone(timedelta(hours=9))
 W47 = IsoWeek(2026, 47)
@@ -34,8 +36,10 @@ def at(day: int, hour: int) -> datetime:
 SLACK_SHEET = SheetRecord(
     sheet_id="s1", reference="2026-0001", tenant="T1", department="市民課",
     business="窓口予約システム", status="submitted", created_at=at(17, 9),
-    initial_cost=4_500_000, submitted_at=at(17, 10), dx_council_required=True,
-    rfi_recommended=False, address=Address("slack", "T1", "C01:1700000000.000100", "U1"),
+    initial_cost=4_500_000, submitted_at=at(17, 10),
+    content=sheet_content(outcome_sections({"dx_council_required": True,
+                                            "rfi_recommended": False})),
+    address=Address("slack", "T1", "C01:1700000000.000100", "U1"),
     transitions=(Transition("draft", "submitted", at(17, 10)),),
 )
 TEAMS_SHEET = SheetRecord(
@@ -59,8 +63,9 @@ def digest() -> Digest:
 def test_xlsx_has_a_worksheet_per_section_with_japanese_headers(digest: Digest) -> None:
     workbook = load_workbook(io.BytesIO(render_xlsx(digest)))
     assert workbook.sheetnames == [
-        "概要", "新規", "提出", "差し戻し", "受理", "未完了（確認待ち）", "DX推進本部協議が必要",
-        "RFI 推奨", "部署別件数", "状態別件数", "イニシャルコスト帯", "7日超の確認待ち",
+        # An outcome group (from the flow's sheet.digest) appears when a sheet is in it.
+        "概要", "新規", "提出", "差し戻し", "受理", "未完了（確認待ち）",
+        "DX推進本部会議での協議が必要", "部署別件数", "状態別件数", "イニシャルコスト帯", "7日超の確認待ち",
         "回答できなかった質問",
     ]
     new = workbook["新規"]
@@ -110,7 +115,9 @@ def test_csv_is_utf8_with_bom_and_opens_as_tables(digest: Digest) -> None:
 def test_json_and_markdown(digest: Digest) -> None:
     data = json.loads(render(digest, "json"))
     assert data["week"] == "2026-W47"
-    assert [s["reference"] for s in data["dx_council"]] == ["2026-0001"]
+    assert data["groups"] == [{"title": "DX推進本部会議での協議が必要", "sheets": [
+        next(s for s in data["new"] if s["reference"] == "2026-0001")
+    ]}]
     assert data["unanswered_questions"] == [
         {"text": "クラウドの基準は？", "count": 2}, {"text": "=1+1", "count": 1},
     ]

@@ -75,8 +75,11 @@ def test_show_text_json_and_unknown(seeded: Database, tmp_path: Path) -> None:
     code, out, _ = _run(seeded, tmp_path, "sheets", "show", "2026-0001")
     assert code == 0
     assert "相談シート 2026-0001（提出済み）" in out
-    assert "DX推進本部協議: 必要" in out
-    assert "根拠: kisarazu-ict-guideline.md > 【Ⅰ. 検討】 > 3. ICT 活用に関する協議" in out
+    assert "DX推進本部会議での協議: 必要" in out
+    # Document titles, never file names; each source once.
+    assert "根拠: 木更津市 ICT活用ガイドライン（案） > 【Ⅰ. 検討】 > 3. ICT 活用に関する協議" in out
+    assert "kisarazu-ict-guideline.md" not in out
+    assert "現状の課題: 電話予約が集中し待ち時間が長い" in out
     assert "下書き → 提出済み" in out
     assert "2026-11-20 10:30" in out  # Japan time
 

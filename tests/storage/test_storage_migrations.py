@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "outbox_message",
     "reference_counter",
     "sheet_comment",
+    "sheet_outcome",
     "sheet_transition",
     "shared_version",
     "user_profile",
@@ -171,3 +172,91 @@ def test_comment_order_is_backfilled_from_the_old_order(empty_database: Database
             sa.text("SELECT id, seq FROM sheet_comment ORDER BY sheet_id, seq")
         ).all()
     assert [tuple(row) for row in rows] == [("c-early", 1), ("c-late", 2), ("c-other", 1)]
+
+
+def test_0006_carries_sheets_of_the_previous_schema_over_without_loss(
+    empty_database: Database,
+) -> None:
+    """Sheets written the old way (ICT-only columns, flat decisions) become sections."""
+    empty_database.upgrade("0004")
+    stamp = "2026-11-20 01:00:00+00:00"
+    old_decisions = (
+        '[{"name": "dx_council_required", "value": true, "statement": "協議が必要です。",'
+        ' "cites": [{"doc": "kisarazu-ict-guideline.md",'
+        ' "section": "【Ⅰ. 検討】 > 3. ICT 活用に関する協議", "quote": "300 万円以上"}]}]'
+    )
+    with empty_database.engine.begin() as connection:
+        insert = sa.text(
+            "INSERT INTO consultation_sheet (id, reference, status, department, business,"
+            " current_problem, envisaged_ict, initial_cost, running_cost, flow_id, slots,"
+            " outcomes, decisions, concerns, personal_info, questions, channel, tenant,"
+            " conversation, requester_id, created_at, updated_at) VALUES (:id, :ref,"
+            " 'submitted', '市民課', :business, :problem, :ict, :initial, :running, :flow,"
+            " :slots, :outcomes, :decisions, :concerns, :personal, '[]', 'slack', 'T1', 'C1',"
+            " 'U1', :at, :at)"
+        )
+        connection.execute(insert, {
+            "id": "s1", "ref": "2026-0001", "business": "住民票の窓口交付",
+            "problem": "待ち時間が長い", "ict": "電子申請", "initial": 4_500_000,
+            "running": 500_000, "flow": "ict_adoption",
+            "slots": '{"business": "住民票の窓口交付", "current_problem": "待ち時間が長い",'
+                     ' "envisaged_ict": "電子申請", "initial_cost": 4500000,'
+                     ' "running_cost": 500000, "mandated_by_law": false,'
+                     ' "personal_information": true}',
+            "outcomes": '{"dx_council_required": true, "rfi_recommended": false}',
+            "decisions": old_decisions, "concerns": None, "personal": "あり", "at": stamp,
+        })
+        # A sheet with no flow answers, only the old columns (typed in by hand).
+        connection.execute(insert, {
+            "id": "s2", "ref": "2026-0002", "business": "庁内チャット", "problem": None,
+            "ict": "チャットツール", "initial": None, "running": 120_000, "flow": None,
+            "slots": "{}", "outcomes": "{}", "decisions": "[]", "concerns": "費用",
+            "personal": None, "at": stamp,
+        })
+
+    empty_database.upgrade()
+
+    columns = {c["name"] for c in sa.inspect(empty_database.engine).get_columns(
+        "consultation_sheet")}
+    assert "sections" in columns
+    assert not columns & {"current_problem", "envisaged_ict", "running_cost", "concerns",
+                          "personal_info", "decisions"}
+    from storage import find_sheet, list_sheets, sheet_content
+
+    with empty_database.session() as session:
+        first = find_sheet(session=session, key="2026-0001")
+        second = find_sheet(session=session, key="2026-0002")
+        council = list_sheets(session=session, outcome=("dx_council_required", True))
+        no_rfi = list_sheets(session=session, outcome=("rfi_recommended", False))
+    content = sheet_content(first.sections)
+    answers = {a.label: a.text for a in content.answers}
+    assert answers["現状の課題"] == "待ち時間が長い"
+    assert answers["想定している ICT"] == "電子申請"
+    assert answers["ランニングコスト（年額）"] == "500,000円（50万円）"
+    assert answers["個人情報の取扱い"] == "はい"
+    [decision] = content.decisions
+    assert (decision.label, decision.value_label, decision.digest) == (
+        "DX推進本部会議での協議", "必要", True
+    )
+    assert decision.statement == "協議が必要です。"
+    assert decision.citations == (
+        "木更津市 ICT活用ガイドライン（案） > 【Ⅰ. 検討】 > 3. ICT 活用に関する協議",
+    )
+    assert (first.business, first.initial_cost, first.department) == (
+        "住民票の窓口交付", 4_500_000, "市民課"
+    )
+    assert first.outcomes == {"dx_council_required": True, "rfi_recommended": False}
+    assert [s.id for s in council] == ["s1"] and [s.id for s in no_rfi] == ["s1"]
+    # Values that only sat in the dropped columns are answers now.
+    kept = {a.label: a.text for a in sheet_content(second.sections).answers}
+    assert kept == {"想定している ICT": "チャットツール", "ランニングコスト（年額）": "120,000円",
+                    "懸念事項": "費用"}
+
+    # And back: the old columns are filled from the sections again.
+    empty_database.downgrade("0004")
+    with empty_database.engine.connect() as connection:
+        row = connection.execute(sa.text(
+            "SELECT current_problem, envisaged_ict, running_cost, personal_info"
+            " FROM consultation_sheet WHERE id = 's1'"
+        )).one()
+    assert tuple(row) == ("待ち時間が長い", "電子申請", 500_000, "あり")

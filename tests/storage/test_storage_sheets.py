@@ -79,7 +79,8 @@ def test_create_sheet_round_trips_every_field(database: Database) -> None:
         assert sheet.status is SheetStatus.DRAFT
         assert sheet.initial_cost == 4_500_000
         assert sheet.outcomes == {"dx_council_required": True, "rfi_recommended": True}
-        assert sheet.decisions[0]["cites"][0]["section"] == "【Ⅰ. 検討】 > 3. ICT 活用に関する協議"
+        decision = sheet.sections[0]["decisions"][0]
+        assert decision["cites"][0]["section"] == "【Ⅰ. 検討】 > 3. ICT 活用に関する協議"
         assert sheet.questions == [{"text": "RFI とは？", "answered": True}]
         assert sheet.slots == {"initial_cost": 4_500_000, "mandated_by_law": False}
         assert sheet.created_at == NOW
@@ -220,7 +221,7 @@ def test_content_is_editable_only_while_draft_or_returned(
 
 def test_status_labels_are_japanese_and_complete() -> None:
     assert [STATUS_LABELS[s] for s in SheetStatus] == [
-        "下書き", "提出済み", "確認中", "差し戻し", "受理", "完了",
+        "下書き", "提出済み", "確認中", "差し戻し", "受理", "完了", "取消",
     ]
 
 
@@ -245,6 +246,7 @@ def test_every_legal_transition(database: Database, source: SheetStatus, target:
             SheetStatus.RETURNED: stored.reviewed_at,
             SheetStatus.ACCEPTED: stored.reviewed_at,
             SheetStatus.CLOSED: stored.closed_at,
+            SheetStatus.CANCELLED: stored.closed_at,
         }[target]
         assert stamp == at
         last = list_sheet_transitions(session=session, sheet_id=sheet_id)[-1]

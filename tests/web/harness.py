@@ -162,7 +162,12 @@ class ConsoleHarness:
                 requester_id=who.user_id, requester_name=who.name, department=department,
                 business=business, initial_cost=initial_cost, flow_id=flow_id,
                 outcomes={"dx_council_required": (initial_cost or 0) >= 3_000_000},
-                decisions=decisions or [],
+                sections=[{
+                    "flow": flow_id, "title": "ICT 活用の検討（DX推進本部協議・RFI の要否）",
+                    "answers": [{"slot": "business", "label": "対象業務", "kind": "text",
+                                 "value": business, "text": business}],
+                    "decisions": decisions or [],
+                }],
             ), now=created_at)
             for step, to_status in enumerate(path, start=1):
                 transition_sheet(

@@ -26,7 +26,8 @@ REQUESTER = Person("U-hanako", "市民 花子", UserRole.STAFF, "市民課")
 OTHER = Person("U-somu", "総務 次郎", UserRole.STAFF, "総務課")
 
 DECISION = {
-    "name": "dx_council_required", "label": "DX推進本部協議", "value": True,
+    "name": "dx_council_required", "label": "DX推進本部協議", "kind": "decision", "value": True,
+    "value_label": "必要",
     "statement": "イニシャルコストが300万円以上のため、DX推進本部会議での協議が必要です。",
     "cites": [{"doc": "kisarazu-ict-guideline.md", "title": "木更津市 ICT活用ガイドライン（案）",
                "section": "【Ⅰ. 検討】 > 3. ICT 活用に関する協議",

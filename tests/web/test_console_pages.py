@@ -20,7 +20,8 @@ REVIEWER = Person("U-cio", "CIO補佐", UserRole.REVIEWER)
 REQUESTER = Person("U-hanako", "市民 花子", UserRole.STAFF, "市民課")
 
 DECISION = {
-    "name": "dx_council_required", "label": "DX推進本部協議", "value": True,
+    "name": "dx_council_required", "label": "DX推進本部協議", "kind": "decision", "value": True,
+    "value_label": "必要",
     "statement": "イニシャルコストが300万円以上のため、DX推進本部会議での協議が必要です。",
     "cites": [{"doc": "kisarazu-ict-guideline.md", "title": "木更津市 ICT活用ガイドライン（案）",
                "section": "【Ⅰ. 検討】 > 3. ICT 活用に関する協議",
@@ -86,7 +87,7 @@ async def test_the_sheet_shows_decisions_with_clauses_timeline_and_actions(
     async with TestClient(TestServer(harness.app())) as client:
         csrf = await sign_in(client, harness, REVIEWER)
         page = await (await client.get(f"/console/sheets/{reference}")).text()
-        assert "DX推進本部協議: イニシャルコストが300万円以上のため" in page
+        assert "DX推進本部協議: 必要 — イニシャルコストが300万円以上のため" in page
         assert "木更津市 ICT活用ガイドライン（案）" in page
         assert "【Ⅰ. 検討】 &gt; 3. ICT 活用に関する協議" in page
         assert "<blockquote>設計額が300万円以上となる場合は" in page
