@@ -35,7 +35,7 @@ def test_the_outline_sheet_becomes_a_word_document(tmp_path: Path, monkeypatch: 
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     answers = tmp_path / "answers.yaml"
     answers.write_text(ANSWERS, encoding="utf-8")
-    run = runner.invoke(app, ["flow", "run", "outline", "--answers", str(answers), "--json",
+    run = runner.invoke(app, ["flow", "run", "outline", "--answers", str(answers), "--json", "--save",
                               "--department", "子育て支援課"])
     assert run.exit_code == 0, run.output
     payload = json.loads(run.output)
