@@ -24,9 +24,13 @@ from knowledge.retriever import (
     RetrievalEvidence,
     document_to_hit,
 )
-from knowledge.types import Answer, AnswerComposer, Hit
+from knowledge.types import Answer, AnswerComposer, Hit, Passage
 from knowledge.vector_index import PassageStore, open_chroma_client
 
+COMPARE_CANDIDATES = 40
+"""How deep the search looks for each named municipality's passages in a comparison."""
+COMPARE_PASSAGES = 3
+"""Passages per municipality an answer to a comparison rests on."""
 VERSION_CHECK_SECONDS = 2.0
 """How often a process asks the shared index whether another process has ingested."""
 MIN_CONFIDENCE = 0.885
@@ -238,14 +242,54 @@ class KnowledgeBase:
         refusal = self.refusal(query, hits)
         if refusal is not None:
             return Answer(question=question, answered=False, text=refusal.text)
-        answer = self.composer.compose(
-            question, hits, history=list(history[-1:]) if query != question else []
-        )
+        earlier = list(history[-1:]) if query != question else []
+        compared = self.hybrid.named_documents(query)
+        if len(compared) > 1:
+            answer = self._compare(question, query, compared, earlier)
+        else:
+            answer = self.composer.compose(question, hits, history=earlier)
         if answer.answered:
             declined = self.refusals.check_answer(question, answer.text)
             if declined is not None:
                 return Answer(question=question, answered=False, text=declined.text)
         return answer
+
+    def _compare(
+        self, question: str, query: str, documents: set[str], history: list[str]
+    ) -> Answer:
+        """A question naming several municipalities (「木更津市と葛飾区では…」) is answered
+        from each named document's own best passages, each part under its document's
+        title, so one city's text never stands for the other's. A named document with no
+        relevant passage is said to have none."""
+        search = self.hybrid
+        # What is asked, without the place names: every named document is boosted alike,
+        # so a passage must match the subject itself (not only 「木更津市」 on a cover page).
+        subject = query
+        for place in sorted(search.municipalities.values(), key=len, reverse=True):
+            subject = subject.replace(place, " ")
+            if len(place) > 2:
+                subject = subject.replace(place[:-1], " ")
+        words = set(self.tokenizer.content_words(subject))
+        ranked = [
+            hit for hit in search.rank(query, top_k=COMPARE_CANDIDATES).hits
+            if words & set(self.tokenizer.content_words(f"{hit.passage.section} {hit.passage.text}"))
+        ]
+        lines: list[str] = []
+        cited: list[Passage] = []
+        for doc in sorted(documents, key=lambda d: next(
+            (i for i, h in enumerate(ranked) if h.passage.doc == d), len(ranked)
+        )):
+            own = [h for h in ranked if h.passage.doc == doc][:COMPARE_PASSAGES]
+            title = own[0].passage.title if own else self.titles().get(doc, doc)
+            lines.append(f"【{title}】")
+            if not own:
+                lines.append("この文書には、ご質問に当たる記載が見当たりません。")
+                continue
+            part = self.composer.compose(question, own, history=history)
+            lines.append(_renumber(part.text, len(cited)))
+            cited.extend(part.citations)
+        return Answer(question=question, answered=bool(cited), text="\n".join(lines),
+                      citations=tuple(cited))
 
     def refusal(self, question: str, hits: list[Hit]) -> Refusal | None:
         """Why the documents do not answer this on-topic question, if a rule says so."""
@@ -283,6 +327,11 @@ class KnowledgeBase:
     def is_answerable(cls, evidence: RetrievalEvidence | None) -> bool:
         """The abstain rule: answer only when the confidence reaches ``MIN_CONFIDENCE``."""
         return evidence is not None and cls.confidence(evidence) >= MIN_CONFIDENCE
+
+
+def _renumber(text: str, offset: int) -> str:
+    """Shift a composed part's citation numbers ([1] -> [offset + 1]) when parts are joined."""
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
 
 
 def _release_freed_memory() -> None:

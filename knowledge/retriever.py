@@ -202,13 +202,17 @@ class HybridSearch:
         scores.update({i: 0.0 for i in rest})
         return reranked + rest, scores
 
-    def _named_documents(self, question: str, candidates: dict[int, float]) -> list[int]:
-        """Candidates from a document whose municipality the question names (川崎市 / 川崎)."""
-        named = {
+    def named_documents(self, question: str) -> set[str]:
+        """Documents whose municipality the question names (川崎市 / 川崎)."""
+        return {
             doc
             for doc, place in self.municipalities.items()
             if place in question or (len(place) > 2 and place[:-1] in question)
         }
+
+    def _named_documents(self, question: str, candidates: dict[int, float]) -> list[int]:
+        """Candidates from a document whose municipality the question names."""
+        named = self.named_documents(question)
         if not named:
             return []
         return [i for i in candidates if self.passages[i].passage.doc in named]

@@ -114,3 +114,30 @@ def test_an_empty_index_says_the_documents_are_not_loaded(
     assert answer.text == NOT_LOADED_TEXT
     assert "soudan ingest" in answer.text
     assert not empty.is_loaded()
+
+
+def test_a_comparison_answers_each_named_city_from_its_own_document(
+    corpus_knowledge: KnowledgeBase,
+) -> None:
+    answer = corpus_knowledge.answer("甲府市と岡山市では、委託料の支払いはどう違う？")
+    assert answer.answered
+    okayama = "【岡山市基幹業務システム統合運用業務（第4期）委託仕様書】"
+    kofu = "【甲府市 情報システム計画（こうふDO計画の後継）】"
+    assert okayama in answer.text and kofu in answer.text
+    parts = {
+        title: answer.text.split(title, 1)[1].split("【", 1)[0] for title in (okayama, kofu)
+    }
+    assert "分割払い" in parts[okayama] and "対価を支払う" in parts[kofu]
+    assert {c.doc for c in answer.citations} == {
+        "okayama-integrated-operations-spec.md", "kofu-information-system-plan.md",
+    }
+
+
+def test_a_compared_city_without_the_subject_is_said_to_have_none(
+    corpus_knowledge: KnowledgeBase,
+) -> None:
+    answer = corpus_knowledge.answer("木更津市と葛飾区では、SLAの扱いはどう違う？")
+    assert "【木更津市 ICT活用ガイドライン（案）】\nこの文書には、ご質問に当たる記載が見当たりません。" in (
+        answer.text
+    )
+    assert "SLA" in answer.text.split("【木更津市")[0]  # 葛飾区's part answers
