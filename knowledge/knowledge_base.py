@@ -42,7 +42,9 @@ one below 0.88). Recalibrate when another embedding model is configured.
 """
 BM25_CONFIDENCE_WEIGHT = 0.004
 BM25_CONFIDENCE_CAP = 25.0
-_FOLLOW_UP = re.compile(r"^(それ|その|これ|この|あれ|そこ|そっち|こっち|同じ|上記|前の|さっき|じゃあ|では|なら)")
+_FOLLOW_UP = re.compile(
+    r"^(それ|その|これ|この|あれ|そこ|そっち|こっち|同じ|上記|前の|さっき|じゃあ|では|なら)"
+)
 _ELLIPTICAL_MAX_WORDS = 2
 """A question with at most this many content words of its own, none of them new to the
 previous turn's topic, may lean on that turn (「金額は？」「例外は？」)."""
@@ -67,10 +69,10 @@ class KnowledgeBase:
         wrap_composer: Callable[[AnswerComposer], AnswerComposer] | None = None,
     ) -> None:
         """Args:
-            config: Where the documents, index and model live.
-            composer: A composer to use instead of the extractive one.
-            wrap_composer: Builds the composer actually used around the extractive one
-                (an LLM composer that falls back to it); rebuilt when the index changes.
+        config: Where the documents, index and model live.
+        composer: A composer to use instead of the extractive one.
+        wrap_composer: Builds the composer actually used around the extractive one
+            (an LLM composer that falls back to it); rebuilt when the index changes.
         """
         self.config = config
         self.embedder = TextEmbedder(
@@ -166,9 +168,7 @@ class KnowledgeBase:
     def composer(self) -> AnswerComposer:
         if self._composer is None:
             extractive = ExtractiveComposer(self.tokenizer, self.hybrid.bm25)
-            self._composer = (
-                self._wrap_composer(extractive) if self._wrap_composer else extractive
-            )
+            self._composer = self._wrap_composer(extractive) if self._wrap_composer else extractive
         return self._composer
 
     def retriever(self, *, k: int | None = None) -> GuidelineRetriever:
@@ -252,7 +252,28 @@ class KnowledgeBase:
             declined = self.refusals.check_answer(question, answer.text)
             if declined is not None:
                 return Answer(question=question, answered=False, text=declined.text)
+            elsewhere = self._other_municipality(question, compared, answer)
+            if elsewhere is not None:
+                return elsewhere
         return answer
+
+    def _other_municipality(self, question: str, named: set[str], answer: Answer) -> Answer | None:
+        """A question about one municipality's documents (「葛飾区だと…」) answered only
+        from another municipality's passages is declined: another city's rule is not the
+        named city's. The nearest other passage is pointed to, not presented as the
+        answer, and the question counts as unanswered."""
+        if not named or any(passage.doc in named for passage in answer.citations):
+            return None
+        places = sorted({self.hybrid.municipalities.get(doc, doc) for doc in named})
+        lines = [
+            f"{'・'.join(places)}の文書には、ご質問に当たる記載が見当たりません。",
+        ]
+        if answer.citations:
+            other = answer.citations[0]
+            lines.append(
+                f"（参考: 別の自治体の文書に関連する記載があります — {other.title} > {other.section}）"
+            )
+        return Answer(question=question, answered=False, text="\n".join(lines))
 
     def _compare(
         self, question: str, query: str, documents: set[str], history: list[str]
@@ -271,14 +292,19 @@ class KnowledgeBase:
                 subject = subject.replace(place[:-1], " ")
         words = set(self.tokenizer.content_words(subject))
         ranked = [
-            hit for hit in search.rank(query, top_k=COMPARE_CANDIDATES).hits
-            if words & set(self.tokenizer.content_words(f"{hit.passage.section} {hit.passage.text}"))
+            hit
+            for hit in search.rank(query, top_k=COMPARE_CANDIDATES).hits
+            if words
+            & set(self.tokenizer.content_words(f"{hit.passage.section} {hit.passage.text}"))
         ]
         lines: list[str] = []
         cited: list[Passage] = []
-        for doc in sorted(documents, key=lambda d: next(
-            (i for i, h in enumerate(ranked) if h.passage.doc == d), len(ranked)
-        )):
+        for doc in sorted(
+            documents,
+            key=lambda d: next(
+                (i for i, h in enumerate(ranked) if h.passage.doc == d), len(ranked)
+            ),
+        ):
             own = [h for h in ranked if h.passage.doc == doc][:COMPARE_PASSAGES]
             title = own[0].passage.title if own else self.titles().get(doc, doc)
             lines.append(f"【{title}】")
@@ -288,8 +314,9 @@ class KnowledgeBase:
             part = self.composer.compose(question, own, history=history)
             lines.append(_renumber(part.text, len(cited)))
             cited.extend(part.citations)
-        return Answer(question=question, answered=bool(cited), text="\n".join(lines),
-                      citations=tuple(cited))
+        return Answer(
+            question=question, answered=bool(cited), text="\n".join(lines), citations=tuple(cited)
+        )
 
     def refusal(self, question: str, hits: list[Hit]) -> Refusal | None:
         """Why the documents do not answer this on-topic question, if a rule says so."""

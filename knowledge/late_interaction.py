@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -117,11 +118,26 @@ class LateInteraction:
 
         # torch, not numpy: numpy's BLAS threads keep spinning after a product and slow
         # the next query's encoder (torch's own pool) about threefold on two cores.
-        self.passages = {
-            # kept as float16 (half the memory); widened per candidate when scored
-            position: torch.from_numpy(np.ascontiguousarray(tokens.vectors, dtype=np.float16))
-            for position, tokens in passages.items()
-        }
+        # All passages' vectors are packed into one float16 matrix with the owning
+        # position of each row, so that every passage is scored with one float16 product
+        # and one segment maximum; ``passages`` holds views into it. The matrix is
+        # filled block by block (its pages are touched only as they are written), so
+        # packing does not hold two copies of the vectors at once.
+        positions = sorted(p for p, tokens in passages.items() if len(tokens.ids))
+        rows = sum(len(passages[p].ids) for p in positions)
+        width = passages[positions[0]].vectors.shape[1] if positions else 0
+        self._packed = torch.empty((rows, width), dtype=torch.float16)
+        self._owner = torch.empty(rows, dtype=torch.int64)
+        self._size = max(passages, default=-1) + 1
+        self.passages: dict[int, Any] = {}
+        start = 0
+        for position in positions:
+            block = np.asarray(passages[position].vectors, dtype=np.float16)
+            end = start + len(block)
+            self._packed[start:end] = torch.from_numpy(np.ascontiguousarray(block))
+            self._owner[start:end] = position
+            self.passages[position] = self._packed[start:end]
+            start = end
         frequency: Counter[int] = Counter()
         for tokens in passages.values():
             frequency.update(set(tokens.ids.tolist()))
@@ -154,3 +170,35 @@ class LateInteraction:
                 best = (query @ passage.float().T).max(dim=1).values
                 out.append(float((best * weights).sum()) / total)
         return out
+
+    def scores_all(self, question: TokenVectors, *, block_rows: int = 1 << 20) -> np.ndarray:
+        """The score of every passage position (0 … highest position), as ``scores``;
+        NaN where a passage has no vectors.
+
+        One float16 product over the packed rows (in blocks of ``block_rows``) and a
+        per-passage maximum by scatter, instead of one product per passage.
+        """
+        import torch
+
+        result = np.full(self._size, np.nan, dtype=np.float32)
+        weights = torch.tensor([self.idf(int(t)) for t in question.ids], dtype=torch.float32)
+        total = float(weights.sum())
+        if not len(question.ids) or total <= 0 or not len(self._owner):
+            result[list(self.passages)] = 0.0
+            return result
+        query = torch.from_numpy(np.ascontiguousarray(question.vectors, dtype=np.float16))
+        best = torch.full((len(query), self._size), -2.0, dtype=torch.float32)
+        with torch.inference_mode():
+            for start in range(0, len(self._owner), block_rows):
+                owner = self._owner[start : start + block_rows]
+                # float16 product (a float32 copy of the matrix per question cost 4x the
+                # time and ~200 MB of freed-but-kept memory); maxima taken in float32
+                similarity = (query @ self._packed[start : start + block_rows].T).float()
+                best.scatter_reduce_(
+                    1, owner.expand(len(query), -1), similarity, reduce="amax", include_self=True
+                )
+            combined = (best * weights[:, None]).sum(dim=0) / total
+        values = combined.numpy()
+        for position in self.passages:
+            result[position] = values[position]
+        return result

@@ -170,7 +170,10 @@ class JapaneseTokenizer:
         text = self._modern(normalize_text(text))
         # Sudachi refuses inputs over ~49 KB; passages are far shorter, but be safe.
         return [
-            (list(tokenizer.tokenize(piece, short_mode)), list(tokenizer.tokenize(piece, long_mode)))
+            (
+                list(tokenizer.tokenize(piece, short_mode)),
+                list(tokenizer.tokenize(piece, long_mode)),
+            )
             for piece in re.findall(r".{1,4000}", text, flags=re.DOTALL)
         ]
 
@@ -191,7 +194,8 @@ class JapaneseTokenizer:
             result.extend(
                 m.normalized_form()
                 for m in long
-                if self._is_content(m) and len(m.normalized_form()) >= 3
+                if self._is_content(m)
+                and len(m.normalized_form()) >= 3
                 and m.normalized_form() not in seen
             )
         return result
@@ -224,8 +228,11 @@ class JapaneseTokenizer:
         return {g: frozenset(f) for g, f in groups.items() if len(f) <= MAX_SYNONYM_FORMS}
 
     def query_weights(
-        self, question: str, synonyms: dict[int, frozenset[str]] | None = None,
-        *, synonym_weight: float = 0.5,
+        self,
+        question: str,
+        synonyms: dict[int, frozenset[str]] | None = None,
+        *,
+        synonym_weight: float = 0.5,
     ) -> dict[str, float]:
         """Weighted query terms: each word once, a compound's parts sharing its weight,
         and members of the word's synonym groups found in the corpus at a lower weight."""
@@ -298,7 +305,10 @@ class BM25Index:
 
     def top(self, query_terms: Sequence[str] | dict[str, float], k: int) -> list[tuple[int, float]]:
         """Indices and scores of the ``k`` best documents with a positive score."""
-        scores = self.scores(query_terms)
+        return self.top_of(self.scores(query_terms), k)
+
+    def top_of(self, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best of already computed ``scores`` with a positive score."""
         if not self.size:
             return []
         order = np.argsort(-scores)[:k]

@@ -141,3 +141,16 @@ def test_a_compared_city_without_the_subject_is_said_to_have_none(
         answer.text
     )
     assert "SLA" in answer.text.split("【木更津市")[0]  # 葛飾区's part answers
+
+
+def test_another_municipalitys_rule_is_not_the_named_ones(corpus_knowledge: KnowledgeBase) -> None:
+    # Only 岡山市's specification sets a reduction limit; asked of 葛飾区, it is pointed to,
+    # not presented as 葛飾区's answer, and the question counts as unanswered.
+    answer = corpus_knowledge.answer("葛飾区だと、ペナルティが多いときは委託代金を何％まで減らせる？")
+    assert not answer.answered
+    assert answer.text.startswith("葛飾区の文書には、ご質問に当たる記載が見当たりません。")
+    assert "岡山市" in answer.text and not answer.citations
+    # The same subject asked of the municipality whose document holds it is answered.
+    answered = corpus_knowledge.answer("岡山市だと、ペナルティが多いときは委託代金を何％まで減らせる？")
+    assert answered.answered and answered.citations[0].doc.startswith("okayama")
+    assert "5%" in answered.text
