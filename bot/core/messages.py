@@ -64,6 +64,10 @@ class Inbound:
     reports one that is not ``tenant``'s installation: a Slack Connect user from
     another workspace or enterprise, say. ``None``: the sender belongs to ``tenant``.
     The access policy decides whether such a sender counts as inside."""
+    addressed: bool = True
+    """False for a message that did not address the app (a Slack channel-thread reply
+    without a mention): the core takes it only from the person running the consultation
+    in ``conversation``, and otherwise answers nothing (nothing applied or recorded)."""
 
 
 # --- outbound parts -------------------------------------------------------------------

@@ -102,8 +102,9 @@ class Turn:
     response_url: str | None = None
     """Where to answer privately when the channel cannot be posted to (slash command)."""
     only_in_active_flow: bool = False
-    """Forward only if the core has a consultation running in this thread (a channel
-    thread reply without ``@soudan``); otherwise the turn is dropped without a trace."""
+    """A channel thread reply without ``@soudan``: a turn only if the sender runs the
+    consultation in this thread, which the core decides (``Inbound.addressed`` False);
+    otherwise nothing is shown or posted."""
     home: str | None = None
     """The user's own team / enterprise when it is not the installation's (Slack Connect)."""
 
@@ -120,6 +121,7 @@ class Turn:
             form=self.form,
             inbound_id=self.inbound_id,
             home_tenant=self.home,
+            addressed=not self.only_in_active_flow,
         )
 
     @property
@@ -149,6 +151,7 @@ class Turn:
             form=self.form,
             inbound_id=self.inbound_id,
             home_tenant=self.home,
+            addressed=not self.only_in_active_flow,
         )
         delivery: dict[str, Any] = {
             "thread": [self.thread.channel, self.thread.root_ts],
