@@ -30,10 +30,12 @@ app = typer.Typer(
 
 
 @app.callback()
-def check_settings() -> None:
-    """Refuse to run with settings that do not validate, with a message an operator can act on."""
+def check_settings(ctx: typer.Context) -> None:
+    """Build the invocation's one Settings (:func:`bot.cli.context.cli_settings` hands it
+    to the commands); refuse settings that do not validate, with a message an operator
+    can act on."""
     try:
-        Settings()
+        ctx.obj = Settings()
     except ValidationError as error:
         problems = "\n".join(
             f"  - {'.'.join(str(p) for p in e['loc']) or '設定'}: {e['msg']}" for e in error.errors()

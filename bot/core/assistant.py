@@ -145,7 +145,8 @@ class Assistant:
         self._titles = titles
         self._today = today or (lambda: datetime.now(zone).date())
         self._flow_source = flow_source
-        self.consultations = Consultations(flows, titles, self._today)
+        self._zone = zone
+        self.consultations = Consultations(flows, titles, self._today, zone)
         self.repeats = RepeatGuard(timedelta(seconds=repeat_reply_seconds), clock)
 
     # --- entry points ---------------------------------------------------------------------
@@ -180,7 +181,7 @@ class Assistant:
             return
         flows = self._flow_source()
         if flows is not self.consultations.flows:
-            self.consultations = Consultations(flows, self._titles, self._today)
+            self.consultations = Consultations(flows, self._titles, self._today, self._zone)
 
     def has_active_flow(
         self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None

@@ -106,7 +106,7 @@ def _words(desk: ReviewDesk, words: list[str], actor: Actor) -> list[Part]:
         week = None
         if len(words) > 1:
             try:
-                week = IsoWeek.parse(words[1])
+                week = IsoWeek.parse(words[1], desk.zone)
             except WeekFormatError as error:
                 return [Text(str(error))]
         return render_chat(desk.digest(actor, week))
