@@ -32,7 +32,16 @@ from bot.core.consultations import (
     sheet_summary,
 )
 from bot.core.limits import DEFAULT_MAX_CHARS, cap_text
-from bot.core.messages import Action, ChannelName, Choice, Choices, Inbound, Part, Text
+from bot.core.messages import (
+    ERROR_TEXT,
+    Action,
+    ChannelName,
+    Choice,
+    Choices,
+    Inbound,
+    Part,
+    Text,
+)
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
 from bot.core.repetition import DEFAULT_WINDOW_SECONDS, RepeatGuard, is_flow_word
 from flows import FlowDefinition
@@ -50,10 +59,6 @@ HELP_TEXT = (
     "・「相談シート」: 自分の相談シートの一覧を表示します。\n"
     "・CIO補佐向け: 「レビュー」で確認待ちの相談シート、「ダイジェスト」で週次ダイジェスト。\n"
     "・「管理画面」: ブラウザで相談シートやダイジェストを見るためのサインイン用リンクを表示します。"
-)
-ERROR_TEXT = (
-    "申し訳ありません。処理中にエラーが発生しました。少し時間をおいてもう一度お試しください。"
-    "解決しない場合は情報政策担当までご連絡ください。"
 )
 CONFLICT_TEXT = "同じ相談への別の操作と重なりました。お手数ですが、もう一度操作してください。"
 NOT_OFFERED_TEXT = "この相談は、ご利用の組織では提供されていません。「相談を始める」で提供中の相談を選べます。"

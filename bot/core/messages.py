@@ -70,6 +70,14 @@ class Inbound:
     in ``conversation``, and otherwise answers nothing (nothing applied or recorded)."""
 
 
+ERROR_TEXT = (
+    "申し訳ありません。処理中にエラーが発生しました。"
+    "少し時間をおいてから、もう一度送ってください。"
+    "続くようでしたら、情報政策課にお問い合わせください。"
+)
+"""The one apology for a turn that failed, whoever noticed (the core, Slack, Teams)."""
+
+
 # --- outbound parts -------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core.assistant import TurnReceipt
 from bot.core.inbox import InboxTurn, Outcome
-from bot.core.messages import Form, Inbound, Part
+from bot.core.messages import ERROR_TEXT, Form, Inbound, Part
 from bot.slack.blocks import (
     SlackMessage,
     forms_of,
@@ -45,11 +45,6 @@ from bot.slack.people import SlackDirectory
 log = logging.getLogger(__name__)
 
 PLACEHOLDER_TEXT = "確認しています…"
-ERROR_TEXT = (
-    "申し訳ありません。処理中にエラーが発生しました。"
-    "少し時間をおいてから、もう一度送ってください。"
-    "続くようでしたら、情報政策課にお問い合わせください。"
-)
 RECEIVED_TEXT = (
     "入力は受け付けましたが、返信を表示できませんでした。"
     "「続きから」と送ると、今の質問をもう一度表示します。"

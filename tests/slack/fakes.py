@@ -24,7 +24,7 @@ from bot.core.messages import (
     SheetSummary,
     Text,
 )
-from storage import Database, claim_inbound
+from storage import Database, claim_inbound, upsert_user_profile
 
 
 @dataclass
@@ -57,6 +57,10 @@ class ScriptedAssistant:
                 parts = []  # as the core: not for the app, nothing applied or shown
             else:
                 self.seen.append(inbound)
+                if inbound.user_name:  # as the core: the display name is recorded with the turn
+                    upsert_user_profile(session=session, channel=inbound.channel,
+                                        tenant=inbound.tenant, user_id=inbound.user_id,
+                                        display_name=inbound.user_name)
                 parts = self._answer(inbound)
             if receipt is not None:
                 receipt.record(session, parts)
