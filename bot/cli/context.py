@@ -1,29 +1,39 @@
 """The one :class:`~bot.settings.Settings` of a ``soudan`` invocation.
 
-The ``soudan`` callback builds it (and refuses settings that do not validate) and keeps
-it as the root context's ``obj``; every command reads it with :func:`cli_settings`
-instead of building its own.
+The ``soudan`` callback builds it (and refuses settings that do not validate), keeps
+it as the root context's ``obj`` and hands it here with :func:`keep_for_invocation`;
+every command reads it with :func:`cli_settings` instead of building its own. It is
+forgotten when the invocation's context closes, so a later invocation in the same
+process (tests) builds its own.
 """
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-import click
+import typer
 
 from bot.settings import Settings
 
+_current: Settings | None = None
+
+
+def keep_for_invocation(ctx: typer.Context, settings: Settings) -> None:
+    """Make ``settings`` the invocation's (``ctx``: the root typer/click context)."""
+    global _current
+    ctx.obj = settings
+    _current = settings
+    ctx.call_on_close(_forget)
+
+
+def _forget() -> None:
+    global _current
+    _current = None
+
 
 def cli_settings() -> Settings:
-    """The settings of this invocation (built once; outside a CLI call, built now)."""
-    context = click.get_current_context(silent=True)
-    root = context.find_root() if context is not None else None
-    if root is not None and isinstance(root.obj, Settings):
-        return root.obj
-    settings = Settings()
-    if root is not None:
-        root.obj = settings
-    return settings
+    """The settings of this invocation (outside one, e.g. a helper called directly: new)."""
+    return _current if _current is not None else Settings()
 
 
 def cli_zone() -> ZoneInfo:

@@ -17,6 +17,7 @@ from bot.cli import (
     sheet_cmds,
     spec_cmds,
 )
+from bot.cli.context import keep_for_invocation
 from bot.settings import Settings
 
 japanese.install()
@@ -35,7 +36,7 @@ def check_settings(ctx: typer.Context) -> None:
     to the commands); refuse settings that do not validate, with a message an operator
     can act on."""
     try:
-        ctx.obj = Settings()
+        settings = Settings()
     except ValidationError as error:
         problems = "\n".join(
             f"  - {'.'.join(str(p) for p in e['loc']) or '設定'}: {e['msg']}" for e in error.errors()
@@ -46,6 +47,7 @@ def check_settings(ctx: typer.Context) -> None:
             err=True,
         )
         raise typer.Exit(2) from None
+    keep_for_invocation(ctx, settings)
 
 
 for module in (
