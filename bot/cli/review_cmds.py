@@ -253,7 +253,7 @@ def review_show(reference: str, as_user: AsOption) -> None:
         detail = ReviewDesk(store, zone=cli_zone()).show(_reviewer(store, as_user), reference)
     except ReviewRefused as refusal:
         raise _fail(refusal.message) from None
-    summary = sheet_summary(detail.sheet)
+    summary = sheet_summary(detail.sheet, cli_zone())
     typer.echo(f"{summary.reference}（{summary.status}）")
     for label, value in summary.rows:
         typer.echo(f"  {label}: {value}")

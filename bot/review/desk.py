@@ -401,7 +401,7 @@ class ReviewDesk:
             log.warning("sheet %s has no address; requester not told", sheet.sheet_id)
             return None
         return store.enqueue_notice(
-            self.outbox, address, requester_notice(sheet, comment),
+            self.outbox, address, requester_notice(sheet, comment, self.zone),
             kind=f"review.{sheet.status}", subject=sheet.reference,
         )
 

@@ -176,7 +176,7 @@ class ConsolePages:
         waited = waiting_days(sheet.submitted_at, sheet.status, now)
         return {
             "sheet": sheet,
-            "summary": summary_part(sheet),
+            "summary": summary_part(sheet, self.desk.zone),
             "status_label": status_label(sheet.status),
             "waiting": waited,
             "overdue": waited is not None and waited > WAITING_HIGHLIGHT_DAYS,
@@ -209,7 +209,7 @@ class ConsolePages:
         return {
             "sheet": sheet,
             "status_label": status_label(sheet.status),
-            "summary": summary_part(sheet),
+            "summary": summary_part(sheet, self.desk.zone),
             "content": content_parts(self.store, sheet.sheet_id, self.titles),
             "timeline": timeline,
             "actions": self.actions(actor, sheet),
@@ -411,7 +411,7 @@ class ConsolePages:
                 reasons = [c for c in self.store.comments(sheet.sheet_id) if c.kind == "return"]
             rows.append({
                 "sheet": sheet,
-                "summary": summary_part(sheet),
+                "summary": summary_part(sheet, self.desk.zone),
                 "status_label": status_label(sheet.status),
                 "reason": reasons[-1] if reasons else None,
                 "continue": _continue_hint(sheet),
