@@ -14,9 +14,10 @@ for events, ``user.team_id`` for clicks, modals and shortcuts); the core's acces
 policy decides what such a user may do. Slash commands report no separate user team.
 
 In channels the app is spoken to with ``@soudan``. A reply without the mention in a
-channel thread becomes a turn flagged :attr:`Turn.only_in_active_flow`: it goes to
-the core only when a consultation is running in that thread (typed answers), so
-people talking among themselves are never answered.
+channel thread becomes a turn flagged :attr:`Turn.only_in_active_flow` (an
+``Inbound`` with ``addressed=False``): the core takes it only from the person running
+the consultation in that thread (typed answers) and answers anyone else with nothing,
+so people talking among themselves are never answered.
 
 Example:
     >>> event = {"type": "message", "channel": "D1", "channel_type": "im",
