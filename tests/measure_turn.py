@@ -174,8 +174,9 @@ async def _measure(data_dir: Path) -> dict[str, Tally]:
             await staff.click("👍 役に立った")
         results["button press"] = tally
         posts = len(api.posts())
-        chatter = channel_message("お昼どうします？", user="U200", channel="C100",
-                                  thread_ts="1700000000.000100")
+        chatter = channel_message(
+            "お昼どうします？", user="U200", channel="C100", thread_ts="1700000000.000100"
+        )
         with recorder.measuring() as tally:
             status, _ = await sender.event(event_envelope(chatter))
             await slack_app.drain()
@@ -192,12 +193,16 @@ async def _measure(data_dir: Path) -> dict[str, Tally]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         results = asyncio.run(_measure(Path(directory)))
-    print(f"{'turn':<16} {'transactions':>12} {'no polls':>8} {'in core':>8} {'modules':>8}"
-          f" {'crossings':>10}")
+    print(
+        f"{'turn':<16} {'transactions':>12} {'no polls':>8} {'in core':>8} {'modules':>8}"
+        f" {'crossings':>10}"
+    )
     for name, tally in results.items():
         polls = sum(o in _POLLS for o in tally.opened_by)
-        print(f"{name:<16} {tally.transactions:>12} {tally.transactions - polls:>8}"
-              f" {tally.in_core:>8} {len(tally.modules):>8} {tally.crossings:>10}")
+        print(
+            f"{name:<16} {tally.transactions:>12} {tally.transactions - polls:>8}"
+            f" {tally.in_core:>8} {len(tally.modules):>8} {tally.crossings:>10}"
+        )
     print(f"bot/ lines: {bot_lines(Path.cwd())}")
     if "-v" in sys.argv:
         for name, tally in results.items():

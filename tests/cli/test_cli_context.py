@@ -30,7 +30,9 @@ def test_a_command_reads_the_settings_the_callback_built_and_only_during_its_run
     env = {"SOUDAN_DATA_DIR": str(tmp_path), "SOUDAN_TIMEZONE": "UTC"}
     try:
         first = runner.invoke(app, ["probe-settings"], env=env)
-        second = runner.invoke(app, ["probe-settings"], env={**env, "SOUDAN_TIMEZONE": "Asia/Tokyo"})
+        second = runner.invoke(
+            app, ["probe-settings"], env={**env, "SOUDAN_TIMEZONE": "Asia/Tokyo"}
+        )
     finally:
         app.registered_commands.pop()
 

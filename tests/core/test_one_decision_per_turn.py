@@ -63,8 +63,12 @@ def test_an_unaddressed_reply_is_a_turn_only_for_whoever_runs_the_consultation(
 ) -> None:
     runner = Conversation(services.assistant, conversation="C1:1700000000.0001")
     runner.say("相談を始める")
-    bystander = Conversation(services.assistant, conversation=runner.conversation,
-                             user_id="U-bystander", user_name="通りすがり")
+    bystander = Conversation(
+        services.assistant,
+        conversation=runner.conversation,
+        user_id="U-bystander",
+        user_name="通りすがり",
+    )
 
     assert bystander.say("お昼どうします？", addressed=False) == []
     assert bystander.say("RFI とは何ですか？", addressed=False) == []

@@ -40,8 +40,9 @@ def test_sheet_times_and_reference_year_follow_the_zone(sqlite_database: Databas
     assert (japan.reference, utc.reference) == ("2027-0001", "2026-0001")
 
     def created(zone: ZoneInfo) -> str:
-        rows = list(csv.reader(io.StringIO(
-            export_sheets([japan], "csv", zone=zone).decode("utf-8-sig"))))
+        rows = list(
+            csv.reader(io.StringIO(export_sheets([japan], "csv", zone=zone).decode("utf-8-sig")))
+        )
         return rows[1][rows[0].index("作成日時")]
 
     assert created(TOKYO).startswith("2027-01-01 05:00")
