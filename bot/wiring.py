@@ -16,6 +16,7 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -129,7 +130,10 @@ def build_services(
         database, notifiers, retry_seconds=settings.outbox_retry_seconds,
         max_attempts=settings.outbox_max_attempts,
     )
-    review = ReviewChat(ReviewDesk(store, notifiers, admitted=admitted, outbox=outbox))
+    zone = ZoneInfo(settings.timezone)
+    review = ReviewChat(
+        ReviewDesk(store, notifiers, admitted=admitted, outbox=outbox, zone=zone)
+    )
     console = None
     if settings.console_enabled:
         console = SignInLinks(
@@ -150,7 +154,7 @@ def build_services(
         offered_flows=settings.flows_offered_to,
     )
     scheduler = DigestScheduler(
-        store, notifiers, digest_targets(settings, store), cron=settings.digest_cron
+        store, notifiers, digest_targets(settings, store), cron=settings.digest_cron, zone=zone
     )
     return Services(
         settings=settings,

@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from storage.spreadsheet import CellValue, Table, csv_bytes, write_xlsx
 ExportFormat = Literal["json", "csv", "xlsx"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("json", "csv", "xlsx")
 DISPLAY_TIMEZONE = ZoneInfo("Asia/Tokyo")
+"""Default zone of the exported times (callers pass the ``timezone`` setting)."""
 
 SHEET_TABLE_TITLE = "相談シート"
 YEN_FORMAT = "#,##0"
@@ -61,8 +62,8 @@ Comments = Mapping[str, Sequence[SheetComment]]
 """Sheet id -> its comments, in order."""
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(DISPLAY_TIMEZONE)
+def _local(moment: datetime | None, zone: tzinfo = DISPLAY_TIMEZONE) -> datetime | None:
+    return None if moment is None else moment.astimezone(zone)
 
 
 def _questions(sheet: ConsultationSheet) -> str:
@@ -79,10 +80,10 @@ def _questions(sheet: ConsultationSheet) -> str:
     return "\n".join(lines)
 
 
-def comment_lines(comments: Sequence[SheetComment]) -> str:
-    """Comments as 「日時 種類（書いた人）: 本文」 lines (Japan time)."""
+def comment_lines(comments: Sequence[SheetComment], zone: tzinfo = DISPLAY_TIMEZONE) -> str:
+    """Comments as 「日時 種類（書いた人）: 本文」 lines (times in ``zone``)."""
     return "\n".join(
-        f"{_local(c.created_at):%Y-%m-%d %H:%M} {COMMENT_KIND_LABELS[CommentKind(c.kind).value]}"
+        f"{_local(c.created_at, zone):%Y-%m-%d %H:%M} {COMMENT_KIND_LABELS[CommentKind(c.kind).value]}"
         f"（{c.author_name or 'CIO補佐'}）: {c.text}"
         for c in comments
     )
@@ -124,6 +125,7 @@ def _row(
     content: SheetContent,
     columns: _Columns,
     comments: Sequence[SheetComment],
+    zone: tzinfo,
 ) -> list[CellValue]:
     decided = {d.label: d.value_label for d in content.headline}
     answered: dict[tuple[str, str], CellValue] = {}
@@ -143,13 +145,13 @@ def _row(
         *(answered.get(key) for key in columns.answers),
         decision_lines_text(content),
         _questions(sheet),
-        comment_lines(comments),
+        comment_lines(comments, zone),
         "、".join(t for t in content.flow_titles if t),
-        _local(sheet.created_at),
-        _local(sheet.updated_at),
-        _local(sheet.submitted_at),
-        _local(sheet.reviewed_at),
-        _local(sheet.closed_at),
+        _local(sheet.created_at, zone),
+        _local(sheet.updated_at, zone),
+        _local(sheet.submitted_at, zone),
+        _local(sheet.reviewed_at, zone),
+        _local(sheet.closed_at, zone),
         sheet.id,
     ]
 
@@ -158,6 +160,7 @@ def sheets_table(
     sheets: Sequence[ConsultationSheet],
     title: str = SHEET_TABLE_TITLE,
     comments: Comments | None = None,
+    zone: tzinfo = DISPLAY_TIMEZONE,
 ) -> Table:
     """Sheets as a :class:`Table` (for a workbook that has other sections too).
 
@@ -180,7 +183,7 @@ def sheets_table(
         title=title,
         headers=headers,
         rows=[
-            _row(sheet, content, columns, (comments or {}).get(sheet.id, ()))
+            _row(sheet, content, columns, (comments or {}).get(sheet.id, ()), zone)
             for sheet, content in zip(sheets, contents, strict=True)
         ],
         number_formats=money,
@@ -226,15 +229,21 @@ def sheets_to_json(sheets: Sequence[ConsultationSheet], comments: Comments | Non
     ) + "\n"
 
 
-def sheets_to_csv(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> bytes:
-    """Sheets as CSV in UTF-8 with BOM and Japanese headers."""
-    return csv_bytes(sheets_table(sheets, comments=comments))
+def sheets_to_csv(
+    sheets: Sequence[ConsultationSheet], comments: Comments | None = None,
+    zone: tzinfo = DISPLAY_TIMEZONE,
+) -> bytes:
+    """Sheets as CSV in UTF-8 with BOM and Japanese headers (times in ``zone``)."""
+    return csv_bytes(sheets_table(sheets, comments=comments, zone=zone))
 
 
-def sheets_to_xlsx(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> bytes:
+def sheets_to_xlsx(
+    sheets: Sequence[ConsultationSheet], comments: Comments | None = None,
+    zone: tzinfo = DISPLAY_TIMEZONE,
+) -> bytes:
     """Sheets as an Excel workbook: Japanese headers, widths set, header bold and frozen."""
     buffer = io.BytesIO()
-    write_xlsx([sheets_table(sheets, comments=comments)], buffer)
+    write_xlsx([sheets_table(sheets, comments=comments, zone=zone)], buffer)
     return buffer.getvalue()
 
 
@@ -242,16 +251,18 @@ def export_sheets(
     sheets: Sequence[ConsultationSheet],
     export_format: ExportFormat,
     comments: Comments | None = None,
+    zone: tzinfo = DISPLAY_TIMEZONE,
 ) -> bytes:
     """Sheets in ``export_format`` (``json`` / ``csv`` / ``xlsx``) as bytes to write to a file.
 
     ``comments``: sheet id -> its comments (:func:`storage.sheets.comments_by_sheet`),
-    shown in every format.
+    shown in every format. ``zone``: where the CSV / Excel times are read (the
+    ``timezone`` setting); JSON keeps ISO 8601 UTC.
     """
     if export_format == "json":
         return sheets_to_json(sheets, comments).encode("utf-8")
     if export_format == "csv":
-        return sheets_to_csv(sheets, comments)
+        return sheets_to_csv(sheets, comments, zone)
     if export_format == "xlsx":
-        return sheets_to_xlsx(sheets, comments)
+        return sheets_to_xlsx(sheets, comments, zone)
     raise ValueError(f"unknown export format: {export_format!r}")

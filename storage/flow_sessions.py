@@ -174,25 +174,3 @@ def save_flow_session(
     saved = get_flow_session(session=session, flow_session_id=flow_session_id)
     assert saved is not None  # the update above just matched it
     return saved
-
-
-def list_flow_sessions(
-    *,
-    session: Session,
-    channel: str | None = None,
-    tenant: str | None = None,
-    user_id: str | None = None,
-    statuses: tuple[FlowStatus, ...] | None = None,
-) -> list[FlowSession]:
-    """Flow sessions matching the filters, most recently updated first."""
-    statement = select(FlowSession)
-    if channel is not None:
-        statement = statement.where(FlowSession.channel == channel)
-    if tenant is not None:
-        statement = statement.where(FlowSession.tenant == tenant)
-    if user_id is not None:
-        statement = statement.where(FlowSession.user_id == user_id)
-    if statuses is not None:
-        statement = statement.where(col(FlowSession.status).in_(statuses))
-    statement = statement.order_by(col(FlowSession.updated_at).desc())
-    return list(session.exec(statement).all())

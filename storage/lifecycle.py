@@ -97,9 +97,6 @@ def parse_status(text: str) -> SheetStatus:
     raise ValueError(f"状態「{text}」はありません。次のどれかを指定してください: {choices}")
 
 
-def can_transition(from_status: SheetStatus | str, to_status: SheetStatus | str) -> bool:
-    """Whether the lifecycle allows ``from_status`` -> ``to_status``."""
-    return SheetStatus(to_status) in ALLOWED_TRANSITIONS[SheetStatus(from_status)]
 
 
 def check_transition(from_status: SheetStatus | str, to_status: SheetStatus | str) -> None:

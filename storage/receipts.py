@@ -95,15 +95,6 @@ def mark_digest_posted(
     )
 
 
-def release_digest_week(*, session: Session, week: str, channel: str) -> None:
-    """Give up an unposted claim (the post failed) so that the next attempt may claim it."""
-    session.execute(
-        sa.delete(DigestRun).where(
-            col(DigestRun.week) == week,
-            col(DigestRun.channel) == channel,
-            col(DigestRun.posted_at).is_(None),
-        )
-    )
 
 
 def get_digest_run(*, session: Session, week: str, channel: str) -> DigestRun | None:

@@ -8,7 +8,7 @@ reviewers pressing "受理" at once cannot both succeed from the same status.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ from storage.models import (
 )
 
 REFERENCE_TIMEZONE = ZoneInfo("Asia/Tokyo")
-"""The year of a 整理番号 is the calendar year in Japan when the sheet is created."""
+"""Default zone of a 整理番号's year (callers pass the ``timezone`` setting)."""
 
 _COMMENT_KIND_FOR_STATUS = {
     SheetStatus.RETURNED: CommentKind.RETURN,
@@ -60,9 +60,14 @@ def allocate_reference(*, session: Session, year: int) -> str:
 
 
 def create_sheet(
-    *, session: Session, sheet_in: ConsultationSheetCreate, now: datetime | None = None
+    *,
+    session: Session,
+    sheet_in: ConsultationSheetCreate,
+    now: datetime | None = None,
+    zone: tzinfo = REFERENCE_TIMEZONE,
 ) -> ConsultationSheet:
-    """Create a 相談シート in ``draft`` with the next 整理番号.
+    """Create a 相談シート in ``draft`` with the next 整理番号 (its year: the calendar year
+    in ``zone``, the deployment's ``timezone`` setting).
 
     Example:
         >>> sheet = create_sheet(session=session, sheet_in=ConsultationSheetCreate(
@@ -73,7 +78,7 @@ def create_sheet(
     """
     created = now or utc_now()
     reference = allocate_reference(
-        session=session, year=created.astimezone(REFERENCE_TIMEZONE).year
+        session=session, year=created.astimezone(zone).year
     )
     sheet = ConsultationSheet.model_validate(
         sheet_in,
@@ -386,12 +391,3 @@ def list_sheet_transitions(
     # The id is a monotonic sequence: the order the changes happened in, whatever ``at`` says.
     statement = statement.order_by(col(SheetTransition.id))
     return list(session.exec(statement).all())
-
-
-def count_sheets_by_status(*, session: Session, tenant: str | None = None) -> dict[str, int]:
-    """Number of sheets per status value (statuses with no sheet are absent)."""
-    status_column = col(ConsultationSheet.status)
-    statement = sa.select(status_column, sa.func.count()).group_by(status_column)
-    if tenant is not None:
-        statement = statement.where(col(ConsultationSheet.tenant) == tenant)
-    return {SheetStatus(status).value: count for status, count in session.execute(statement)}

@@ -53,15 +53,6 @@ def record_message(
     return message
 
 
-def mark_question_answered(*, session: Session, message_id: str, answered: bool) -> Message | None:
-    """Set whether the guidelines answered the question recorded as ``message_id``."""
-    message = session.get(Message, message_id)
-    if message is None:
-        return None
-    message.answered = answered
-    session.add(message)
-    session.flush()
-    return message
 
 
 def list_messages(

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.settings import Settings
+from bot.cli.context import cli_settings, cli_zone
 from storage import AuditResult, actor_key, record_audit, utc_now
 from storage.console import list_sessions, revoke_sessions_of
 
 OPERATOR = actor_key("cli", "local", "operator")
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 console_app = typer.Typer(help="管理画面（Web コンソール）のサインインの管理", no_args_is_help=True)
 
@@ -31,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    return moment.astimezone(cli_zone()).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 @console_app.command("sessions")
@@ -42,7 +40,7 @@ def sessions(
     """管理画面のサインイン（セッション）を一覧する。"""
     from bot.wiring import open_database
 
-    database = open_database(Settings())
+    database = open_database(cli_settings())
     now = utc_now()
     with database.session() as session:
         rows = list_sessions(session=session, actor=user)
@@ -71,7 +69,7 @@ def revoke(
         typer.echo("利用者は channel:tenant:user_id の形で指定してください（例: slack:T0123:U0456）。",
                    err=True)
         raise typer.Exit(2)
-    database = open_database(Settings())
+    database = open_database(cli_settings())
     with database.session() as session:
         count = revoke_sessions_of(session=session, actor=user)
         record_audit(session=session, actor=OPERATOR, action="console.revoke", target=user,

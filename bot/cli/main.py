@@ -17,6 +17,7 @@ from bot.cli import (
     sheet_cmds,
     spec_cmds,
 )
+from bot.cli.context import keep_for_invocation
 from bot.settings import Settings
 
 japanese.install()
@@ -30,10 +31,12 @@ app = typer.Typer(
 
 
 @app.callback()
-def check_settings() -> None:
-    """Refuse to run with settings that do not validate, with a message an operator can act on."""
+def check_settings(ctx: typer.Context) -> None:
+    """Build the invocation's one Settings (:func:`bot.cli.context.cli_settings` hands it
+    to the commands); refuse settings that do not validate, with a message an operator
+    can act on."""
     try:
-        Settings()
+        settings = Settings()
     except ValidationError as error:
         problems = "\n".join(
             f"  - {'.'.join(str(p) for p in e['loc']) or '設定'}: {e['msg']}" for e in error.errors()
@@ -44,6 +47,7 @@ def check_settings() -> None:
             err=True,
         )
         raise typer.Exit(2) from None
+    keep_for_invocation(ctx, settings)
 
 
 for module in (

@@ -17,8 +17,7 @@ from typing import Annotated
 
 import typer
 
-from bot.review.weeks import TOKYO
-from bot.settings import Settings
+from bot.cli.context import cli_settings, cli_zone
 from storage import outbox as outbox_rows
 from storage.outbox import OutboxMessage, OutboxStatus
 
@@ -45,9 +44,9 @@ def register(app: typer.Typer) -> None:
 def _line(row: OutboxMessage) -> str:
     recipient = f"{row.channel}:{row.tenant}:{row.user_id or row.conversation}"
     if row.status == OutboxStatus.PENDING:
-        when = f"次の送信 {row.next_attempt_at.astimezone(TOKYO):%Y-%m-%d %H:%M}"
+        when = f"次の送信 {row.next_attempt_at.astimezone(cli_zone()):%Y-%m-%d %H:%M}"
     elif row.status == OutboxStatus.SENT and row.sent_at is not None:
-        when = f"送信 {row.sent_at.astimezone(TOKYO):%Y-%m-%d %H:%M}"
+        when = f"送信 {row.sent_at.astimezone(cli_zone()):%Y-%m-%d %H:%M}"
     else:
         when = "-"
     return "\t".join([
@@ -65,7 +64,7 @@ def review_outbox(
     """依頼者への通知のうち、送信待ち・送信できなかったものを一覧表示する。"""
     from bot.wiring import open_database
 
-    database = open_database(Settings())
+    database = open_database(cli_settings())
     try:
         if retry is not None:
             with database.session() as session:

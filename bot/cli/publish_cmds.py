@@ -17,7 +17,7 @@ import socket
 
 import typer
 
-from bot.settings import Settings
+from bot.cli.context import cli_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +33,7 @@ def publish_flows() -> None:
     from bot.wiring import open_database
     from flows import FlowDefinitionError
 
-    settings = Settings()
+    settings = cli_settings()
     try:
         files = FlowFiles.read(settings.flows_dir)
         flows = files.load()

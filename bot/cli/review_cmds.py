@@ -24,6 +24,7 @@ from typing import Annotated, cast
 
 import typer
 
+from bot.cli.context import cli_settings, cli_zone
 from bot.cli.output import ForceOption, check_output, write_output
 from bot.core.messages import ChannelName, Notifier
 from bot.logs import configure_logging
@@ -40,8 +41,7 @@ from bot.review.scheduler import (
 )
 from bot.review.store import ReviewStore
 from bot.review.users import CHANNELS, UserDirectory, UserEntry, UserFileError
-from bot.review.weeks import TOKYO, IsoWeek, WeekFormatError
-from bot.settings import Settings
+from bot.review.weeks import IsoWeek, WeekFormatError
 from flows.answer_reading import short_yen
 from storage.export import EXPORT_FORMATS
 from storage.lifecycle import parse_status, status_label
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
 def _store() -> ReviewStore:
     from bot.wiring import open_database
 
-    return ReviewStore(open_database(Settings()))
+    return ReviewStore(open_database(cli_settings()))
 
 
 def _fail(message: str) -> typer.Exit:
@@ -86,7 +86,7 @@ def _reviewer(store: ReviewStore, spec: str) -> Actor:
 
 
 def _line(sheet: SheetRecord) -> str:
-    created = sheet.created_at.astimezone(TOKYO).strftime("%Y-%m-%d")
+    created = sheet.created_at.astimezone(cli_zone()).strftime("%Y-%m-%d")
     cost = short_yen(sheet.initial_cost)
     return (
         f"{sheet.reference}\t{status_label(sheet.status)}\t{sheet.department or '-'}\t"
@@ -98,14 +98,14 @@ def _week(text: str | None) -> IsoWeek | None:
     if text is None:
         return None
     try:
-        return IsoWeek.parse(text)
+        return IsoWeek.parse(text, cli_zone())
     except WeekFormatError as error:
         raise _fail(str(error)) from None
 
 
 def _output(out: Path | None, force: bool) -> Path | None:
     """Where ``--out`` may write (checked before any work); ``None``: standard output."""
-    return None if out is None else check_output(out, Settings(), force=force)
+    return None if out is None else check_output(out, cli_settings(), force=force)
 
 
 def _write(data: bytes, target: Path | None, force: bool) -> None:
@@ -233,7 +233,7 @@ def review_list(
     except ValueError as error:
         raise _fail(str(error)) from None
     store = _store()
-    desk = ReviewDesk(store)
+    desk = ReviewDesk(store, zone=cli_zone())
     try:
         sheets = desk.list_sheets(_reviewer(store, as_user), statuses=tuple(status or ()),
                                   department=department, week=_week(week))
@@ -250,10 +250,10 @@ def review_show(reference: str, as_user: AsOption) -> None:
     """相談シートを表示する（整理番号または ID）。"""
     store = _store()
     try:
-        detail = ReviewDesk(store).show(_reviewer(store, as_user), reference)
+        detail = ReviewDesk(store, zone=cli_zone()).show(_reviewer(store, as_user), reference)
     except ReviewRefused as refusal:
         raise _fail(refusal.message) from None
-    summary = sheet_summary(detail.sheet)
+    summary = sheet_summary(detail.sheet, cli_zone())
     typer.echo(f"{summary.reference}（{summary.status}）")
     for label, value in summary.rows:
         typer.echo(f"  {label}: {value}")
@@ -271,14 +271,14 @@ def review_show(reference: str, as_user: AsOption) -> None:
     if detail.comments:
         typer.echo("コメント:")
     for comment in detail.comments:
-        when = comment.created_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+        when = comment.created_at.astimezone(cli_zone()).strftime("%Y-%m-%d %H:%M")
         kind = COMMENT_KIND_LABELS.get(comment.kind, "コメント")
         typer.echo(f"  [{when}] {kind}: {comment.text}")
 
 
 def _move(kind: str, reference: str, as_user: str, comment: str | None = None) -> None:
     store = _store()
-    desk = ReviewDesk(store, _cli_notifiers())
+    desk = ReviewDesk(store, _cli_notifiers(), zone=cli_zone())
     actor = _reviewer(store, as_user)
     try:
         if kind == "start":
@@ -303,7 +303,7 @@ def _cli_notifiers() -> dict[str, Notifier]:
     """
     from bot.wiring import build_notifiers, build_services
 
-    return build_notifiers(build_services(Settings()))
+    return build_notifiers(build_services(cli_settings()))
 
 
 @review_app.command("start")
@@ -317,7 +317,7 @@ def review_comment(reference: str, text: str, as_user: AsOption) -> None:
     """相談シートにコメントする。"""
     store = _store()
     try:
-        ReviewDesk(store).comment(_reviewer(store, as_user), reference, text)
+        ReviewDesk(store, zone=cli_zone()).comment(_reviewer(store, as_user), reference, text)
     except ReviewRefused as refusal:
         raise _fail(refusal.message) from None
     typer.echo(f"{reference} にコメントしました。")
@@ -360,7 +360,7 @@ def review_export(
     target = _output(out, force)
     store = _store()
     try:
-        data = ReviewDesk(store).export(_reviewer(store, as_user), format)
+        data = ReviewDesk(store, zone=cli_zone()).export(_reviewer(store, as_user), format)
     except ReviewRefused as refusal:
         raise _fail(refusal.message) from None
     _write(data, target, force)
@@ -388,7 +388,7 @@ def digest(
     target = _output(out, force)
     store = _store()
     try:
-        result = ReviewDesk(store).digest(_reviewer(store, as_user), _week(week))
+        result = ReviewDesk(store, zone=cli_zone()).digest(_reviewer(store, as_user), _week(week))
     except ReviewRefused as refusal:
         raise _fail(refusal.message) from None
     _write(render(result, format), target, force)
@@ -399,7 +399,7 @@ def digest_run_scheduler(
     once: Annotated[bool, typer.Option(help="1 回だけ確認して終わる")] = False,
 ) -> None:
     """設定した時刻に週次ダイジェストを投稿し続ける（複数台でも週 1 回）。"""
-    settings = Settings()
+    settings = cli_settings()
     store = _store()
     targets = digest_targets(settings, store)
     if not targets():
@@ -411,7 +411,9 @@ def digest_run_scheduler(
         raise _fail("Slack / Teams への投稿手段がこのコマンドでは使えません。"
                     "定期投稿は `soudan serve` が毎分確認して行います。")
     try:
-        scheduler = DigestScheduler(store, notifiers, targets, cron=settings.digest_cron)
+        scheduler = DigestScheduler(
+            store, notifiers, targets, cron=settings.digest_cron, zone=cli_zone()
+        )
     except ScheduleError as error:
         raise _fail(str(error)) from None
     configure_logging(settings)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.cli.context import cli_settings
 from bot.logs import configure_logging
 from bot.settings import Settings
 
@@ -54,7 +55,7 @@ def serve(
     from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
 
-    settings = Settings()
+    settings = cli_settings()
     check_flows(settings)
     services = build_services(
         settings, knowledge=open_knowledge(settings, warm=True), publish_flows=True
@@ -68,7 +69,7 @@ def start() -> None:
     from bot.knowledge_setup import open_knowledge
     from bot.wiring import build_services
 
-    settings = Settings()
+    settings = cli_settings()
     check_flows(settings)
     knowledge = open_knowledge(settings)
     health = index_health(knowledge)  # built with another model: ingest rebuilds it

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.cli.context import cli_settings, cli_zone
 from bot.cli.output import ForceOption, check_output, write_output
-from bot.settings import Settings
 from flows.answer_reading import short_yen
 from storage import (
     STATUS_LABELS,
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
 def _database(*, upgrade: bool = True) -> Database:
     from bot.wiring import open_database
 
-    return open_database(Settings(), upgrade=upgrade)
+    return open_database(cli_settings(), upgrade=upgrade)
 
 
 def _audit(database: Database, action: str, target: str | None, **detail: Any) -> None:
@@ -155,7 +155,7 @@ def list_command(
     if not sheets:
         typer.echo("条件に合う相談シートはありません。")
         return
-    zone = ZoneInfo(Settings().timezone)
+    zone = ZoneInfo(cli_settings().timezone)
     header = ("整理番号", "状態", "所管課", "イニシャルコスト", "作成日", "対象業務")
     widths = (10, 9, 16, 16, 11)
     typer.echo("  ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)) + header[-1])
@@ -247,7 +247,7 @@ def show_command(
         document["transitions"] = [m.model_dump(mode="json") for m in moves]
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    typer.echo(_show_text(sheet, comments, moves, ZoneInfo(Settings().timezone)))
+    typer.echo(_show_text(sheet, comments, moves, ZoneInfo(cli_settings().timezone)))
 
 
 @sheets_app.command("export")
@@ -270,7 +270,7 @@ def export_command(
         )
         raise typer.Exit(2)
     chosen: ExportFormat = export_format
-    target = check_output(out, Settings(), force=force)
+    target = check_output(out, cli_settings(), force=force)
     database = _database()
     with database.session() as session:
         sheets = list_sheets(
@@ -278,7 +278,7 @@ def export_command(
             tenant=tenant,
         )
         comments = comments_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
-    data = export_sheets(sheets, chosen, comments)
+    data = export_sheets(sheets, chosen, comments, cli_zone())
     write_output(target, data, force=force)
     _audit(database, "sheet.export", None, format=chosen, count=len(sheets))
     typer.echo(f"{len(sheets)} 件の相談シートを {out} に出力しました（{chosen}）。")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.cli.context import cli_settings
 from bot.cli.output import ForceOption, check_output, write_output
 from bot.settings import Settings
 
@@ -58,7 +59,7 @@ def review_spec(
     from knowledge.spec_review import read_draft
     from knowledge.spec_review_memo import render_docx, render_markdown
 
-    settings = Settings()
+    settings = cli_settings()
     if method not in (None, "proposal", "bid"):
         typer.echo("--method は proposal か bid を指定してください。", err=True)
         raise typer.Exit(2)
@@ -110,7 +111,7 @@ def eval_spec(
     """評価用の仕様書（案）でレビューの判定の適合率・再現率を測る（目標 0.9 以上）。"""
     from knowledge.spec_review_eval import STATUSES, evaluate
 
-    settings = Settings()
+    settings = cli_settings()
     if not (folder / "labels.yaml").is_file():
         typer.echo(f"{folder} に labels.yaml がありません。", err=True)
         raise typer.Exit(2)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol, cast
 from zoneinfo import ZoneInfo
@@ -33,12 +32,21 @@ from bot.core.consultations import (
     sheet_summary,
 )
 from bot.core.limits import DEFAULT_MAX_CHARS, cap_text
-from bot.core.messages import Action, ChannelName, Choice, Choices, Inbound, Part, Text
+from bot.core.messages import (
+    ERROR_TEXT,
+    Action,
+    ChannelName,
+    Choice,
+    Choices,
+    Inbound,
+    Part,
+    Text,
+)
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
 from bot.core.repetition import DEFAULT_WINDOW_SECONDS, RepeatGuard, is_flow_word
 from flows import FlowDefinition
 from knowledge.types import Answer, QuestionAnswerer
-from storage import Database, FeedbackValue, FlowSession, InboundReceipt, MessageDirection
+from storage import Database, FeedbackValue, FlowSession, MessageDirection
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +59,6 @@ HELP_TEXT = (
     "・「相談シート」: 自分の相談シートの一覧を表示します。\n"
     "・CIO補佐向け: 「レビュー」で確認待ちの相談シート、「ダイジェスト」で週次ダイジェスト。\n"
     "・「管理画面」: ブラウザで相談シートやダイジェストを見るためのサインイン用リンクを表示します。"
-)
-ERROR_TEXT = (
-    "申し訳ありません。処理中にエラーが発生しました。少し時間をおいてもう一度お試しください。"
-    "解決しない場合は情報政策担当までご連絡ください。"
 )
 CONFLICT_TEXT = "同じ相談への別の操作と重なりました。お手数ですが、もう一度操作してください。"
 NOT_OFFERED_TEXT = "この相談は、ご利用の組織では提供されていません。「相談を始める」で提供中の相談を選べます。"
@@ -112,16 +116,6 @@ class ConsolePort(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """What a turn needs from the knowledge side, decided before the write transaction."""
-
-    question: str | None = None
-    history: tuple[str, ...] = ()
-    answers_elsewhere: str | None = None
-    """Id of the user's consultation in another conversation that this text answers."""
-
-
 class Assistant:
     """The channel-agnostic conversation core."""
 
@@ -156,7 +150,8 @@ class Assistant:
         self._titles = titles
         self._today = today or (lambda: datetime.now(zone).date())
         self._flow_source = flow_source
-        self.consultations = Consultations(flows, titles, self._today)
+        self._zone = zone
+        self.consultations = Consultations(flows, titles, self._today, zone)
         self.repeats = RepeatGuard(timedelta(seconds=repeat_reply_seconds), clock)
 
     # --- entry points ---------------------------------------------------------------------
@@ -182,7 +177,8 @@ class Assistant:
                 "turn failed on channel=%s: %s\n%s", inbound.channel, type(error).__name__,
                 "".join(traceback.format_tb(error.__traceback__)),
             )
-            return [Text(ERROR_TEXT)]
+            # A message not addressed to the app may be a bystander's: stay silent.
+            return [Text(ERROR_TEXT)] if inbound.addressed else []
 
     def _follow_flows(self) -> None:
         """Run the flows the source says (another replica may have published new ones)."""
@@ -190,16 +186,14 @@ class Assistant:
             return
         flows = self._flow_source()
         if flows is not self.consultations.flows:
-            self.consultations = Consultations(flows, self._titles, self._today)
+            self.consultations = Consultations(flows, self._titles, self._today, self._zone)
 
     def has_active_flow(
         self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None
     ) -> bool:
         """Whether a consultation is in progress in this conversation (run by ``user_id``).
 
-        A channel adapter uses it to decide whether an un-addressed reply in a thread
-        belongs to the bot (Slack thread replies without @mention): only the person
-        running the consultation is answered, not everyone chatting in the thread.
+        A query for tools and tests; a turn decides this itself (:attr:`Inbound.addressed`).
         """
         with self.database.session() as session:
             active = storage.get_active_flow_session(
@@ -228,33 +222,115 @@ class Assistant:
     # --- one turn ---------------------------------------------------------------------------
 
     def _handle(self, inbound: Inbound, receipt: TurnReceipt | None) -> list[Part]:
-        key = f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}" if (
-            inbound.inbound_id and receipt is None
-        ) else None
-        if key is not None and self._already_applied(key):
-            return []
-        plan = self._plan(inbound)
-        answer: Answer | None = None
-        if plan.question is not None:
-            # Outside the write transaction: retrieval takes a while, SQLite writers wait.
-            answer = self.knowledge.answer(plan.question, history=plan.history)
+        """The turn in one transaction: claim the delivery, route it once, execute."""
         with self.database.session() as session:
             if receipt is not None and not receipt.claim(session):
                 return []
-            if key is not None and not storage.claim_inbound(session=session, key=key):
+            if inbound.inbound_id and receipt is None and not storage.claim_inbound(
+                session=session, key=f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}"
+            ):
                 return []
-            parts = self._apply(session, inbound, plan, answer)
+            parts = self._turn(session, inbound)
             if receipt is not None:
                 receipt.record(session, parts)
             return parts
 
-    def _apply(
-        self, session: Session, inbound: Inbound, plan: _Plan, answer: Answer | None
-    ) -> list[Part]:
+    def _turn(self, session: Session, inbound: Inbound) -> list[Part]:
+        """Route the turn, on text cut to ``message_max_chars`` (and the reply says so).
+
+        A message that did not address the app (:attr:`Inbound.addressed` False) is a
+        turn only for the person running the consultation in its conversation; for
+        anyone else nothing is applied, recorded or shown.
+        """
+        if not inbound.addressed and not self._consulting_here(session, inbound):
+            return []
         self._remember_user(session, inbound)
-        if plan.answers_elsewhere is not None:
-            return self._answer_in_its_thread(session, plan.answers_elsewhere)
-        return self._route(session, inbound, answer)
+        capped, cut = cap_text(inbound, self.message_max_chars)
+        parts = self._route(session, capped)
+        return [*parts, cut] if cut is not None and parts else parts
+
+    def _consulting_here(self, session: Session, inbound: Inbound) -> bool:
+        """Whether the sender runs the consultation in progress in this conversation."""
+        active = self.consultations.active(session, Where.of(inbound))
+        return active is not None and active.user_id == inbound.user_id
+
+    def _route(self, session: Session, inbound: Inbound) -> list[Part]:
+        """The one decision of a turn, taken inside its transaction, and its execution.
+
+        In order: a review command or ``review.*`` button; another button; a typed
+        command; an answer to the sender's consultation in another thread; a stale
+        flow word; the sender's consultation step; otherwise a guideline question
+        (answered mid-consultation, whose pending step is then asked again).
+        """
+        text = (inbound.text or "").strip()
+        command = parse_command(text) if inbound.action is None else None
+        if self._for_review(inbound, command):
+            return self._review(session, inbound)
+        if inbound.action is not None:
+            return self._on_action(session, inbound, inbound.action)
+        if not text:
+            return [Text("メッセージが空です。質問を入力するか「ヘルプ」と入力してください。")]
+        where = Where.of(inbound)
+        consultations = self.consultations
+        active = consultations.active(session, where)
+        mine = active if active is not None and active.user_id == inbound.user_id else None
+        someone_elses = active is not None and mine is None
+        if command in (Command.START, Command.RESUME, Command.SHEETS):
+            refused = self._outside(session, inbound)
+            if refused:
+                return refused
+        if command in (Command.START, Command.RESUME) and someone_elses:
+            return [Text(OTHERS_FLOW_TEXT)]
+        if command is Command.START:
+            offered = self.offered_flows(inbound.tenant)
+            if offered is not None and len(offered) != 1 and mine is None:
+                return self._flow_menu(offered)
+            started = consultations.start(
+                session, where, **({"flow_id": offered[0]} if offered else {})
+            )
+            return self.repeats.reply(session, inbound, started) if mine else started
+        if command is Command.RESUME:
+            return consultations.resume(session, where)
+        if command in (Command.HELP, Command.SHEETS):
+            parts: list[Part] = [Text(HELP_TEXT)] if command is Command.HELP else self._my_sheets(
+                session, channel=inbound.channel, tenant=inbound.tenant, user_id=inbound.user_id
+            )
+            return self._then_continue(session, parts, mine)
+        if command is Command.CONSOLE:
+            if self.console is None:
+                return [Text("管理画面はこの環境では有効になっていません。")]
+            return self._then_continue(session, self.console.sign_in(session, inbound), mine)
+        if command is None and active is None:
+            elsewhere = self._answered_elsewhere(session, inbound, text)
+            if elsewhere is not None:
+                return self._answer_in_its_thread(session, elsewhere)
+        if mine is None and is_flow_word(text):
+            # 「確定」「戻る」「はい」… after the consultation moved on: a short note, once
+            # per quiet window, never recorded as a question.
+            notice = Text(OTHERS_FLOW_TEXT if someone_elses else NO_FLOW_TEXT)
+            return self.repeats.reply(session, inbound, [notice])
+        if command is Command.CANCEL and mine is not None:
+            return consultations.cancel(session, mine)
+        if mine is not None and (command is not None or not self._is_question_mid_flow(mine, text)):
+            self._record_inbound(session, inbound, flow_session_id=mine.id)
+            return consultations.answer(session, mine, inbound)
+        # Retrieval runs inside the turn's transaction: the route is decided once, on
+        # the state the turn applies to (SQLite writers wait for it meanwhile).
+        answer = self.knowledge.answer(text, history=self._recent_questions(session, inbound))
+        parts = self._question(
+            session, inbound, answer, flow_session_id=mine.id if mine else None
+        )
+        if mine is not None:
+            consultations.record_question(session, mine, text, answer.answered)
+        return self._then_continue(session, parts, mine)
+
+    def _for_review(self, inbound: Inbound, command: Command | None) -> bool:
+        """Whether the review desk answers the turn (or says it is not enabled here)."""
+        if self.review is not None:
+            return self.review.wants(inbound)
+        if inbound.action is not None:
+            return inbound.action.kind.startswith("review.")
+        return command in (Command.REVIEW, Command.DIGEST)
 
     def _answer_in_its_thread(self, session: Session, flow_session_id: str) -> list[Part]:
         flow_session = storage.get_flow_session(session=session, flow_session_id=flow_session_id)
@@ -269,31 +345,6 @@ class Assistant:
                  "「ここで続ける」を押して、この会話で続けてください（まだ記録していません）。"),
             Choices("", (Choice("ここで続ける", Action("flow.resume")),)),
         ]
-
-    def _already_applied(self, key: str) -> bool:
-        with self.database.session() as session:
-            return session.get(InboundReceipt, key) is not None
-
-    def _plan(self, inbound: Inbound) -> _Plan:
-        inbound, _ = cap_text(inbound, self.message_max_chars)
-        text = (inbound.text or "").strip()
-        if inbound.action is not None or not text or parse_command(text) is not None:
-            return _Plan()
-        if self.review is not None and self.review.wants(inbound):
-            return _Plan()
-        with self.database.session() as session:
-            active = self.consultations.active(session, Where.of(inbound))
-            owned = active is not None and active.user_id == inbound.user_id
-            if owned and active is not None and not self._is_question_mid_flow(active, text):
-                return _Plan()
-            if active is None:
-                elsewhere = self._answered_elsewhere(session, inbound, text)
-                if elsewhere is not None:
-                    return _Plan(answers_elsewhere=elsewhere)
-            if not owned and is_flow_word(text):
-                return _Plan()  # a stale flow word: never a guideline question
-            history = self._recent_questions(session, inbound)
-        return _Plan(question=text, history=history)
 
     def _answered_elsewhere(self, session: Session, inbound: Inbound, text: str) -> str | None:
         """The user's consultation in another thread whose pending question ``text`` answers.
@@ -332,75 +383,6 @@ class Assistant:
         questions = [m.text for m in messages if m.question]
         return tuple(questions[-FOLLOW_UP_TURNS:])
 
-    def _route(self, session: Session, inbound: Inbound, answer: Answer | None) -> list[Part]:
-        """The turn, on text cut to ``message_max_chars`` (and the reply says so)."""
-        inbound, cut = cap_text(inbound, self.message_max_chars)
-        parts = self._route_turn(session, inbound, answer)
-        return [*parts, cut] if cut is not None and parts else parts
-
-    def _route_turn(
-        self, session: Session, inbound: Inbound, answer: Answer | None
-    ) -> list[Part]:
-        where = Where.of(inbound)
-        consultations = self.consultations
-        if self.review is not None and self.review.wants(inbound):
-            return self.review.handle(session, inbound)
-        if inbound.action is not None:
-            return self._on_action(session, inbound, inbound.action)
-        text = (inbound.text or "").strip()
-        if not text:
-            return [Text("メッセージが空です。質問を入力するか「ヘルプ」と入力してください。")]
-        command = parse_command(text)
-        active = consultations.active(session, where)
-        mine = active if active is not None and active.user_id == inbound.user_id else None
-        someone_elses = active is not None and mine is None
-        if command in (Command.START, Command.RESUME, Command.SHEETS):
-            refused = self._outside(session, inbound)
-            if refused:
-                return refused
-        if command in (Command.START, Command.RESUME) and someone_elses:
-            return [Text(OTHERS_FLOW_TEXT)]
-        if command is Command.START:
-            offered = self.offered_flows(inbound.tenant)
-            if offered is not None and len(offered) != 1 and mine is None:
-                return self._flow_menu(offered)
-            started = consultations.start(
-                session, where, **({"flow_id": offered[0]} if offered else {})
-            )
-            return self.repeats.reply(session, inbound, started) if mine else started
-        if command is Command.RESUME:
-            return consultations.resume(session, where)
-        if command in (Command.HELP, Command.SHEETS):
-            parts: list[Part] = [Text(HELP_TEXT)] if command is Command.HELP else self._my_sheets(
-                session, channel=inbound.channel, tenant=inbound.tenant, user_id=inbound.user_id
-            )
-            return self._then_continue(session, parts, mine)
-        if command in (Command.REVIEW, Command.DIGEST):
-            return self._review(session, inbound)
-        if command is Command.CONSOLE:
-            if self.console is None:
-                return [Text("管理画面はこの環境では有効になっていません。")]
-            return self._then_continue(session, self.console.sign_in(session, inbound), mine)
-        if mine is None and is_flow_word(text):
-            # 「確定」「戻る」「はい」… after the consultation moved on: a short note, once
-            # per quiet window, never recorded as a question.
-            notice = Text(OTHERS_FLOW_TEXT if someone_elses else NO_FLOW_TEXT)
-            return self.repeats.reply(session, inbound, [notice])
-        if command is Command.CANCEL and mine is not None:
-            return consultations.cancel(session, mine)
-        if mine is not None and answer is None:
-            self._record_inbound(session, inbound, flow_session_id=mine.id)
-            return consultations.answer(session, mine, inbound)
-        if answer is None:
-            # The consultation ended between planning and now: nothing was applied.
-            return [Text("相談の状態が変わりました。お手数ですが、もう一度送ってください。")]
-        parts = self._question(
-            session, inbound, answer, flow_session_id=mine.id if mine else None
-        )
-        if mine is not None:
-            consultations.record_question(session, mine, text, answer.answered)
-        return self._then_continue(session, parts, mine)
-
     def _then_continue(
         self, session: Session, parts: list[Part], mine: FlowSession | None
     ) -> list[Part]:
@@ -414,8 +396,6 @@ class Assistant:
         consultations = self.consultations
         if action.kind == "feedback":
             return self._feedback(session, inbound, action)
-        if action.kind.startswith("review."):
-            return self._review(session, inbound)
         if action.kind.startswith("flow."):
             refused = self._outside(session, inbound)
             if refused:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, tzinfo
 
 from sqlmodel import Session, select
 
@@ -42,6 +42,7 @@ from storage import (
     SheetStatus,
 )
 from storage.sheet_view import COMMENT_KIND_LABELS
+from storage.sheets import REFERENCE_TIMEZONE
 
 RESULT_NOTICE_DEFAULT = "確認結果はこの会話でお知らせします。"
 RESULT_NOTICE = {
@@ -82,8 +83,10 @@ class Consultations:
         flows: Mapping[str, FlowDefinition],
         titles: Mapping[str, str],
         today: Callable[[], date],
+        zone: tzinfo = REFERENCE_TIMEZONE,
     ) -> None:
         self.flows = flows
+        self.zone = zone
         self.titles = titles
         self.engines = {flow_id: FlowEngine(d) for flow_id, d in flows.items()}
         self.views = {flow_id: FlowView(d, titles) for flow_id, d in flows.items()}
@@ -190,6 +193,7 @@ class Consultations:
                     requester_id=where.user_id, requester_name=where.user_name,
                     department=department, flow_id=flow_id, business=business or "",
                 ),
+                zone=self.zone,
             )
             intro = Text(
                 f"「{definition.title}」の相談を始めます（相談シート {sheet.reference}）。"

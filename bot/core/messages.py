@@ -64,6 +64,18 @@ class Inbound:
     reports one that is not ``tenant``'s installation: a Slack Connect user from
     another workspace or enterprise, say. ``None``: the sender belongs to ``tenant``.
     The access policy decides whether such a sender counts as inside."""
+    addressed: bool = True
+    """False for a message that did not address the app (a Slack channel-thread reply
+    without a mention): the core takes it only from the person running the consultation
+    in ``conversation``, and otherwise answers nothing (nothing applied or recorded)."""
+
+
+ERROR_TEXT = (
+    "申し訳ありません。処理中にエラーが発生しました。"
+    "少し時間をおいてから、もう一度送ってください。"
+    "続くようでしたら、情報政策課にお問い合わせください。"
+)
+"""The one apology for a turn that failed, whoever noticed (the core, Slack, Teams)."""
 
 
 # --- outbound parts -------------------------------------------------------------------

@@ -88,7 +88,7 @@ def queue(desk: ReviewDesk, actor: Actor) -> list[Part]:
     An administrator gets the self-declared departments awaiting confirmation.
     """
     if actor.role == "reviewer":
-        return queue_parts(desk.pending(actor), title="確認待ちの相談シート")
+        return queue_parts(desk.pending(actor), title="確認待ちの相談シート", zone=desk.zone)
     if actor.role == "admin" and actor.outside_from is None:
         return pending_users_parts(desk.pending_departments(actor))
     sheets = desk.list_sheets(actor)
@@ -96,9 +96,11 @@ def queue(desk: ReviewDesk, actor: Actor) -> list[Part]:
         return [
             Text(f"所属部署「{actor.department}」は管理者の確認待ちです。"
                  "確認されるまでは、ご自身が作成した相談シートだけを表示します。"),
-            *queue_parts(sheets, title="あなたの相談シート"),
+            *queue_parts(sheets, title="あなたの相談シート", zone=desk.zone),
         ]
-    return queue_parts(sheets, title=f"{actor.department or '所属部署'}の相談シート")
+    return queue_parts(
+        sheets, title=f"{actor.department or '所属部署'}の相談シート", zone=desk.zone
+    )
 
 
 def _words(desk: ReviewDesk, words: list[str], actor: Actor) -> list[Part]:
@@ -106,7 +108,7 @@ def _words(desk: ReviewDesk, words: list[str], actor: Actor) -> list[Part]:
         week = None
         if len(words) > 1:
             try:
-                week = IsoWeek.parse(words[1])
+                week = IsoWeek.parse(words[1], desk.zone)
             except WeekFormatError as error:
                 return [Text(str(error))]
         return render_chat(desk.digest(actor, week))
@@ -126,7 +128,7 @@ def _outcome_parts(outcome: ReviewOutcome, desk: ReviewDesk) -> list[Part]:
         line += "\n" + outcome.notice
     # The comments come with the change just made; reading them is not another view.
     comments = desk.store.comments(sheet.sheet_id)
-    return [Text(line), *detail_parts(sheet, comments, reviewer=True)]
+    return [Text(line), *detail_parts(sheet, comments, reviewer=True, zone=desk.zone)]
 
 
 def _action(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
@@ -149,7 +151,8 @@ def _action(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
     if kind == "review.open":
         detail = desk.show(actor, sheet_id)
         return detail_parts(
-            detail.sheet, list(detail.comments), reviewer=actor.role == "reviewer"
+            detail.sheet, list(detail.comments), reviewer=actor.role == "reviewer",
+            zone=desk.zone,
         )
     if kind == "review.start":
         return _outcome_parts(desk.start_review(actor, sheet_id), desk)
@@ -169,6 +172,6 @@ def _action(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
         detail = desk.comment(actor, sheet_id, comment)
         return [
             Text(f"{detail.sheet.reference} にコメントしました。"),
-            *detail_parts(detail.sheet, list(detail.comments), reviewer=True),
+            *detail_parts(detail.sheet, list(detail.comments), reviewer=True, zone=desk.zone),
         ]
     return [Text("この操作には対応していません。「レビュー」と送ると一覧を表示します。")]

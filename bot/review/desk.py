@@ -17,7 +17,7 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 
 from sqlmodel import Session
@@ -40,7 +40,7 @@ from bot.review.parts import requester_notice
 from bot.review.records import OPEN_STATUSES, Actor, SheetRecord
 from bot.review.store import ReviewStore
 from bot.review.users import UserDirectory
-from bot.review.weeks import IsoWeek
+from bot.review.weeks import TOKYO, IsoWeek
 from storage.errors import IllegalTransitionError, StorageError
 from storage.lifecycle import status_label
 
@@ -79,6 +79,7 @@ class ReviewDesk:
             of the tenant they write in (``SOUDAN_SLACK_ALLOWED_TEAMS``,
             ``SOUDAN_TEAMS_ALLOWED_TENANTS``); anyone else reported as coming from another
             organisation is outside (:func:`bot.review.access.outside_tenant`).
+        zone: the deployment's time zone (``timezone``): digest weeks, export times.
     """
 
     def __init__(
@@ -90,8 +91,10 @@ class ReviewDesk:
         background: Callable[[Callable[[], object]], None] | None = None,
         admitted: Collection[str] = (),
         outbox: Outbox | None = None,
+        zone: tzinfo = TOKYO,
     ) -> None:
         self.store = store
+        self.zone = zone
         self.notifiers: Mapping[str, Notifier] = notifiers if notifiers is not None else {}
         self.now = now or (lambda: datetime.now(UTC))
         self.background = background or run_in_thread
@@ -103,7 +106,7 @@ class ReviewDesk:
         """This desk working inside ``session`` (the core's transaction for the turn)."""
         return ReviewDesk(
             self.store.bound(session), self.notifiers, now=self.now, background=self.background,
-            admitted=self.admitted, outbox=self.outbox,
+            admitted=self.admitted, outbox=self.outbox, zone=self.zone,
         )
 
     # --- who is acting --------------------------------------------------------------
@@ -267,6 +270,7 @@ class ReviewDesk:
                 return self.store.export_sheets(
                     tenant=decision.scope.tenant, department=decision.scope.department,
                     statuses=statuses, fmt=fmt, requester=decision.scope.requester,
+                    zone=self.zone,
                 )
             except ValueError as error:
                 raise OperationFailed(str(error), "bad_format") from error
@@ -276,7 +280,7 @@ class ReviewDesk:
     def digest(self, actor: Actor, week: IsoWeek | None = None) -> Digest:
         """The weekly digest of the actor's tenant (reviewers only); default: this week."""
         now = self.now()
-        chosen = week or IsoWeek.containing(now)
+        chosen = week or IsoWeek.containing(now, self.zone)
 
         def run(decision: Decision) -> Digest:
             assert decision.scope is not None
@@ -397,7 +401,7 @@ class ReviewDesk:
             log.warning("sheet %s has no address; requester not told", sheet.sheet_id)
             return None
         return store.enqueue_notice(
-            self.outbox, address, requester_notice(sheet, comment),
+            self.outbox, address, requester_notice(sheet, comment, self.zone),
             kind=f"review.{sheet.status}", subject=sheet.reference,
         )
 

@@ -58,8 +58,8 @@ def digest_tables(digest: Digest) -> list[Table]:
     """Every section of ``digest`` as a table with Japanese headers."""
     summary: list[list[CellValue]] = [
         ["対象週", str(digest.week)],
-        ["期間（開始）", digest.start.strftime("%Y-%m-%d %H:%M JST")],
-        ["期間（終了）", digest.end.strftime("%Y-%m-%d %H:%M JST")],
+        ["期間（開始）", digest.start.strftime("%Y-%m-%d %H:%M %Z")],
+        ["期間（終了）", digest.end.strftime("%Y-%m-%d %H:%M %Z")],
         ["新規", len(digest.new)],
         ["提出", len(digest.submitted)],
         ["差し戻し", len(digest.returned)],
@@ -141,7 +141,7 @@ def render_markdown(
     out = [
         f"# 週次相談ダイジェスト {digest.week}",
         f"期間: {digest.start:%Y-%m-%d}（月）〜 {digest.end - timedelta(days=1):%Y-%m-%d}（日）"
-        " Asia/Tokyo",
+        f" {digest.start.tzinfo}",
         "",
     ]
     for title, sheets in sheet_sections(digest):

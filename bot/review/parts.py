@@ -6,6 +6,8 @@ Channels render these (Block Kit, Adaptive Cards, terminal); the buttons carry
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from bot.core.consultations import reopen_choice
 from bot.core.messages import Action, Choice, Choices, Form, FormField, Part, SheetSummary, Text
 from bot.review.records import Actor, CommentRecord, SheetRecord
@@ -21,10 +23,11 @@ from storage.sheet_view import (
 
 QUEUE_LIMIT = 10
 
-def sheet_summary(sheet: SheetRecord) -> SheetSummary:
-    """The sheet at a glance (department, business, cost, its flows' decisions, submitted)."""
+def sheet_summary(sheet: SheetRecord, zone: tzinfo = TOKYO) -> SheetSummary:
+    """The sheet at a glance (department, business, cost, its flows' decisions, submitted
+    — in ``zone``, the ``timezone`` setting)."""
     submitted = (
-        sheet.submitted_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+        sheet.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         if sheet.submitted_at else "未提出"
     )
     return SheetSummary(
@@ -53,26 +56,26 @@ def content_parts(content: SheetContent) -> list[Part]:
     return parts
 
 
-def comment_parts(comments: list[CommentRecord]) -> list[Part]:
-    """The comments and return reasons, oldest first (Japan time)."""
+def comment_parts(comments: list[CommentRecord], zone: tzinfo = TOKYO) -> list[Part]:
+    """The comments and return reasons, oldest first (times in ``zone``)."""
     if not comments:
         return []
     lines = [
-        f"- {c.created_at.astimezone(TOKYO):%m/%d %H:%M} "
+        f"- {c.created_at.astimezone(zone):%m/%d %H:%M} "
         f"{COMMENT_KIND_LABELS.get(c.kind, 'コメント')}: {c.text}"
         for c in comments
     ]
     return [Text("**コメント**\n" + "\n".join(lines))]
 
 
-def queue_parts(sheets: list[SheetRecord], *, title: str) -> list[Part]:
+def queue_parts(sheets: list[SheetRecord], *, title: str, zone: tzinfo = TOKYO) -> list[Part]:
     """A list of sheets, each with an 「開く」 button (``review.open``)."""
     if not sheets:
         return [Text(f"{title}: 該当する相談シートはありません。")]
     shown = sheets[:QUEUE_LIMIT]
     parts: list[Part] = [Text(f"{title}（{len(sheets)}件）")]
     for sheet in shown:
-        parts.append(sheet_summary(sheet))
+        parts.append(sheet_summary(sheet, zone))
         parts.append(
             Choices("", (Choice("開く", Action("review.open", sheet.sheet_id), "primary"),))
         )
@@ -102,11 +105,11 @@ def review_choices(sheet: SheetRecord) -> Choices | None:
 
 
 def detail_parts(
-    sheet: SheetRecord, comments: list[CommentRecord], *, reviewer: bool
+    sheet: SheetRecord, comments: list[CommentRecord], *, reviewer: bool, zone: tzinfo = TOKYO
 ) -> list[Part]:
     """The sheet, all it holds, its comments, and (for reviewers) the next-step buttons."""
-    parts: list[Part] = [sheet_summary(sheet), *content_parts(sheet.content)]
-    parts.extend(comment_parts(comments))
+    parts: list[Part] = [sheet_summary(sheet, zone), *content_parts(sheet.content)]
+    parts.extend(comment_parts(comments, zone))
     if reviewer:
         choices = review_choices(sheet)
         if choices is not None:
@@ -178,7 +181,9 @@ def pending_users_parts(users: list[Actor]) -> list[Part]:
     return parts
 
 
-def requester_notice(sheet: SheetRecord, comment: str | None) -> list[Part]:
+def requester_notice(
+    sheet: SheetRecord, comment: str | None, zone: tzinfo = TOKYO
+) -> list[Part]:
     """What the requester reads when the CIO補佐 returns or accepts their sheet."""
     if sheet.status == "returned":
         text = (
@@ -192,7 +197,7 @@ def requester_notice(sheet: SheetRecord, comment: str | None) -> list[Part]:
             + (f"\nコメント: {comment}" if comment else "")
             + "\n次の手続きに進んでください。"
         )
-    parts: list[Part] = [Text(text), sheet_summary(sheet)]
+    parts: list[Part] = [Text(text), sheet_summary(sheet, zone)]
     if sheet.status == "returned":
         parts.append(Choices("", (reopen_choice(sheet.sheet_id),)))
     return parts

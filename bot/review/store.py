@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import cast
 
 from sqlalchemy import event
@@ -22,7 +22,7 @@ from bot.review.access import AuditEntry
 from bot.review.records import Actor, CommentRecord, QuestionRecord, Role, SheetRecord, Transition
 from storage import audit, people, receipts, sheets
 from storage.database import Database
-from storage.export import EXPORT_FORMATS, ExportFormat, export_sheets
+from storage.export import DISPLAY_TIMEZONE, EXPORT_FORMATS, ExportFormat, export_sheets
 from storage.lifecycle import SheetStatus
 from storage.models import (
     AuditResult,
@@ -292,6 +292,7 @@ class ReviewStore:
         statuses: tuple[str, ...],
         fmt: str,
         requester: tuple[str, str] | None = None,
+        zone: tzinfo = DISPLAY_TIMEZONE,
     ) -> bytes:
         """The tenant's (department's) sheets through :func:`storage.export.export_sheets`.
 
@@ -314,7 +315,7 @@ class ReviewStore:
                 rows = [row for row in rows if row.channel == requester[0]]
             comments = sheets.comments_by_sheet(session=session, sheet_ids=[r.id for r in rows])
         # Build the file after the session: on SQLite a session holds the write lock.
-        return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt), comments)
+        return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt), comments, zone)
 
     # --- questions ------------------------------------------------------------------
 

@@ -89,12 +89,10 @@ class SlackApp(AsyncApp):
     async def accept(self, turn: Turn | None) -> None:
         """Store ``turn`` in the inbox (a redelivered one is not stored twice).
 
-        A channel-thread reply without a mention is stored only when a consultation
-        runs in its thread: people talking among themselves are not kept.
+        A channel-thread reply without a mention is stored too: the core decides in the
+        turn whether it is for the app (the stored text is dropped when it is done).
         """
         if turn is None:
-            return
-        if turn.only_in_active_flow and not await self.runner.in_active_flow(turn):
             return
         inbound, delivery = turn.stored()
         await self.inbox.accept(Envelope(inbound, delivery, conversation=turn.lane))

@@ -14,9 +14,10 @@ for events, ``user.team_id`` for clicks, modals and shortcuts); the core's acces
 policy decides what such a user may do. Slash commands report no separate user team.
 
 In channels the app is spoken to with ``@soudan``. A reply without the mention in a
-channel thread becomes a turn flagged :attr:`Turn.only_in_active_flow`: it goes to
-the core only when a consultation is running in that thread (typed answers), so
-people talking among themselves are never answered.
+channel thread becomes a turn flagged :attr:`Turn.only_in_active_flow` (an
+``Inbound`` with ``addressed=False``): the core takes it only from the person running
+the consultation in that thread (typed answers) and answers anyone else with nothing,
+so people talking among themselves are never answered.
 
 Example:
     >>> event = {"type": "message", "channel": "D1", "channel_type": "im",
@@ -102,8 +103,9 @@ class Turn:
     response_url: str | None = None
     """Where to answer privately when the channel cannot be posted to (slash command)."""
     only_in_active_flow: bool = False
-    """Forward only if the core has a consultation running in this thread (a channel
-    thread reply without ``@soudan``); otherwise the turn is dropped without a trace."""
+    """A channel thread reply without ``@soudan``: a turn only if the sender runs the
+    consultation in this thread, which the core decides (``Inbound.addressed`` False);
+    otherwise nothing is shown or posted."""
     home: str | None = None
     """The user's own team / enterprise when it is not the installation's (Slack Connect)."""
 
@@ -120,6 +122,7 @@ class Turn:
             form=self.form,
             inbound_id=self.inbound_id,
             home_tenant=self.home,
+            addressed=not self.only_in_active_flow,
         )
 
     @property
@@ -149,6 +152,7 @@ class Turn:
             form=self.form,
             inbound_id=self.inbound_id,
             home_tenant=self.home,
+            addressed=not self.only_in_active_flow,
         )
         delivery: dict[str, Any] = {
             "thread": [self.thread.channel, self.thread.root_ts],

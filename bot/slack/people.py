@@ -1,8 +1,10 @@
 """Who is talking: Slack display names, looked up once and kept in the database.
 
 A user is identified by (tenant, user id), tenant being the Enterprise Grid id or
-the workspace id. The first turn of a user costs one ``users.info`` call; every
-later turn, in any replica, reads the name from the database.
+the workspace id. The first turn of a user costs one ``users.info`` call; the name
+goes to the core with the turn (``Inbound.user_name``), and the core records it in
+the turn's transaction — the one place a display name is written. Every later turn,
+in any replica, reads the name from the database.
 
 Only the display name comes from Slack. The department decides which 相談シート a
 user may see, and a Slack profile is edited by its owner, so the adapter never
@@ -18,7 +20,7 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from storage import Database, get_user_profile, upsert_user_profile
+from storage import Database, get_user_profile
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +30,12 @@ class NameStore(Protocol):
 
     def find(self, tenant: str, user_id: str) -> str | None: ...
 
-    def remember(self, tenant: str, user_id: str, display_name: str) -> None: ...
-
 
 class DatabaseNameStore:
     """:class:`NameStore` over storage's ``user_profile`` table (channel ``slack``).
 
     A profile an administrator created without a name counts as unknown, so the
-    name is still looked up once; only ``display_name`` is ever written, so the
-    role and the department an administrator assigned stay as they are.
+    name is still looked up once.
     """
 
     def __init__(self, database: Database) -> None:
@@ -48,16 +47,6 @@ class DatabaseNameStore:
                 session=session, channel="slack", tenant=tenant, user_id=user_id
             )
             return profile.display_name if profile is not None else None
-
-    def remember(self, tenant: str, user_id: str, display_name: str) -> None:
-        with self._database.session() as session:
-            upsert_user_profile(
-                session=session,
-                channel="slack",
-                tenant=tenant,
-                user_id=user_id,
-                display_name=display_name,
-            )
 
 
 def display_name_in(user: dict[str, Any]) -> str | None:
@@ -88,7 +77,8 @@ class SlackDirectory:
         self._store = store
 
     async def display_name(self, client: AsyncWebClient, tenant: str, user_id: str) -> str | None:
-        """The user's display name; looks it up in Slack only the first time.
+        """The user's display name; looks it up in Slack while none is recorded (the
+        core records the name it is given with the turn).
 
         A failed lookup is logged and yields ``None``: a missing name never blocks
         an answer.
@@ -101,7 +91,4 @@ class SlackDirectory:
         except SlackApiError as exc:
             log.warning("users.info failed: %s", exc.response.get("error"))
             return None
-        name = display_name_in(response.get("user") or {})
-        if name is not None:
-            await asyncio.to_thread(self._store.remember, tenant, user_id, name)
-        return name
+        return display_name_in(response.get("user") or {})

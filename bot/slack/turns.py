@@ -30,7 +30,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core.assistant import TurnReceipt
 from bot.core.inbox import InboxTurn, Outcome
-from bot.core.messages import Form, Inbound, Part
+from bot.core.messages import ERROR_TEXT, Form, Inbound, Part
 from bot.slack.blocks import (
     SlackMessage,
     forms_of,
@@ -39,17 +39,12 @@ from bot.slack.blocks import (
     render_messages,
     render_modal,
 )
-from bot.slack.payloads import Clicked, Thread, Turn, form_metadata, restore_turn
+from bot.slack.payloads import Clicked, Thread, form_metadata, restore_turn
 from bot.slack.people import SlackDirectory
 
 log = logging.getLogger(__name__)
 
 PLACEHOLDER_TEXT = "確認しています…"
-ERROR_TEXT = (
-    "申し訳ありません。処理中にエラーが発生しました。"
-    "少し時間をおいてから、もう一度送ってください。"
-    "続くようでしたら、情報政策課にお問い合わせください。"
-)
 RECEIVED_TEXT = (
     "入力は受け付けましたが、返信を表示できませんでした。"
     "「続きから」と送ると、今の質問をもう一度表示します。"
@@ -69,10 +64,6 @@ class ConversationCore(Protocol):
     def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]: ...
 
     def home(self, *, channel: str, tenant: str, user_id: str) -> list[Part]: ...
-
-    def has_active_flow(
-        self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None
-    ) -> bool: ...
 
 
 class TurnRunner:
@@ -94,36 +85,45 @@ class TurnRunner:
     async def run(self, work: InboxTurn) -> None:
         """Acknowledge the stored turn visibly, apply it once and post the reply.
 
-        A turn flagged ``only_in_active_flow`` is skipped, before anything is shown,
-        unless a consultation is running in its thread.
+        A turn flagged ``only_in_active_flow`` (a channel-thread reply without a
+        mention) shows nothing before the core answers: the core answers nothing when
+        the sender does not run the consultation in the thread, and then nothing is
+        shown at all.
         """
         client = self._client
         turn = restore_turn(work.inbound, work.delivery)
-        if turn.only_in_active_flow and not await self.in_active_flow(turn):
-            work.skip()
-            return
+        quiet = turn.only_in_active_flow
         thread = turn.thread
         reacted = False
         applied = False
         placeholder: str | None = work.delivery.get("placeholder")
         try:
-            if turn.clicked is not None:
-                await self._show_click(client, turn.clicked)
-            if thread.channel is None:
-                thread = Thread(await self._open_dm(client, turn.user_id))
-            if turn.react_to is not None:
-                reacted = await self._react(client, thread, turn.react_to)
-            elif placeholder is None and (turn.clicked is None or thread.root_ts is None):
-                placeholder = await self._post(client, thread, SlackMessage(PLACEHOLDER_TEXT, []))
-                thread = Thread(thread.channel, thread.root_ts or placeholder)
-                # A worker taking over after a crash answers in this thread, not a new one.
-                await work.remember(thread=[thread.channel, thread.root_ts],
-                                    placeholder=placeholder)
-            name = await self._directory.display_name(client, turn.tenant, turn.user_id)
+            name: str | None = None
+            if not quiet:
+                if turn.clicked is not None:
+                    await self._show_click(client, turn.clicked)
+                if thread.channel is None:
+                    thread = Thread(await self._open_dm(client, turn.user_id))
+                if turn.react_to is not None:
+                    reacted = await self._react(client, thread, turn.react_to)
+                elif placeholder is None and (turn.clicked is None or thread.root_ts is None):
+                    placeholder = await self._post(
+                        client, thread, SlackMessage(PLACEHOLDER_TEXT, [])
+                    )
+                    thread = Thread(thread.channel, thread.root_ts or placeholder)
+                    # A worker taking over after a crash answers in this thread, not a new one.
+                    await work.remember(thread=[thread.channel, thread.root_ts],
+                                        placeholder=placeholder)
+                name = await self._directory.display_name(client, turn.tenant, turn.user_id)
             parts = await work.apply(turn.inbound(thread, name))
             if work.outcome is Outcome.LOST:
                 reacted = False  # the worker that holds it now answers and tidies up
                 return
+            if quiet:
+                if not parts:
+                    return  # not for the app: people talking among themselves
+                if turn.react_to is not None:
+                    reacted = await self._react(client, thread, turn.react_to)
             applied = True
             messages = await self._messages(client, thread, parts, turn.trigger_id)
             if placeholder is not None:
@@ -140,21 +140,13 @@ class TurnRunner:
                 type(exc).__name__,
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
+            if quiet and not applied:
+                return  # not known to be for the app: stay silent rather than answer a bystander
             apology = RECEIVED_TEXT if applied else ERROR_TEXT
             await self._apologise(client, thread, placeholder, exc, turn.response_url, apology)
         finally:
             if reacted:
                 await self._unreact(client, thread, turn.react_to)
-
-    async def in_active_flow(self, turn: Turn) -> bool:
-        check = partial(self._core.has_active_flow, channel="slack", tenant=turn.tenant,
-                        conversation=turn.thread.conversation, user_id=turn.user_id)
-        try:
-            return await asyncio.to_thread(check)
-        except Exception as exc:
-            # Not known to be for the app: stay silent rather than answer a bystander.
-            log.error("active-flow check failed; thread reply dropped: %s", type(exc).__name__)
-            return False
 
     async def publish_home(self, client: AsyncWebClient, tenant: str, user_id: str) -> None:
         """Publish the App Home tab: the user's 相談シート as the core lists them."""

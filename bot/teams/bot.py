@@ -20,17 +20,15 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from bot.core.assistant import TurnReceipt
 from bot.core.inbox import Envelope, Inbox, InboxTurn, Outcome
-from bot.core.messages import Inbound, Part, Text
+from bot.core.messages import ERROR_TEXT, Inbound, Part, Text
 from bot.teams.inbound import tenant_of, to_inbound, user_id_of
 from bot.teams.notifier import TeamsNotifier, reference_from_dict, reference_to_dict
 from bot.teams.records import TeamsRecords
 
 log = logging.getLogger(__name__)
 
-ERROR_MESSAGE = (
-    "申し訳ありません。処理中にエラーが発生しました。少し時間をおいてもう一度送ってください。"
-    "繰り返し起きる場合は、システム管理者（情報政策課）にお知らせください。"
-)
+ERROR_MESSAGE = ERROR_TEXT
+"""The core's one error text (the name kept for the Teams tests)."""
 
 
 class Assistant(Protocol):
@@ -109,7 +107,7 @@ class TeamsCourier:
             parts = await turn.apply()
         except Exception as exc:
             _log_failure("teams turn failed in the core", inbound, exc)
-            parts = [Text(ERROR_MESSAGE)]
+            parts = [Text(ERROR_TEXT)]
         if turn.outcome is Outcome.LOST:
             return  # the worker that holds it now answers
         try:

@@ -26,7 +26,8 @@ import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import timedelta, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from markupsafe import Markup, escape
 from bot.core.messages import CitationList, SheetSummary, Text
 from bot.review.access import decide
 from bot.review.records import Actor
+from bot.review.weeks import TOKYO
 from bot.web.guard import (
     COOKIE_PATH,
     PRE_SIGN_IN_COOKIE,
@@ -100,7 +102,7 @@ def _simple_markdown(text: str) -> Markup:
     return Markup(_BOLD.sub(r"<strong>\1</strong>", escaped).replace("\n", "<br>"))
 
 
-def build_templates() -> Environment:
+def build_templates(zone: tzinfo = TOKYO) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"]),
@@ -109,7 +111,7 @@ def build_templates() -> Environment:
     )
     environment.filters["kind"] = _part_kind
     environment.filters["md"] = _simple_markdown
-    environment.filters["local"] = local_time
+    environment.filters["local"] = partial(local_time, zone=zone)
     environment.filters["yen"] = lambda v: "未記入" if v is None else f"{v:,}円"
     return environment
 
@@ -131,7 +133,7 @@ class Console:
         self.database = database
         self.links = links
         self.pages = ConsolePages(desk, titles=titles, flows=flows)
-        self.templates = build_templates()
+        self.templates = build_templates(desk.zone)
         self.limiter = RateLimiter(settings.console_sign_in_per_minute)
         self.now = desk.now
         self.oidc: OidcClient | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -130,7 +130,7 @@ class ConsolePages:
         week = None
         if params.get("week"):
             try:
-                week = IsoWeek.parse(params["week"])
+                week = IsoWeek.parse(params["week"], self.desk.zone)
             except WeekFormatError as error:
                 raise PageError(400, str(error)) from error
         band = params.get("cost") if params.get("cost") in COST_BAND_KEYS else None
@@ -176,7 +176,7 @@ class ConsolePages:
         waited = waiting_days(sheet.submitted_at, sheet.status, now)
         return {
             "sheet": sheet,
-            "summary": summary_part(sheet),
+            "summary": summary_part(sheet, self.desk.zone),
             "status_label": status_label(sheet.status),
             "waiting": waited,
             "overdue": waited is not None and waited > WAITING_HIGHLIGHT_DAYS,
@@ -209,7 +209,7 @@ class ConsolePages:
         return {
             "sheet": sheet,
             "status_label": status_label(sheet.status),
-            "summary": summary_part(sheet),
+            "summary": summary_part(sheet, self.desk.zone),
             "content": content_parts(self.store, sheet.sheet_id, self.titles),
             "timeline": timeline,
             "actions": self.actions(actor, sheet),
@@ -292,9 +292,9 @@ class ConsolePages:
 
     def week(self, text: str | None) -> IsoWeek:
         if not text:
-            return IsoWeek.containing(self.desk.now())
+            return IsoWeek.containing(self.desk.now(), self.desk.zone)
         try:
-            return IsoWeek.parse(text)
+            return IsoWeek.parse(text, self.desk.zone)
         except WeekFormatError as error:
             raise PageError(400, str(error)) from error
 
@@ -314,7 +314,7 @@ class ConsolePages:
             "digest": digest,
             "week": week,
             "previous": week.previous(),
-            "next": IsoWeek.containing(week.end() + timedelta(days=1)),
+            "next": IsoWeek.containing(week.end() + timedelta(days=1), week.zone),
             "charts": _charts(digest, found["trend"]),
             "formats": [f for f in ("xlsx", "csv", "md") if f in DIGEST_FORMATS],
         }
@@ -389,7 +389,7 @@ class ConsolePages:
 
         found = self._attempt(actor, "digest", run, target=f"unanswered:{week}")
         return {**found, "week": week, "previous": week.previous(),
-                "next": IsoWeek.containing(week.end() + timedelta(days=1))}
+                "next": IsoWeek.containing(week.end() + timedelta(days=1), week.zone)}
 
     # --- 自分の相談 ------------------------------------------------------------------------
 
@@ -411,7 +411,7 @@ class ConsolePages:
                 reasons = [c for c in self.store.comments(sheet.sheet_id) if c.kind == "return"]
             rows.append({
                 "sheet": sheet,
-                "summary": summary_part(sheet),
+                "summary": summary_part(sheet, self.desk.zone),
                 "status_label": status_label(sheet.status),
                 "reason": reasons[-1] if reasons else None,
                 "continue": _continue_hint(sheet),
@@ -471,13 +471,13 @@ def _charts(digest: Digest, trend: list[tuple[str, int]]) -> list[dict[str, Any]
     ]
 
 
-def local_time(moment: datetime | None) -> str:
-    """``2026-11-20 10:00`` in Asia/Tokyo ("" for None)."""
+def local_time(moment: datetime | None, zone: tzinfo = TOKYO) -> str:
+    """``2026-11-20 10:00`` in ``zone`` (the ``timezone`` setting; "" for None)."""
     if moment is None:
         return ""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def role_label(actor: Actor) -> str:

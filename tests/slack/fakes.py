@@ -24,7 +24,7 @@ from bot.core.messages import (
     SheetSummary,
     Text,
 )
-from storage import Database, claim_inbound
+from storage import Database, claim_inbound, upsert_user_profile
 
 
 @dataclass
@@ -33,7 +33,9 @@ class ScriptedAssistant:
     seen: list[Inbound] = field(default_factory=list)
     fail_with: Exception | None = None
     active_flows: set[str] = field(default_factory=set)
-    """Conversations with a consultation running (what ``has_active_flow`` answers)."""
+    """Conversations with a consultation running (``"channel:tenant:conversation"``, with
+    ``":user"`` for one person's): an unaddressed message (``Inbound.addressed`` False)
+    is answered only there, as the real core does."""
     flow_checks: list[str] = field(default_factory=list)
     reopen: Action | None = field(default_factory=lambda: Action("flow.show_form", "s1"))
     """The ``reopen`` action of the confirm form (a click on it shows the form again)."""
@@ -49,8 +51,17 @@ class ScriptedAssistant:
             elif inbound.inbound_id is not None and not claim_inbound(
                     session=session, key=inbound.inbound_id):
                 return []
-            self.seen.append(inbound)
-            parts = self._answer(inbound)
+            if not inbound.addressed and not self.has_active_flow(
+                    channel=inbound.channel, tenant=inbound.tenant,
+                    conversation=inbound.conversation, user_id=inbound.user_id):
+                parts = []  # as the core: not for the app, nothing applied or shown
+            else:
+                self.seen.append(inbound)
+                if inbound.user_name:  # as the core: the display name is recorded with the turn
+                    upsert_user_profile(session=session, channel=inbound.channel,
+                                        tenant=inbound.tenant, user_id=inbound.user_id,
+                                        display_name=inbound.user_name)
+                parts = self._answer(inbound)
             if receipt is not None:
                 receipt.record(session, parts)
             return parts

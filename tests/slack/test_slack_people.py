@@ -14,7 +14,7 @@ def test_display_name_prefers_the_display_name_then_the_real_name_then_the_handl
     assert display_name_in({}) is None
 
 
-def test_the_name_store_writes_the_name_and_keeps_what_an_administrator_assigned(
+def test_the_name_store_reads_the_name_the_core_recorded_beside_what_an_administrator_assigned(
     sqlite_database: Database,
 ) -> None:
     with sqlite_database.session() as session:
@@ -23,7 +23,9 @@ def test_the_name_store_writes_the_name_and_keeps_what_an_administrator_assigned
     store = DatabaseNameStore(sqlite_database)
 
     assert store.find("T1", "U1") is None  # registered without a name: look it up once
-    store.remember("T1", "U1", "山田 太郎")
+    with sqlite_database.session() as session:  # what the core does with the turn's name
+        upsert_user_profile(session=session, channel="slack", tenant="T1", user_id="U1",
+                            display_name="山田 太郎")
 
     assert store.find("T1", "U1") == "山田 太郎"
     with sqlite_database.session() as session:
@@ -34,7 +36,9 @@ def test_the_name_store_writes_the_name_and_keeps_what_an_administrator_assigned
 
 
 def test_a_new_user_gets_a_name_and_no_department(sqlite_database: Database) -> None:
-    DatabaseNameStore(sqlite_database).remember("T1", "U2", "佐藤")
+    with sqlite_database.session() as session:  # what the core does with the turn's name
+        upsert_user_profile(session=session, channel="slack", tenant="T1", user_id="U2",
+                            display_name="佐藤")
 
     with sqlite_database.session() as session:
         profile = get_user_profile(session=session, channel="slack", tenant="T1", user_id="U2")

@@ -18,7 +18,6 @@ from storage import (
     find_resumable_flow_session,
     get_active_flow_session,
     get_flow_session,
-    list_flow_sessions,
     save_flow_session,
     start_flow_session,
 )
@@ -156,7 +155,7 @@ def test_save_of_unknown_session_raises_not_found(database: Database) -> None:
 
 
 def test_resume_finds_the_latest_suspended_or_active_session_anywhere(database: Database) -> None:
-    old = _start(database, conversation="C-old", now=T0)
+    _start(database, conversation="C-old", now=T0)
     newer = _start(database, conversation="C-new", now=T0 + timedelta(days=1))
     done = _start(database, conversation="C-done", now=T0 + timedelta(days=2))
     _start(database, conversation="C-other-user", user_id="U2", now=T0 + timedelta(days=3))
@@ -191,7 +190,6 @@ def test_resume_finds_the_latest_suspended_or_active_session_anywhere(database: 
             session=session, channel="slack", tenant="T1", conversation="C-today"
         )
         assert here is not None and here.id == newer
-        assert {fs.id for fs in list_flow_sessions(session=session, user_id="U1")} == {old, newer, done}
 
 
 def test_moving_onto_a_conversation_with_an_active_session_is_refused(database: Database) -> None:

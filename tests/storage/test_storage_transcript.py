@@ -15,7 +15,6 @@ from storage import (
     get_feedback,
     list_messages,
     list_unanswered_questions,
-    mark_question_answered,
     record_feedback,
     record_message,
 )
@@ -55,7 +54,7 @@ def test_unanswered_questions_of_a_week(database: Database) -> None:
             ).id
 
         ask("クラウド利用の基準は？", False, T0 + timedelta(days=1))
-        pending = ask("保守契約の年数は？", None, T0 + timedelta(days=2))
+        ask("保守契約の年数は？", False, T0 + timedelta(days=2))
         ask("RFI とは？", True, T0 + timedelta(days=2))
         ask("前の週の質問", False, T0 - timedelta(seconds=1))
         ask("次の週の質問", False, T0 + timedelta(days=7))
@@ -64,8 +63,6 @@ def test_unanswered_questions_of_a_week(database: Database) -> None:
             session=session, **CONVERSATION, direction=MessageDirection.INBOUND,
             text="はい", answered=False, now=T0 + timedelta(days=1),
         )  # a flow answer, not a question
-        assert mark_question_answered(session=session, message_id=pending, answered=False)
-        assert mark_question_answered(session=session, message_id="missing", answered=True) is None
 
     with database.session() as session:
         week = list_unanswered_questions(session=session, since=T0, before=T0 + timedelta(days=7))
