@@ -439,7 +439,8 @@ class Assistant:
             return consultations.resume(session, where)
         if action.kind == "flow.reopen":
             return consultations.reopen(session, where, sheet_id=action.value)
-        if action.kind in ("flow.answer", "flow.back", "flow.cancel", "flow.submit"):
+        if action.kind in ("flow.answer", "flow.back", "flow.cancel", "flow.submit",
+                           "flow.edit_field"):
             if active is not None and action.kind == "flow.answer" and _other_session(
                 action, active.id
             ):
@@ -455,6 +456,8 @@ class Assistant:
                 return consultations.cancel(session, active)
             if action.kind == "flow.submit":
                 return consultations.submit_form(session, active, inbound)
+            if action.kind == "flow.edit_field":
+                return consultations.edit_field(session, active, inbound)
             return consultations.answer(session, active, inbound)
         return [Text("このボタンは現在使えません。「ヘルプ」で使い方を確認できます。")]
 
@@ -580,10 +583,11 @@ class Assistant:
 def _other_session(action: Action, session_id: str) -> bool:
     """Whether a consultation button belongs to another consultation than ``session_id``.
 
-    ``flow.answer`` carries ``"<session id>:<step id>"`` in ``ref``; the other buttons carry
-    the session id in ``value`` (empty on old buttons: taken as this one).
+    ``flow.answer`` and ``flow.edit_field`` carry ``"<session id>:<step id>"`` in ``ref``;
+    the other buttons carry the session id in ``value`` (empty on old buttons: taken as
+    this one).
     """
-    if action.kind == "flow.answer":
+    if action.kind in ("flow.answer", "flow.edit_field"):
         owner = (action.ref or "").partition(":")[0]
         return bool(owner) and owner != session_id
     return action.value not in ("", session_id)

@@ -18,7 +18,16 @@ import storage
 from bot.core.commands import looks_like_question, parse_command
 from bot.core.documents import sheet_document
 from bot.core.flow_view import FlowView
-from bot.core.messages import Action, Choice, Choices, Inbound, Part, SheetSummary, Text
+from bot.core.messages import (
+    FIELD_PICK_INPUT,
+    Action,
+    Choice,
+    Choices,
+    Inbound,
+    Part,
+    SheetSummary,
+    Text,
+)
 from flows import (
     Completed,
     Decision,
@@ -303,6 +312,30 @@ class Consultations:
         if not turn.accepted:
             return self._render(flow_session, turn, self._sheet(session, flow_session))
         return self._advance(session, flow_session, turn, where=Where.of(inbound))
+
+    def edit_field(
+        self, session: Session, flow_session: FlowSession, inbound: Inbound
+    ) -> list[Part]:
+        """The field picked at the confirm step: a form holding only that field.
+
+        Its submit goes through :meth:`submit_form`, so an edit that changes a decision
+        shows the new decision and asks again. A pick from an earlier view, or of a
+        field that is not on the sheet any more, shows the confirm view again.
+        """
+        engine = self.engines[flow_session.flow_id]
+        state = self._state(flow_session)
+        action = inbound.action
+        session_id, _, step_id = ((action.ref if action else None) or "").partition(":")
+        name = (action.value if action else "") or (inbound.form or {}).get(FIELD_PICK_INPUT, "")
+        fields = {f.name: f for f in FlowView.editable_fields_of(engine.answer_fields(state))}
+        pending = engine.definition.step(state.current).kind if state.current else None
+        if session_id != flow_session.id or pending != "confirm" or state.current != step_id:
+            return [Text("⚠️ 以前の確認画面の項目です。今の画面から選んでください。"),
+                    *self.reprompt(session, flow_session)]
+        if name not in fields:
+            return [Text("⚠️ 修正する項目を選んでください。"),
+                    *self.reprompt(session, flow_session)]
+        return [FlowView.field_form(fields[name], session_id=session_id, step_id=step_id)]
 
     def submit_form(
         self, session: Session, flow_session: FlowSession, inbound: Inbound
