@@ -141,11 +141,13 @@ class Assistant:
         console: ConsolePort | None = None,
         flow_source: Callable[[], Mapping[str, FlowDefinition]] | None = None,
         offered_flows: Callable[[str], Sequence[str] | None] | None = None,
+        municipality: str = "",
     ) -> None:
         """``flow_source``: the flows to run now (``FlowCatalog.current``, which follows
         a change published by another replica); default: ``flows``, fixed.
         ``offered_flows(tenant)``: the flow ids a tenant may start (None: every flow);
-        ``Settings.flows_offered_to`` in production."""
+        ``Settings.flows_offered_to`` in production. ``municipality``: printed on the
+        documents a flow produces (``Settings.municipality``)."""
         self.database = database
         self.console = console
         self.offered_flows = offered_flows or (lambda tenant: None)
@@ -156,7 +158,8 @@ class Assistant:
         self._titles = titles
         self._today = today or (lambda: datetime.now(zone).date())
         self._flow_source = flow_source
-        self.consultations = Consultations(flows, titles, self._today)
+        self._municipality = municipality
+        self.consultations = Consultations(flows, titles, self._today, municipality)
         self.repeats = RepeatGuard(timedelta(seconds=repeat_reply_seconds), clock)
 
     # --- entry points ---------------------------------------------------------------------
@@ -190,7 +193,9 @@ class Assistant:
             return
         flows = self._flow_source()
         if flows is not self.consultations.flows:
-            self.consultations = Consultations(flows, self._titles, self._today)
+            self.consultations = Consultations(
+                flows, self._titles, self._today, self._municipality
+            )
 
     def has_active_flow(
         self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None

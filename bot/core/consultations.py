@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 import storage
 from bot.core.commands import looks_like_question, parse_command
-from bot.core.documents import sheet_document
+from bot.core.documents import DocumentContext, sheet_document
 from bot.core.flow_view import FlowView
 from bot.core.messages import (
     FIELD_PICK_INPUT,
@@ -91,8 +91,10 @@ class Consultations:
         flows: Mapping[str, FlowDefinition],
         titles: Mapping[str, str],
         today: Callable[[], date],
+        municipality: str = "",
     ) -> None:
         self.flows = flows
+        self.municipality = municipality
         self.titles = titles
         self.engines = {flow_id: FlowEngine(d) for flow_id, d in flows.items()}
         self.views = {flow_id: FlowView(d, titles) for flow_id, d in flows.items()}
@@ -545,7 +547,8 @@ class Consultations:
         if found is None:
             return []
         name, build = found
-        body = render_markdown(build(session, sheet, self.today()))
+        context = DocumentContext(self.today(), self.flows, self.municipality)
+        body = render_markdown(build(session, sheet, context))
         return [Text(f"{name}を作成しました（Word 形式は `soudan flow document "
                      f"{sheet.reference} --out ファイル.docx`）。\n\n{body}")]
 
