@@ -148,6 +148,7 @@ def build_services(
         console=console,
         flow_source=flow_catalog.current,
         offered_flows=settings.flows_offered_to,
+        municipality=settings.municipality,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron

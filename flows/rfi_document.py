@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
-from docx import Document
+from storage.word import DocumentMeta, japanese_document
 
 RFI_ITEMS: tuple[tuple[str, str, str], ...] = (
     (
@@ -59,6 +59,9 @@ RFI_ITEMS: tuple[tuple[str, str, str], ...] = (
 )
 """(document part, item name, standard request sentence) for the five RFI items, in order."""
 
+ADDRESSEE = "事業者 各位"
+"""The RFI is sent to several vendors."""
+
 STANDARD_NOTES = (
     "本依頼は情報収集を目的とするものであり、契約や調達の実施を約束するものではありません。",
     "回答の作成・提出に要する費用は、回答者の負担とします。",
@@ -84,6 +87,8 @@ class RfiDraft:
     issued: str
     sender: str
     sections: tuple[RfiSection, ...]
+    addressee: str = ""
+    """Who the document is addressed to (e.g. 事業者 各位); empty prints nothing."""
 
 
 def _text(slots: Mapping[str, Any], name: str) -> str:
@@ -164,6 +169,7 @@ def build_rfi_draft(
     sender = " ".join(part for part in (municipality, department) if part)
     return RfiDraft(
         title=f"情報提供依頼書（案）　{business}",
+        addressee=ADDRESSEE,
         issued=f"{issued_on.year}年{issued_on.month}月{issued_on.day}日",
         sender=sender,
         sections=tuple(sections),
@@ -172,7 +178,10 @@ def build_rfi_draft(
 
 def render_markdown(draft: RfiDraft) -> str:
     """The draft as Markdown."""
-    lines = [f"# {draft.title}", "", draft.issued + "  "]
+    lines = [f"# {draft.title}", ""]
+    if draft.addressee:
+        lines += [draft.addressee, ""]
+    lines.append(draft.issued + "  ")
     if draft.sender:
         lines.append(draft.sender + "  ")
     lines.append("")
@@ -186,34 +195,20 @@ def render_markdown(draft: RfiDraft) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-EAST_ASIAN_FONT = "游明朝"
-"""East Asian font of the Word drafts (Word substitutes a Mincho font where it is absent)."""
+def render_docx(draft: RfiDraft, meta: DocumentMeta | None = None) -> bytes:
+    """The draft as a Word document (DOCX bytes), with Japanese fonts and language.
 
-
-def _japanese_styles(document: Any) -> None:
-    """Every style gets the East Asian font and ja-JP as its language (proofing, line breaking)."""
-    from docx.oxml.ns import qn
-
-    for style in document.styles:
-        element = getattr(style, "element", None)
-        if element is None or getattr(style, "font", None) is None:
-            continue
-        r_pr = element.get_or_add_rPr()
-        for tag, values in (("w:rFonts", {"w:eastAsia": EAST_ASIAN_FONT}),
-                            ("w:lang", {"w:eastAsia": "ja-JP", "w:val": "ja-JP"})):
-            node = r_pr.find(qn(tag))
-            if node is None:
-                node = r_pr.makeelement(qn(tag), {})
-                r_pr.append(node)
-            for key, value in values.items():
-                node.set(qn(key), value)
-
-
-def render_docx(draft: RfiDraft) -> bytes:
-    """The draft as a Word document (DOCX bytes), with Japanese fonts and language."""
-    document = Document()
-    _japanese_styles(document)
+    ``meta``: the core properties (author = the 所管課, created = now in the configured
+    timezone); default: the draft's sender as author, created now (UTC).
+    """
+    if meta is None:
+        meta = DocumentMeta(author=draft.sender, created=datetime.now(UTC))
+    if not meta.title:
+        meta = replace(meta, title=draft.title)
+    document = japanese_document(meta)
     document.add_heading(draft.title, level=0)
+    if draft.addressee:
+        document.add_paragraph(draft.addressee)
     document.add_paragraph(draft.issued)
     if draft.sender:
         document.add_paragraph(draft.sender)

@@ -167,6 +167,7 @@ def flow_document(
     from bot.wiring import open_database
     from flows import FlowDefinitionError, load_flows
     from flows.rfi_document import render_docx, render_markdown
+    from storage.word import DocumentMeta
 
     settings = Settings()
     target = check_output(out, settings, force=force)
@@ -175,7 +176,7 @@ def flow_document(
         flows = load_flows(settings.flows_dir)
     except FlowDefinitionError as error:
         _fail(f"フロー定義を読み込めません: {error}")
-    context = DocumentContext(now.date(), flows)
+    context = DocumentContext(now.date(), flows, settings.municipality)
     with open_database(settings).session() as session:
         try:
             sheet = storage.find_sheet(session=session, key=key)
@@ -192,7 +193,9 @@ def flow_document(
             result=storage.AuditResult.ALLOWED, target=sheet.id,
         )
     if out.suffix.lower() == ".docx":
-        write_output(target, render_docx(draft), force=force)
+        meta = DocumentMeta(author=sheet.department or settings.municipality or "soudan",
+                            created=now)
+        write_output(target, render_docx(draft, meta), force=force)
     else:
         write_output(target, render_markdown(draft).encode("utf-8"), force=force)
     typer.echo(f"{out} に{name}を出力しました。")

@@ -117,3 +117,30 @@ def test_docx_draft_opens_with_the_same_content(run: FlowRun) -> None:
         p.text for p in document.paragraphs if p.style is not None and p.style.name == "List Bullet"
     ]
     assert any(b.startswith("本依頼は情報収集を目的") for b in bullets)
+
+
+def test_docx_core_properties_name_the_department_and_the_time_it_was_made(run: FlowRun) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from docx.oxml.ns import qn
+
+    from storage.word import DocumentMeta
+
+    draft = build_rfi_draft(
+        part_values(load_flows()["rfi"], run.slots),
+        issued_on=TODAY,
+        municipality="木更津市",
+        department="子育て支援課",
+    )
+    made = datetime(2026, 11, 21, 9, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+    document = Document(io.BytesIO(render_docx(draft, DocumentMeta("子育て支援課", made))))
+
+    properties = document.core_properties
+    assert (properties.author, properties.language) == ("子育て支援課", "ja-JP")
+    assert properties.created == made  # 00:30 UTC
+    assert properties.title == draft.title
+    fonts = document.styles["Normal"].element.rPr.find(qn("w:rFonts"))
+    assert fonts.get(qn("w:eastAsia")) == "游明朝"
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[1] == "事業者 各位" and "木更津市 子育て支援課" in paragraphs
