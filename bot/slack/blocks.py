@@ -175,6 +175,10 @@ def _feedback_block(request: FeedbackRequest, ids: Iterator[int]) -> SlackBlock:
     }
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _field_pick_blocks(form: Form, ids: Iterator[int]) -> Iterator[SlackBlock]:
     """A field chooser: the fields in a select menu; picking one opens its modal."""
     assert form.pick is not None
@@ -183,7 +187,7 @@ def _field_pick_blocks(form: Form, ids: Iterator[int]) -> Iterator[SlackBlock]:
         if len(field.name) > _MAX_OPTION_VALUE:
             continue
         options.append({
-            "text": _plain(f"{field.label}: {field.value or '—'}", _MAX_OPTION_TEXT),
+            "text": _plain(_one_line(f"{field.label}: {field.value or '—'}"), _MAX_OPTION_TEXT),
             "value": field.name,
         })
     if not options:

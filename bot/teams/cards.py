@@ -175,7 +175,7 @@ def _field_pick_elements(part: Form) -> tuple[list[Element], str]:
     """A field chooser: the fields in a drop-down, and a button that opens the one picked."""
     assert part.pick is not None
     choices = [
-        {"title": f"{field.label}: {field.value or '—'}", "value": field.name}
+        {"title": " ".join(f"{field.label}: {field.value or '—'}".split()), "value": field.name}
         for field in part.fields
     ]
     elements: list[Element] = [
