@@ -30,6 +30,7 @@ from bot.core.messages import (
     Text,
 )
 from bot.core.outbox import Outbox
+from bot.terminal_markdown import print_markdown
 from storage import Database
 
 InputFn = Callable[[str], str]
@@ -143,6 +144,9 @@ class TerminalChat:
         options: list[Action] = []
         form: Form | None = None
         for part in parts:
+            if isinstance(part, Text):
+                print_markdown(part.text, self.console)  # drawn on a terminal, else as is
+                continue
             for line in render_lines(part, first_number=len(options) + 1):
                 # soft_wrap: let the terminal wrap Japanese text instead of hard newlines.
                 self.console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -168,6 +172,9 @@ class _ConsoleNotices(Notifier):
         for part in parts:
             if isinstance(part, (Choices, Form)):
                 continue  # nothing to press before the conversation has started
+            if isinstance(part, Text):
+                print_markdown(part.text, self._chat.console)
+                continue
             for line in render_lines(part):
                 self._chat.console.print(line, markup=False, highlight=False, soft_wrap=True)
 

@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     port: int = 3000
     log_level: str = "INFO"
     timezone: str = "Asia/Tokyo"
+    municipality: str = Field(
+        default="",
+        description=(
+            "the municipality's name printed on the documents soudan drafts "
+            "(情報提供依頼書（案）, 所管課概要案（案）), e.g. 木更津市; empty prints none"
+        ),
+    )
     inbox_lease_seconds: float = Field(
         default=15.0, gt=0,
         description=(

@@ -31,7 +31,7 @@ from bot.settings import Settings
 from bot.web.signin import SignInLinks, console_key
 from flows import FlowDefinition
 from flows.offering import check_tenant_flows
-from knowledge import KnowledgeBase, QuestionAnswerer
+from knowledge import QuestionAnswerer
 from knowledge.catalog import load_titles
 from storage import Database
 
@@ -114,7 +114,10 @@ def build_services(
             when another process published different ones.
     """
     database = open_database(settings)
-    knowledge = knowledge or KnowledgeBase(knowledge_config(settings))
+    if knowledge is None:
+        from knowledge import KnowledgeBase  # LangChain, Chroma: only for commands that answer
+
+        knowledge = KnowledgeBase(knowledge_config(settings))
     flow_catalog = FlowCatalog(database, FlowFiles.read(settings.flows_dir))
     if publish_flows:
         flow_catalog.publish(by=f"{socket.gethostname()}:{os.getpid()}")
@@ -152,6 +155,7 @@ def build_services(
         console=console,
         flow_source=flow_catalog.current,
         offered_flows=settings.flows_offered_to,
+        municipality=settings.municipality,
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron, zone=zone

@@ -142,6 +142,8 @@ class SheetPlan:
     follow_ups: tuple[FollowUp, ...] = ()
     document: str | None = None
     """Name of the document this flow produces (``rfi_request``), if any."""
+    parts: dict[str, str] = field(default_factory=dict)
+    """Document part (:data:`flows.document_parts.KNOWN_PARTS`) → the slot that fills it."""
 
 
 @dataclass(frozen=True)

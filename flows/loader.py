@@ -28,6 +28,7 @@ from flows.definition import (
     Step,
     StepKind,
 )
+from flows.document_parts import KNOWN_PARTS
 from flows.errors import (
     BadConditionError,
     DuplicateFlowIdError,
@@ -408,6 +409,18 @@ def _sheet_plan(raw: RawFlow, source: str, condition: Any) -> SheetPlan:
                 f"sheet.digest の「{name}」という判断（outcomes の name）はこのフローにありません。",
                 **where,
             )
+    for part, slot in sheet.parts.items():
+        if part not in KNOWN_PARTS:
+            raise UnknownFieldError(
+                f"sheet.parts の「{part}」という文書の項目はありません"
+                f"（使える項目: {'、'.join(sorted(KNOWN_PARTS))}）。",
+                **where,
+            )
+        if slot not in slots:
+            raise UnknownFieldError(
+                f"sheet.parts の「{part}」に書いた「{slot}」という slot はこのフローにありません。",
+                **where,
+            )
     return SheetPlan(
         entry=sheet.entry,
         subject=sheet.subject,
@@ -418,6 +431,7 @@ def _sheet_plan(raw: RawFlow, source: str, condition: Any) -> SheetPlan:
             for f in sheet.follow_ups
         ),
         document=sheet.document,
+        parts=dict(sheet.parts),
     )
 
 

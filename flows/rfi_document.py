@@ -1,4 +1,8 @@
-"""情報提供依頼書（案） (a draft RFI request to vendors) from the ``rfi`` flow's slots.
+"""情報提供依頼書（案） (a draft RFI request to vendors) from the RFI flow's answers.
+
+The builder reads document parts (:data:`flows.document_parts.RFI_PARTS`), never slot
+names: the flow file maps its slots to the parts (``sheet.parts``), and
+:func:`flows.document_parts.part_values` picks them from a run's slots.
 
 The five items are the ones 木更津市 ICT活用ガイドライン asks vendors to answer in an
 RFI (【Ⅱ. 予算】 1.（1）): 見積書 / 提案のコンセプト及び実施方法など / 業務実施体制 /
@@ -6,8 +10,9 @@ RFI (【Ⅱ. 予算】 1.（1）): 見積書 / 提案のコンセプト及び実
 what the department wants to ask specifically.
 
 Example:
-    >>> draft = build_rfi_draft(run.slots, issued_on=date(2026, 11, 21),  # doctest: +SKIP
-    ...                         sheet_slots=ict_run.slots, department="子育て支援課")
+    >>> draft = build_rfi_draft(part_values(flows["rfi"], run.slots),  # doctest: +SKIP
+    ...                         issued_on=date(2026, 11, 21), department="子育て支援課",
+    ...                         context=part_values(flows["ict_adoption"], ict_run.slots))
     >>> markdown = render_markdown(draft)                                   # doctest: +SKIP
     >>> Path("rfi.docx").write_bytes(render_docx(draft))                    # doctest: +SKIP
 """
@@ -16,43 +21,46 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
-from docx import Document
+from storage.word import DocumentMeta, japanese_document
 
 RFI_ITEMS: tuple[tuple[str, str, str], ...] = (
     (
-        "ask_estimate",
+        "estimate",
         "見積書",
         "本業務の実施に要する費用の参考見積書を提出してください。イニシャルコストとランニングコストを"
         "分け、積算根拠（数量・単価など）を明示してください。",
     ),
     (
-        "ask_concept",
+        "concept",
         "提案のコンセプト及び実施方法など",
         "本業務に対する提案のコンセプト、実施方法、活用する製品・サービスの概要を示してください。",
     ),
     (
-        "ask_structure",
+        "structure",
         "業務実施体制",
         "導入時及び運用時の業務実施体制（役割分担、人数、サポート体制など）を示してください。",
     ),
     (
-        "ask_preparation",
+        "preparation",
         "事前準備など",
         "導入にあたり本市が事前に準備すべき事項（データ、機器・環境、庁内調整など）と、"
         "導入までの想定スケジュールを示してください。",
     ),
     (
-        "ask_cautions",
+        "cautions",
         "留意が必要となる事項",
         "導入及び運用にあたり留意が必要となる事項（個人情報保護、情報セキュリティ、制度改正への対応など）"
         "を示してください。",
     ),
 )
-"""(slot, item name, standard request sentence) for the five RFI items, in order."""
+"""(document part, item name, standard request sentence) for the five RFI items, in order."""
+
+ADDRESSEE = "事業者 各位"
+"""The RFI is sent to several vendors."""
 
 STANDARD_NOTES = (
     "本依頼は情報収集を目的とするものであり、契約や調達の実施を約束するものではありません。",
@@ -79,6 +87,8 @@ class RfiDraft:
     issued: str
     sender: str
     sections: tuple[RfiSection, ...]
+    addressee: str = ""
+    """Who the document is addressed to (e.g. 事業者 各位); empty prints nothing."""
 
 
 def _text(slots: Mapping[str, Any], name: str) -> str:
@@ -94,36 +104,36 @@ def _deadline(value: object) -> str:
 
 
 def build_rfi_draft(
-    rfi_slots: Mapping[str, Any],
+    values: Mapping[str, Any],
     *,
     issued_on: date,
-    sheet_slots: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
     municipality: str = "",
     department: str = "",
 ) -> RfiDraft:
-    """Assemble the draft from the ``rfi`` flow's slots.
+    """Assemble the draft from the RFI flow's answers, by document part.
 
     Args:
-        rfi_slots: Slots of a finished ``rfi`` flow (``FlowRun.slots`` or
-            ``FlowEngine.effective_slots``).
+        values: Part name (:data:`flows.document_parts.RFI_PARTS`) → answer, from the
+            RFI flow (:func:`flows.document_parts.part_values`).
         issued_on: Date printed on the draft.
-        sheet_slots: Optional slots of the ``ict_adoption`` sheet; its ``business``,
-            ``current_problem`` and ``envisaged_ict`` describe the business.
+        context: Parts of the consultation the RFI continues (``business``, ``problem``,
+            ``ict``: :data:`flows.document_parts.CONTEXT_PARTS`); they describe the business.
         municipality: e.g. ``木更津市``; empty prints nothing.
         department: The 所管課, e.g. ``子育て支援課``.
 
     Returns:
         The draft; render it with :func:`render_markdown` or :func:`render_docx`.
     """
-    sheet = sheet_slots or {}
-    business = _text(rfi_slots, "rfi_business") or _text(sheet, "business") or "（対象業務）"
+    sheet = context or {}
+    business = _text(values, "business") or _text(sheet, "business") or "（対象業務）"
     overview = [f"対象業務: {business}"]
-    if _text(sheet, "current_problem"):
-        overview.append(f"現状の課題: {_text(sheet, 'current_problem')}")
-    if _text(sheet, "envisaged_ict"):
-        overview.append(f"想定している ICT: {_text(sheet, 'envisaged_ict')}")
+    if _text(sheet, "problem"):
+        overview.append(f"現状の課題: {_text(sheet, 'problem')}")
+    if _text(sheet, "ict"):
+        overview.append(f"想定している ICT: {_text(sheet, 'ict')}")
     purpose = (
-        _text(rfi_slots, "rfi_purpose") or "本業務への ICT 活用の検討に必要な情報を収集するため。"
+        _text(values, "purpose") or "本業務への ICT 活用の検討に必要な情報を収集するため。"
     )
     sections = [
         RfiSection(
@@ -137,8 +147,8 @@ def build_rfi_draft(
         RfiSection("2. 対象業務の概要", bullets=tuple(overview)),
         RfiSection("3. 情報提供を依頼する事項"),
     ]
-    for index, (slot, name, standard) in enumerate(RFI_ITEMS, start=1):
-        specific = _text(rfi_slots, slot)
+    for index, (part, name, standard) in enumerate(RFI_ITEMS, start=1):
+        specific = _text(values, part)
         paragraphs = [standard]
         if specific:
             paragraphs.append(f"特に確認したい事項: {specific}")
@@ -147,18 +157,19 @@ def build_rfi_draft(
         RfiSection(
             "4. 回答期限・提出方法",
             bullets=(
-                f"回答期限: {_deadline(rfi_slots.get('answer_deadline'))}",
+                f"回答期限: {_deadline(values.get('deadline'))}",
                 "提出方法: 電子メール（様式は任意）",
             ),
         ),
         RfiSection("5. 留意事項", bullets=STANDARD_NOTES),
         RfiSection(
-            "6. 問い合わせ先", paragraphs=(_text(rfi_slots, "contact") or "（問い合わせ先）",)
+            "6. 問い合わせ先", paragraphs=(_text(values, "contact") or "（問い合わせ先）",)
         ),
     ]
     sender = " ".join(part for part in (municipality, department) if part)
     return RfiDraft(
         title=f"情報提供依頼書（案）　{business}",
+        addressee=ADDRESSEE,
         issued=f"{issued_on.year}年{issued_on.month}月{issued_on.day}日",
         sender=sender,
         sections=tuple(sections),
@@ -167,7 +178,10 @@ def build_rfi_draft(
 
 def render_markdown(draft: RfiDraft) -> str:
     """The draft as Markdown."""
-    lines = [f"# {draft.title}", "", draft.issued + "  "]
+    lines = [f"# {draft.title}", ""]
+    if draft.addressee:
+        lines += [draft.addressee, ""]
+    lines.append(draft.issued + "  ")
     if draft.sender:
         lines.append(draft.sender + "  ")
     lines.append("")
@@ -181,34 +195,20 @@ def render_markdown(draft: RfiDraft) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-EAST_ASIAN_FONT = "游明朝"
-"""East Asian font of the Word drafts (Word substitutes a Mincho font where it is absent)."""
+def render_docx(draft: RfiDraft, meta: DocumentMeta | None = None) -> bytes:
+    """The draft as a Word document (DOCX bytes), with Japanese fonts and language.
 
-
-def _japanese_styles(document: Any) -> None:
-    """Every style gets the East Asian font and ja-JP as its language (proofing, line breaking)."""
-    from docx.oxml.ns import qn
-
-    for style in document.styles:
-        element = getattr(style, "element", None)
-        if element is None or getattr(style, "font", None) is None:
-            continue
-        r_pr = element.get_or_add_rPr()
-        for tag, values in (("w:rFonts", {"w:eastAsia": EAST_ASIAN_FONT}),
-                            ("w:lang", {"w:eastAsia": "ja-JP", "w:val": "ja-JP"})):
-            node = r_pr.find(qn(tag))
-            if node is None:
-                node = r_pr.makeelement(qn(tag), {})
-                r_pr.append(node)
-            for key, value in values.items():
-                node.set(qn(key), value)
-
-
-def render_docx(draft: RfiDraft) -> bytes:
-    """The draft as a Word document (DOCX bytes), with Japanese fonts and language."""
-    document = Document()
-    _japanese_styles(document)
+    ``meta``: the core properties (author = the 所管課, created = now in the configured
+    timezone); default: the draft's sender as author, created now (UTC).
+    """
+    if meta is None:
+        meta = DocumentMeta(author=draft.sender, created=datetime.now(UTC))
+    if not meta.title:
+        meta = replace(meta, title=draft.title)
+    document = japanese_document(meta)
     document.add_heading(draft.title, level=0)
+    if draft.addressee:
+        document.add_paragraph(draft.addressee)
     document.add_paragraph(draft.issued)
     if draft.sender:
         document.add_paragraph(draft.sender)

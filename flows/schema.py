@@ -112,6 +112,7 @@ class RawSheet(_Strict):
     digest: list[str] = Field(default_factory=list)
     follow_ups: list[RawFollowUp] = Field(default_factory=list)
     document: str | None = None
+    parts: dict[str, str] = Field(default_factory=dict)
 
 
 class RawFlow(_Strict):

@@ -13,6 +13,7 @@ from datetime import date
 
 from knowledge.spec_review import SpecReview
 from knowledge.spec_review_checklist import ClauseCite
+from storage.word import EAST_ASIAN_FONT, set_japanese_styles
 
 STATUS_LABELS = {"present": "記載あり", "weak": "記載が不十分", "missing": "記載なし"}
 STATUS_MARKS = {"present": "○", "weak": "△", "missing": "×"}
@@ -21,8 +22,8 @@ METHOD_LABELS = {
     "bid": "競争入札",
     "unknown": "仕様書（案）からは読み取れません",
 }
-FONT = "游明朝"
-"""East Asian font of the Word memo (Word substitutes a Mincho font where it is absent)."""
+FONT = EAST_ASIAN_FONT
+"""East Asian font of the Word memo (:data:`storage.word.EAST_ASIAN_FONT`)."""
 
 
 @dataclass(frozen=True)
@@ -127,27 +128,11 @@ def render_markdown(review: SpecReview, *, reviewed_on: date) -> str:
 def render_docx(review: SpecReview, *, reviewed_on: date) -> bytes:
     """The memo as Word (DOCX bytes): Japanese East Asian font and ja-JP proofing language."""
     from docx import Document
-    from docx.oxml.ns import qn
     from docx.shared import Pt
 
     title, sections = memo_sections(review)
     document = Document()
-    for style in document.styles:
-        element = getattr(style, "element", None)
-        if element is None or getattr(style, "font", None) is None:
-            continue
-        r_pr = element.get_or_add_rPr()
-        fonts = r_pr.find(qn("w:rFonts"))
-        if fonts is None:
-            fonts = r_pr.makeelement(qn("w:rFonts"), {})
-            r_pr.append(fonts)
-        fonts.set(qn("w:eastAsia"), FONT)
-        lang = r_pr.find(qn("w:lang"))
-        if lang is None:
-            lang = r_pr.makeelement(qn("w:lang"), {})
-            r_pr.append(lang)
-        lang.set(qn("w:eastAsia"), "ja-JP")
-        lang.set(qn("w:val"), "ja-JP")
+    set_japanese_styles(document)
     document.styles["Normal"].font.size = Pt(10.5)
     document.add_heading(title, level=0)
     document.add_paragraph(f"{_date(reviewed_on)}　作成（下書き）")

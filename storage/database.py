@@ -13,17 +13,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -145,21 +144,29 @@ class Database:
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` (default: the newest)."""
+        from alembic import command  # Alembic loads only for commands that touch the schema
+
         with self.engine.begin() as connection:
             command.upgrade(self._alembic_config(connection), revision)
 
     def downgrade(self, revision: str) -> None:
         """Revert the migrations down to ``revision`` (``"base"``: drop everything)."""
+        from alembic import command
+
         with self.engine.begin() as connection:
             command.downgrade(self._alembic_config(connection), revision)
 
     def current_revision(self) -> str | None:
         """The revision the database is at (``None`` for an empty database)."""
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     def head_revision(self) -> str | None:
         """The newest revision shipped with this code."""
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(self._alembic_config(None)).get_current_head()
 
     def is_up_to_date(self) -> bool:
@@ -173,6 +180,8 @@ class Database:
         scratch SQLite file). Review the generated file in
         ``storage/migrations/versions/`` before committing it.
         """
+        from alembic import command
+
         with self.engine.begin() as connection:
             command.revision(self._alembic_config(connection), message=message, autogenerate=True)
 
@@ -181,6 +190,8 @@ class Database:
         self.engine.dispose()
 
     def _alembic_config(self, connection: sa.Connection | None) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.attributes["connection"] = connection

@@ -19,10 +19,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 CellValue = str | int | float | bool | datetime | date | None
 
 MIN_WIDTH = 6
@@ -75,6 +71,11 @@ def write_xlsx(tables: Sequence[Table], out: Path | BinaryIO) -> None:
     Example:
         >>> write_xlsx([Table("相談シート", ["整理番号"], [["2026-0001"]])], Path("a.xlsx"))  # doctest: +SKIP
     """
+    # openpyxl (and numpy under it) only for a workbook: other commands start faster.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     used_titles: set[str] = set()

@@ -163,13 +163,20 @@ def flow_document(
     """フローが作る文書（RFI フローの情報提供依頼書（案））を Word / Markdown で出力する。"""
     import storage
     from bot.cli.sheet_cmds import OPERATOR
-    from bot.core.documents import sheet_document
+    from bot.core.documents import DocumentContext, sheet_document
     from bot.wiring import open_database
+    from flows import FlowDefinitionError, load_flows
     from flows.rfi_document import render_docx, render_markdown
+    from storage.word import DocumentMeta
 
     settings = cli_settings()
     target = check_output(out, settings, force=force)
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    now = datetime.now(ZoneInfo(settings.timezone))
+    try:
+        flows = load_flows(settings.flows_dir)
+    except FlowDefinitionError as error:
+        _fail(f"フロー定義を読み込めません: {error}")
+    context = DocumentContext(now.date(), flows, settings.municipality)
     with open_database(settings).session() as session:
         try:
             sheet = storage.find_sheet(session=session, key=key)
@@ -180,13 +187,15 @@ def flow_document(
             _fail(f"相談シート {sheet.reference} には文書を作るフローの回答がありません"
                   "（RFI の事項を整理した相談シートを指定してください）。")
         name, build = found
-        draft = build(session, sheet, today)
+        draft = build(session, sheet, context)
         storage.record_audit(
             session=session, actor=OPERATOR, action="sheet.document",
             result=storage.AuditResult.ALLOWED, target=sheet.id,
         )
     if out.suffix.lower() == ".docx":
-        write_output(target, render_docx(draft), force=force)
+        meta = DocumentMeta(author=sheet.department or settings.municipality or "soudan",
+                            created=now)
+        write_output(target, render_docx(draft, meta), force=force)
     else:
         write_output(target, render_markdown(draft).encode("utf-8"), force=force)
     typer.echo(f"{out} に{name}を出力しました。")

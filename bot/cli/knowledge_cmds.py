@@ -113,13 +113,15 @@ def ask(
 
     Example: ``soudan ask "RFI で事業者に何を求める？"``
     """
+    from bot.terminal_markdown import echo_markdown
+
     kb = open_knowledge(cli_settings())
     if jsonl or question is None:
         for q in _stdin_questions():
             _print_json(_answer_json(kb.answer(q)))
         return
     answer = kb.answer(question)
-    typer.echo(answer.text)
+    echo_markdown(answer.text)
     for number, passage in enumerate(answer.citations, start=1):
         typer.echo(f"[{number}] {passage.title} > {passage.section}")
 

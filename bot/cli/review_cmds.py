@@ -42,6 +42,7 @@ from bot.review.scheduler import (
 from bot.review.store import ReviewStore
 from bot.review.users import CHANNELS, UserDirectory, UserEntry, UserFileError
 from bot.review.weeks import IsoWeek, WeekFormatError
+from bot.terminal_markdown import echo_markdown
 from flows.answer_reading import short_yen
 from storage.export import EXPORT_FORMATS
 from storage.lifecycle import parse_status, status_label
@@ -108,11 +109,15 @@ def _output(out: Path | None, force: bool) -> Path | None:
     return None if out is None else check_output(out, cli_settings(), force=force)
 
 
-def _write(data: bytes, target: Path | None, force: bool) -> None:
+def _write(data: bytes, target: Path | None, force: bool, *, markdown: bool = False) -> None:
     if target is None:
         if data.startswith(b"PK"):  # a zip container: xlsx
             raise _fail("xlsx は --out でファイルに保存してください。")
-        typer.echo(data.decode("utf-8-sig"), nl=False)
+        text = data.decode("utf-8-sig")
+        if markdown:
+            echo_markdown(text)  # drawn on a terminal, Markdown as is into a pipe
+        else:
+            typer.echo(text, nl=False)
         return
     write_output(target, data, force=force)
     typer.echo(f"{target} に保存しました（{len(data):,} バイト）。")
@@ -391,7 +396,7 @@ def digest(
         result = ReviewDesk(store, zone=cli_zone()).digest(_reviewer(store, as_user), _week(week))
     except ReviewRefused as refusal:
         raise _fail(refusal.message) from None
-    _write(render(result, format), target, force)
+    _write(render(result, format), target, force, markdown=format == "md")
 
 
 @digest_app.command("run-scheduler")

@@ -55,6 +55,7 @@ def review_spec(
 
     Example: ``soudan review-spec 仕様書案.docx --out レビューメモ.docx``
     """
+    from bot.terminal_markdown import echo_markdown
     from knowledge.documents import DocumentError
     from knowledge.spec_review import read_draft
     from knowledge.spec_review_memo import render_docx, render_markdown
@@ -80,7 +81,7 @@ def review_spec(
             write_output(target, render_markdown(review, reviewed_on=today).encode("utf-8"), force=force)
         typer.echo(f"{out} にレビューメモを出力しました。", err=as_json)
     elif not as_json:
-        typer.echo(render_markdown(review, reviewed_on=today), nl=False)
+        echo_markdown(render_markdown(review, reviewed_on=today))
 
 
 def review_json(review: SpecReview) -> dict[str, Any]:

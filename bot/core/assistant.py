@@ -135,11 +135,13 @@ class Assistant:
         console: ConsolePort | None = None,
         flow_source: Callable[[], Mapping[str, FlowDefinition]] | None = None,
         offered_flows: Callable[[str], Sequence[str] | None] | None = None,
+        municipality: str = "",
     ) -> None:
         """``flow_source``: the flows to run now (``FlowCatalog.current``, which follows
         a change published by another replica); default: ``flows``, fixed.
         ``offered_flows(tenant)``: the flow ids a tenant may start (None: every flow);
-        ``Settings.flows_offered_to`` in production."""
+        ``Settings.flows_offered_to`` in production. ``municipality``: printed on the
+        documents a flow produces (``Settings.municipality``)."""
         self.database = database
         self.console = console
         self.offered_flows = offered_flows or (lambda tenant: None)
@@ -151,7 +153,10 @@ class Assistant:
         self._today = today or (lambda: datetime.now(zone).date())
         self._flow_source = flow_source
         self._zone = zone
-        self.consultations = Consultations(flows, titles, self._today, zone)
+        self._municipality = municipality
+        self.consultations = Consultations(
+            flows, titles, self._today, zone, municipality=municipality
+        )
         self.repeats = RepeatGuard(timedelta(seconds=repeat_reply_seconds), clock)
 
     # --- entry points ---------------------------------------------------------------------
@@ -186,7 +191,9 @@ class Assistant:
             return
         flows = self._flow_source()
         if flows is not self.consultations.flows:
-            self.consultations = Consultations(flows, self._titles, self._today, self._zone)
+            self.consultations = Consultations(
+                flows, self._titles, self._today, self._zone, municipality=self._municipality
+            )
 
     def has_active_flow(
         self, *, channel: str, tenant: str, conversation: str, user_id: str | None = None
@@ -419,7 +426,8 @@ class Assistant:
             return consultations.resume(session, where)
         if action.kind == "flow.reopen":
             return consultations.reopen(session, where, sheet_id=action.value)
-        if action.kind in ("flow.answer", "flow.back", "flow.cancel", "flow.submit"):
+        if action.kind in ("flow.answer", "flow.back", "flow.cancel", "flow.submit",
+                           "flow.edit_field"):
             if active is not None and action.kind == "flow.answer" and _other_session(
                 action, active.id
             ):
@@ -435,6 +443,8 @@ class Assistant:
                 return consultations.cancel(session, active)
             if action.kind == "flow.submit":
                 return consultations.submit_form(session, active, inbound)
+            if action.kind == "flow.edit_field":
+                return consultations.edit_field(session, active, inbound)
             return consultations.answer(session, active, inbound)
         return [Text("このボタンは現在使えません。「ヘルプ」で使い方を確認できます。")]
 
@@ -560,10 +570,11 @@ class Assistant:
 def _other_session(action: Action, session_id: str) -> bool:
     """Whether a consultation button belongs to another consultation than ``session_id``.
 
-    ``flow.answer`` carries ``"<session id>:<step id>"`` in ``ref``; the other buttons carry
-    the session id in ``value`` (empty on old buttons: taken as this one).
+    ``flow.answer`` and ``flow.edit_field`` carry ``"<session id>:<step id>"`` in ``ref``;
+    the other buttons carry the session id in ``value`` (empty on old buttons: taken as
+    this one).
     """
-    if action.kind == "flow.answer":
+    if action.kind in ("flow.answer", "flow.edit_field"):
         owner = (action.ref or "").partition(":")[0]
         return bool(owner) and owner != session_id
     return action.value not in ("", session_id)

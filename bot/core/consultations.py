@@ -16,9 +16,18 @@ from sqlmodel import Session, select
 
 import storage
 from bot.core.commands import looks_like_question, parse_command
-from bot.core.documents import sheet_document
+from bot.core.documents import DocumentContext, sheet_document
 from bot.core.flow_view import FlowView
-from bot.core.messages import Action, Choice, Choices, Inbound, Part, SheetSummary, Text
+from bot.core.messages import (
+    FIELD_PICK_INPUT,
+    Action,
+    Choice,
+    Choices,
+    Inbound,
+    Part,
+    SheetSummary,
+    Text,
+)
 from flows import (
     Completed,
     Decision,
@@ -84,9 +93,11 @@ class Consultations:
         titles: Mapping[str, str],
         today: Callable[[], date],
         zone: tzinfo = REFERENCE_TIMEZONE,
+        municipality: str = "",
     ) -> None:
         self.flows = flows
         self.zone = zone
+        self.municipality = municipality
         self.titles = titles
         self.engines = {flow_id: FlowEngine(d) for flow_id, d in flows.items()}
         self.views = {flow_id: FlowView(d, titles) for flow_id, d in flows.items()}
@@ -308,6 +319,30 @@ class Consultations:
             return self._render(flow_session, turn, self._sheet(session, flow_session))
         return self._advance(session, flow_session, turn, where=Where.of(inbound))
 
+    def edit_field(
+        self, session: Session, flow_session: FlowSession, inbound: Inbound
+    ) -> list[Part]:
+        """The field picked at the confirm step: a form holding only that field.
+
+        Its submit goes through :meth:`submit_form`, so an edit that changes a decision
+        shows the new decision and asks again. A pick from an earlier view, or of a
+        field that is not on the sheet any more, shows the confirm view again.
+        """
+        engine = self.engines[flow_session.flow_id]
+        state = self._state(flow_session)
+        action = inbound.action
+        session_id, _, step_id = ((action.ref if action else None) or "").partition(":")
+        name = (action.value if action else "") or (inbound.form or {}).get(FIELD_PICK_INPUT, "")
+        fields = {f.name: f for f in FlowView.editable_fields_of(engine.answer_fields(state))}
+        pending = engine.definition.step(state.current).kind if state.current else None
+        if session_id != flow_session.id or pending != "confirm" or state.current != step_id:
+            return [Text("⚠️ 以前の確認画面の項目です。今の画面から選んでください。"),
+                    *self.reprompt(session, flow_session)]
+        if name not in fields:
+            return [Text("⚠️ 修正する項目を選んでください。"),
+                    *self.reprompt(session, flow_session)]
+        return [FlowView.field_form(fields[name], session_id=session_id, step_id=step_id)]
+
     def submit_form(
         self, session: Session, flow_session: FlowSession, inbound: Inbound
     ) -> list[Part]:
@@ -516,7 +551,8 @@ class Consultations:
         if found is None:
             return []
         name, build = found
-        body = render_markdown(build(session, sheet, self.today()))
+        context = DocumentContext(self.today(), self.flows, self.municipality)
+        body = render_markdown(build(session, sheet, context))
         return [Text(f"{name}を作成しました（Word 形式は `soudan flow document "
                      f"{sheet.reference} --out ファイル.docx`）。\n\n{body}")]
 

@@ -17,6 +17,7 @@ from bot.core.messages import (
     Text,
 )
 from flows import (
+    AnswerField,
     Cite,
     Completed,
     ConfirmView,
@@ -26,6 +27,9 @@ from flows import (
     Notice,
     Prompt,
 )
+
+EDIT_TITLE = "修正する項目を選ぶ"
+EDIT_SUBMIT_LABEL = "修正して確定する"
 
 
 class FlowView:
@@ -102,11 +106,12 @@ class FlowView:
         ref = f"{session_id}:{view.step_id}"
         parts.append(
             Form(
-                title="回答を修正して確定する",
+                title=EDIT_TITLE,
                 fields=tuple(self.editable_fields(view)),
                 submit=Action("flow.submit", session_id, ref),
-                submit_label="修正して確定する",
+                submit_label=EDIT_SUBMIT_LABEL,
                 reopen=Action("flow.resume", session_id),
+                pick=Action("flow.edit_field", "", ref),
             )
         )
         options = [
@@ -156,10 +161,27 @@ class FlowView:
     @staticmethod
     def editable_fields(view: ConfirmView) -> list[FormField]:
         """The answers on the current path as form fields (each reads back unchanged)."""
+        return FlowView.editable_fields_of(view.fields)
+
+    @staticmethod
+    def editable_fields_of(fields: Iterable[AnswerField]) -> list[FormField]:
+        """``fields`` as form fields, in order."""
         return [
             FormField(name=f.slot, label=f.label, value=f.value, multiline=f.multiline)
-            for f in view.fields
+            for f in fields
         ]
+
+    @staticmethod
+    def field_form(field: FormField, *, session_id: str, step_id: str) -> Form:
+        """The edit form for the one field picked at the confirm step."""
+        ref = f"{session_id}:{step_id}"
+        return Form(
+            title=f"修正: {field.label}",
+            fields=(field,),
+            submit=Action("flow.submit", session_id, ref),
+            submit_label=EDIT_SUBMIT_LABEL,
+            reopen=Action("flow.edit_field", field.name, ref),
+        )
 
     @staticmethod
     def _navigation(session_id: str, *, can_go_back: bool) -> list[Choice]:

@@ -33,6 +33,8 @@ class Action:
         ``flow.start``   value = flow id
         ``flow.resume`` / ``flow.cancel`` / ``flow.back``  value = session id or ""
         ``flow.submit``  value = session id (confirm step), form fields may come along
+        ``flow.edit_field``  value = the field (slot) picked at the confirm step (or in
+            ``Inbound.form[FIELD_PICK_INPUT]``), ref = "<session_id>:<step_id>"
         ``feedback``     value = "up" | "down", ref = answer (message) id
         ``review.*``     review actions (CIO補佐), value = sheet id
     """
@@ -142,6 +144,24 @@ class Form:
     reopen: Action | None = None
     """What brings this form back when a channel cannot show it right away (Slack
     needs a fresh trigger to open a modal): the channel shows a button with this action."""
+    pick: Action | None = None
+    """Set: the form is a chooser — the user picks the ONE field to change. The channel
+    shows the fields with their current values and sends ``Action(pick.kind, <field
+    name>, pick.ref)`` for the picked one (or ``pick`` itself with the name in the input
+    :data:`FIELD_PICK_INPUT`); the core answers with a form holding only that field. A
+    channel that asks in place (the terminal) may instead ask for the new value and send
+    ``submit`` with that one field."""
+
+    def picked(self, name: str) -> Action:
+        """The action that picks the field ``name`` of this chooser."""
+        if self.pick is None:
+            raise ValueError("not a field chooser")
+        return Action(self.pick.kind, name, self.pick.ref)
+
+
+FIELD_PICK_INPUT = "soudan_field"
+"""Form input that carries the picked field's name where a channel collects the pick
+as an input (a Teams ``Input.ChoiceSet``) rather than in the action's value."""
 
 
 @dataclass(frozen=True)

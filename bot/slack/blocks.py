@@ -29,7 +29,7 @@ from bot.core.messages import (
     SheetSummary,
     Text,
 )
-from bot.slack.action_values import action_id, encode_action
+from bot.slack.action_values import action_id, decode_action, encode_action
 
 SlackBlock = dict[str, Any]
 
@@ -37,6 +37,9 @@ FORM_CALLBACK_ID = "soudan.form"
 FORM_INPUT_ACTION_ID = "value"
 CHOICES_BLOCK_PREFIX = "soudan.choices."
 FEEDBACK_BLOCK_PREFIX = "soudan.feedback."
+FIELD_PICK_BLOCK_PREFIX = "soudan.pick."
+"""Block id of a field chooser: the prefix, then the chooser's pick action (encoded)."""
+FIELD_PICK_PLACEHOLDER = "修正する項目を選択"
 FORM_OPENER_LABEL = "確認画面を開く"
 FORM_UNAVAILABLE_NOTE = "ここでは入力画面を開けません。現在の内容は次のとおりです。"
 
@@ -49,6 +52,9 @@ _MAX_BUTTONS = 25
 _MAX_BUTTON_LABEL = 75
 _MAX_CONTEXT_ELEMENTS = 10
 _MAX_MODAL_TITLE = 24
+_MAX_OPTIONS = 100
+_MAX_OPTION_TEXT = 75
+_MAX_OPTION_VALUE = 150
 
 
 @dataclass(frozen=True)
@@ -169,8 +175,48 @@ def _feedback_block(request: FeedbackRequest, ids: Iterator[int]) -> SlackBlock:
     }
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _field_pick_blocks(form: Form, ids: Iterator[int]) -> Iterator[SlackBlock]:
+    """A field chooser: the fields in a select menu; picking one opens its modal."""
+    assert form.pick is not None
+    options = []
+    for field in form.fields[:_MAX_OPTIONS]:
+        if len(field.name) > _MAX_OPTION_VALUE:
+            continue
+        options.append({
+            "text": _plain(_one_line(f"{field.label}: {field.value or '—'}"), _MAX_OPTION_TEXT),
+            "value": field.name,
+        })
+    if not options:
+        return
+    yield from _sections(f"**{form.title}**")
+    yield {
+        "type": "actions",
+        "block_id": FIELD_PICK_BLOCK_PREFIX + encode_action(Action(form.pick.kind, "",
+                                                                   form.pick.ref)),
+        "elements": [{
+            "type": "static_select",
+            "action_id": action_id(form.pick.kind, next(ids)),
+            "placeholder": _plain(FIELD_PICK_PLACEHOLDER, _MAX_OPTION_TEXT),
+            "options": options,
+        }],
+    }
+
+
+def picked_action(block_id: str, selected: str) -> Action | None:
+    """The core action of a pick in a field chooser (``None``: not a chooser's block)."""
+    if not block_id.startswith(FIELD_PICK_BLOCK_PREFIX):
+        return None
+    base = decode_action(block_id[len(FIELD_PICK_BLOCK_PREFIX):])
+    return Action(base.kind, selected, base.ref)
+
+
 def render_blocks(parts: Sequence[Part], ids: Iterator[int] | None = None) -> list[SlackBlock]:
-    """Blocks for every part except :class:`Form` (a form becomes a modal)."""
+    """Blocks for every part; a :class:`Form` is left out (it becomes a modal) unless it
+    is a field chooser (``Form.pick``), which is a select menu in the message."""
     ids = ids if ids is not None else count()
     blocks: list[SlackBlock] = []
     for part in parts:
@@ -184,6 +230,8 @@ def render_blocks(parts: Sequence[Part], ids: Iterator[int] | None = None) -> li
             blocks.extend(_sheet_blocks(part))
         elif isinstance(part, FeedbackRequest):
             blocks.append(_feedback_block(part, ids))
+        elif isinstance(part, Form) and part.pick is not None:
+            blocks.extend(_field_pick_blocks(part, ids))
     return blocks
 
 
@@ -216,8 +264,8 @@ def render_messages(parts: Sequence[Part]) -> list[SlackMessage]:
 
 
 def forms_of(parts: Sequence[Part]) -> list[Form]:
-    """The forms among ``parts`` (each is shown as a modal)."""
-    return [part for part in parts if isinstance(part, Form)]
+    """The forms among ``parts`` that are shown as a modal (not the field choosers)."""
+    return [part for part in parts if isinstance(part, Form) and part.pick is None]
 
 
 # --- forms as modals --------------------------------------------------------------------------
@@ -325,7 +373,9 @@ def mark_clicked(blocks: list[SlackBlock], *, block_id: str, clicked: str) -> li
     """
     marked: list[SlackBlock] = []
     for block in blocks:
-        if block.get("block_id") != block_id or block.get("type") != "actions":
+        if (block.get("block_id") != block_id or block.get("type") != "actions"
+                or block_id.startswith(FIELD_PICK_BLOCK_PREFIX)):
+            # A field chooser stays: a closed modal can be picked again.
             marked.append(block)
             continue
         elements = block.get("elements", [])

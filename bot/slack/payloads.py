@@ -36,7 +36,7 @@ from typing import Any
 
 from bot.core.messages import Action, Inbound
 from bot.slack.action_values import decode_action, encode_action
-from bot.slack.blocks import SlackBlock, form_values, mark_clicked
+from bot.slack.blocks import SlackBlock, form_values, mark_clicked, picked_action
 
 CONSULTATION_FLOW_ID = ""
 """Flow the message shortcut 「この内容で相談する」 starts: empty, the entry flow
@@ -330,11 +330,22 @@ def turn_from_click(body: dict[str, Any], *, tenant: str) -> Turn:
         user_id=user_id,
         thread=thread,
         inbound_id=f"click:{user_id}:{clicked['action_id']}:{clicked['action_ts']}",
-        action=decode_action(clicked["value"]),
+        action=_clicked_action(clicked),
         trigger_id=body.get("trigger_id"),
         clicked=shown,
         home=user_home(body, _clicker_team(body), tenant=tenant),
     )
+
+
+def _clicked_action(clicked: dict[str, Any]) -> Action:
+    """The core action of a button click or a pick in a field chooser's select menu."""
+    selected = clicked.get("selected_option")
+    if isinstance(selected, dict):
+        picked = picked_action(str(clicked.get("block_id") or ""), str(selected.get("value")))
+        if picked is None:
+            raise ValueError("a select menu that is not a field chooser")
+        return picked
+    return decode_action(clicked["value"])
 
 
 def form_metadata(submit: Action, thread: Thread) -> str:

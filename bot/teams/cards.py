@@ -27,6 +27,7 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, TextFormatTypes
 
 from bot.core.messages import (
+    FIELD_PICK_INPUT,
     Action,
     Choices,
     CitationList,
@@ -41,6 +42,8 @@ from bot.teams.inbound import ACTION_KEY
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.4"
 FEEDBACK_QUESTION = "この回答は役に立ちましたか？"
+FIELD_PICK_PLACEHOLDER = "修正する項目を選択"
+FIELD_PICK_BUTTON = "この項目を修正する"
 _BUTTONS_PER_ROW = 5
 """Teams squeezes more buttons than this into an overflow menu; wrap to a new row."""
 _STYLES = {"default": "default", "primary": "positive", "danger": "destructive"}
@@ -168,7 +171,33 @@ def _citation_elements(part: CitationList) -> tuple[list[Element], str]:
     return elements, "\n".join(["出典", *lines])
 
 
+def _field_pick_elements(part: Form) -> tuple[list[Element], str]:
+    """A field chooser: the fields in a drop-down, and a button that opens the one picked."""
+    assert part.pick is not None
+    choices = [
+        {"title": " ".join(f"{field.label}: {field.value or '—'}".split()), "value": field.name}
+        for field in part.fields
+    ]
+    elements: list[Element] = [
+        _text_block(part.title, weight="Bolder", size="Medium"),
+        {
+            "type": "Input.ChoiceSet",
+            "id": FIELD_PICK_INPUT,
+            "style": "compact",
+            "placeholder": FIELD_PICK_PLACEHOLDER,
+            "isRequired": True,
+            "errorMessage": "修正する項目を選んでください。",
+            "choices": choices,
+        },
+        *_button_rows([_submit(FIELD_PICK_BUTTON, part.pick)]),
+    ]
+    lines = [part.title] + [f"{f.label}: {f.value}" for f in part.fields]
+    return elements, "\n".join(lines)
+
+
 def _form_elements(part: Form) -> tuple[list[Element], str]:
+    if part.pick is not None:
+        return _field_pick_elements(part)
     elements: list[Element] = [_text_block(part.title, weight="Bolder", size="Medium")]
     for field in part.fields:
         text_input: Element = {

@@ -333,3 +333,33 @@ def test_a_hedge_is_reasked_with_help_and_a_question_without_a_mark_is_answered(
     assert "ランニングコスト" in talk.text
     sheet = only_sheet(services)
     assert [q["text"] for q in sheet.questions] == ["相場はどれくらい"]
+
+
+def test_picking_one_field_at_the_confirm_step_gives_a_form_of_that_field_only(
+    talk: Conversation, services: Services
+) -> None:
+    from bot.core.messages import Action, Form
+
+    answer_up_to_cost(talk)
+    talk.say("450万円")
+    talk.say("なし")
+    for label in ("いいえ", "いいえ", "はい", "はい", "いいえ", "いいえ"):
+        talk.click(label)
+    [chooser] = [p for p in talk.last if isinstance(p, Form)]
+    assert chooser.pick is not None and len(chooser.fields) > 5
+
+    [form] = talk.send(talk.inbound(action=chooser.picked("initial_cost")))
+    assert isinstance(form, Form) and form.pick is None
+    assert [(f.name, f.value) for f in form.fields] == [("initial_cost", "4,500,000円（450万円）")]
+    assert form.submit == chooser.submit
+
+    talk.say("ヘルプ")  # the chooser of an earlier view, or a field the flow does not have
+    talk.send(talk.inbound(action=chooser.picked("no_such_field")))
+    assert "修正する項目を選んでください" in talk.text
+    stale = Action("flow.edit_field", "initial_cost", "another-session:confirm")
+    talk.send(talk.inbound(action=stale))
+    assert "相談シートの内容と判断結果を確認してください" in talk.text or "⚠️" in talk.text
+
+    talk.send(talk.inbound(action=form.submit, form={"initial_cost": "280万円"}))
+    assert "判断結果が変わったため、まだ提出していません" in talk.text
+    assert only_sheet(services).status == storage.SheetStatus.DRAFT

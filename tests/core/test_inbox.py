@@ -293,3 +293,12 @@ def test_inbound_and_parts_survive_json() -> None:
         parts_from_json([{"part": "Popen", "data": {}}])
     with pytest.raises(CodecError):
         inbound_from_json({"channel": "slack"})
+
+
+def test_a_field_chooser_survives_the_inbox_json() -> None:
+    from bot.core.codec import parts_from_json, parts_to_json
+
+    chooser = Form("修正する項目を選ぶ", (FormField("business", "業務", "窓口"),),
+                   Action("flow.submit", "s1", "s1:confirm"),
+                   pick=Action("flow.edit_field", "", "s1:confirm"))
+    assert parts_from_json(parts_to_json([chooser])) == [chooser]

@@ -287,3 +287,48 @@ def test_a_follow_up_must_name_a_flow_of_the_same_directory(tmp_path: Path) -> N
         load_flows(tmp_path)
     assert "missing" in str(raised.value)
     assert list(load_flows(tmp_path / "a.yaml")) == ["a"]  # one file alone is checked by itself
+
+
+def _with_parts(parts: str) -> str:
+    return (
+        "id: a\ntitle: A\nsheet:\n  parts:\n"
+        + parts
+        + "steps:\n  - id: q\n    kind: text\n    slot: q\n    prompt: 質問\n"
+    )
+
+
+def test_sheet_parts_map_document_parts_to_the_flows_own_slots() -> None:
+    from flows import load_flow_text
+    from flows.document_parts import part_values
+
+    definition = load_flow_text(_with_parts("    business: q\n"))
+    assert definition.sheet.parts == {"business": "q"}
+    assert part_values(definition, {"q": "窓口業務", "other": 1}) == {"business": "窓口業務"}
+
+
+@pytest.mark.parametrize(
+    ("parts", "named"),
+    [
+        ("    business: missing_slot\n", "missing_slot"),
+        ("    no_such_part: q\n", "no_such_part"),
+    ],
+)
+def test_sheet_parts_with_an_unknown_slot_or_part_are_refused(parts: str, named: str) -> None:
+    from flows import load_flow_text
+    from flows.errors import UnknownFieldError
+
+    with pytest.raises(UnknownFieldError) as raised:
+        load_flow_text(_with_parts(parts))
+    assert named in str(raised.value) and "sheet.parts" in str(raised.value)
+
+
+def test_no_slot_name_of_a_shipped_flow_is_written_in_the_document_builders() -> None:
+    import flows.outline_document
+    import flows.rfi_document
+
+    slots = {s.slot for f in load_flows().values() for s in f.steps if s.slot}
+    parts = {p for f in load_flows().values() for p in f.sheet.parts}
+    for module in (flows.rfi_document, flows.outline_document):
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        quoted = {name for name in slots - parts if f'"{name}"' in source or f"'{name}'" in source}
+        assert not quoted, f"{module.__name__} reads slots by name: {sorted(quoted)}"

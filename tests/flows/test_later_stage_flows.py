@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from flows import FlowDefinition, ScriptedAnswerError, load_flows, run_with_answers
+from flows.document_parts import part_values
 from flows.outline_document import build_outline_draft
 from flows.rfi_document import render_docx, render_markdown
 
@@ -102,7 +103,8 @@ def test_outline_budget_basis_is_required() -> None:
 
 def test_outline_draft_has_the_four_items_the_cio_adviser_examines() -> None:
     run = run_with_answers(FLOWS["outline"], outline_answers(), TODAY)
-    draft = build_outline_draft(run.slots, issued_on=TODAY, department="子育て支援課")
+    draft = build_outline_draft(part_values(FLOWS["outline"], run.slots), issued_on=TODAY,
+                                department="子育て支援課")
     markdown = render_markdown(draft)
     headings = [line for line in markdown.splitlines() if line.startswith("## ")]
     assert headings == ["## 1. 想定している業務内容", "## 2. スケジュール",

@@ -50,3 +50,45 @@ def test_the_outline_sheet_becomes_a_word_document(tmp_path: Path, monkeypatch: 
     assert "3. 予算額（積算根拠）" in text
     assert "参考見積: 3社から徴収（積算根拠の明示なし）" in text
     assert "子育て支援課" in text
+
+
+def test_the_word_document_has_japanese_core_properties_and_the_municipality(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from docx.oxml.ns import qn
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOUDAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SOUDAN_MUNICIPALITY", "木更津市")
+    monkeypatch.setenv("SOUDAN_TIMEZONE", "Asia/Tokyo")
+    monkeypatch.delenv("SOUDAN_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(ANSWERS, encoding="utf-8")
+    run = runner.invoke(app, ["flow", "run", "outline", "--answers", str(answers), "--json",
+                              "--save", "--department", "子育て支援課"])
+    assert run.exit_code == 0, run.output
+    out = tmp_path / "概要案.docx"
+    before = datetime.now(UTC).replace(microsecond=0)
+
+    written = runner.invoke(app, ["flow", "document", json.loads(run.output)["reference"],
+                                  "--out", str(out)])
+
+    assert written.exit_code == 0, written.output
+    document = Document(str(out))
+    properties = document.core_properties
+    assert properties.author == "子育て支援課"
+    assert properties.last_modified_by == "子育て支援課"
+    assert properties.language == "ja-JP"
+    assert properties.title.startswith("所管課概要案（案）")
+    assert properties.created is not None
+    created = properties.created.replace(tzinfo=UTC)  # stored in UTC (W3CDTF "Z")
+    assert before <= created <= datetime.now(UTC) + timedelta(seconds=1)
+    normal = document.styles["Normal"].element.rPr
+    assert normal.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "游明朝"
+    assert normal.find(qn("w:lang")).get(qn("w:val")) == "ja-JP"
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "木更津市 子育て支援課" in text

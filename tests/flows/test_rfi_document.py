@@ -9,6 +9,7 @@ import pytest
 from docx import Document
 
 from flows import FlowRun, load_flows, run_with_answers
+from flows.document_parts import part_values
 from flows.rfi_document import RFI_ITEMS, build_rfi_draft, render_docx, render_markdown
 
 TODAY = date(2026, 11, 21)
@@ -39,9 +40,11 @@ def run() -> FlowRun:
 
 
 def test_the_flow_asks_the_five_items_of_the_guideline() -> None:
-    steps = {s.slot: s for s in load_flows()["rfi"].steps}
+    rfi = load_flows()["rfi"]
+    steps = {s.slot: s for s in rfi.steps}
     assert [name for _, name, _ in RFI_ITEMS] == ITEM_NAMES
-    for (slot, name, _), expected in zip(RFI_ITEMS, ITEM_NAMES, strict=True):
+    for (part, name, _), expected in zip(RFI_ITEMS, ITEM_NAMES, strict=True):
+        slot = rfi.sheet.parts[part]
         assert expected == name and name in steps[slot].prompt and steps[slot].optional
 
 
@@ -65,9 +68,9 @@ def test_markdown_draft(run: FlowRun) -> None:
         "envisaged_ict": "AI-OCR",
     }
     draft = build_rfi_draft(
-        run.slots,
+        part_values(load_flows()["rfi"], run.slots),
         issued_on=TODAY,
-        sheet_slots=sheet,
+        context=part_values(load_flows()["ict_adoption"], sheet),
         municipality="木更津市",
         department="子育て支援課",
     )
@@ -86,13 +89,16 @@ def test_markdown_draft(run: FlowRun) -> None:
 
 
 def test_business_falls_back_to_the_sheet() -> None:
-    draft = build_rfi_draft({}, issued_on=TODAY, sheet_slots={"business": "住民票の交付"})
+    context = part_values(load_flows()["ict_adoption"], {"business": "住民票の交付"})
+    draft = build_rfi_draft({}, issued_on=TODAY, context=context)
     assert draft.title.endswith("住民票の交付")
     assert "回答期限: 別途お知らせします" in render_markdown(draft)
 
 
 def test_docx_draft_opens_with_the_same_content(run: FlowRun) -> None:
-    draft = build_rfi_draft(run.slots, issued_on=TODAY, department="子育て支援課")
+    draft = build_rfi_draft(
+        part_values(load_flows()["rfi"], run.slots), issued_on=TODAY, department="子育て支援課"
+    )
     document = Document(io.BytesIO(render_docx(draft)))
     paragraphs = [p.text for p in document.paragraphs]
     headings = [
@@ -111,3 +117,30 @@ def test_docx_draft_opens_with_the_same_content(run: FlowRun) -> None:
         p.text for p in document.paragraphs if p.style is not None and p.style.name == "List Bullet"
     ]
     assert any(b.startswith("本依頼は情報収集を目的") for b in bullets)
+
+
+def test_docx_core_properties_name_the_department_and_the_time_it_was_made(run: FlowRun) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from docx.oxml.ns import qn
+
+    from storage.word import DocumentMeta
+
+    draft = build_rfi_draft(
+        part_values(load_flows()["rfi"], run.slots),
+        issued_on=TODAY,
+        municipality="木更津市",
+        department="子育て支援課",
+    )
+    made = datetime(2026, 11, 21, 9, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+    document = Document(io.BytesIO(render_docx(draft, DocumentMeta("子育て支援課", made))))
+
+    properties = document.core_properties
+    assert (properties.author, properties.language) == ("子育て支援課", "ja-JP")
+    assert properties.created == made  # 00:30 UTC
+    assert properties.title == draft.title
+    fonts = document.styles["Normal"].element.rPr.find(qn("w:rFonts"))
+    assert fonts.get(qn("w:eastAsia")) == "游明朝"
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[1] == "事業者 各位" and "木更津市 子育て支援課" in paragraphs

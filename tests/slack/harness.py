@@ -13,6 +13,7 @@ from tests.slack.mock_web_api import MockSlackApi
 from tests.slack.slack_requests import (
     SlackSender,
     block_action,
+    block_select,
     channel_message,
     dm,
     event_envelope,
@@ -67,7 +68,12 @@ class ShownMessage:
 
     def button_labels(self) -> list[str]:
         return [e["text"]["text"] for b in self.blocks if b["type"] == "actions"
-                for e in b["elements"]]
+                for e in b["elements"] if e["type"] == "button"]
+
+    def select_options(self) -> list[str]:
+        """The option texts of the select menus in this message (a field chooser)."""
+        return [o["text"]["text"] for b in self.blocks if b["type"] == "actions"
+                for e in b["elements"] if e["type"] == "static_select" for o in e["options"]]
 
     def body(self) -> str:
         """Every text the blocks show, in order (mrkdwn as sent)."""
@@ -142,10 +148,23 @@ class SlackUser:
         """Press the newest button labelled ``label`` in the thread."""
         message = next(m for m in reversed(self.thread()) if label in m.button_labels())
         button = next(e for b in message.blocks if b["type"] == "actions"
-                      for e in b["elements"] if e["text"]["text"] == label)
+                      for e in b["elements"] if e["type"] == "button"
+                      and e["text"]["text"] == label)
         before = len(self.thread())
         payload = block_action(message.as_payload(), channel=self.channel,
                                action_id=button["action_id"], user=self.user)
+        status, _ = await self.slack.sender.interaction(payload)
+        assert status == 200
+        await self.slack.app.drain()
+        return self.thread()[before:]
+
+    async def pick(self, label: str) -> list[ShownMessage]:
+        """Pick the option starting with ``label`` in the newest select menu that has one."""
+        message = next(m for m in reversed(self.thread())
+                       if any(o.startswith(label) for o in m.select_options()))
+        before = len(self.thread())
+        payload = block_select(message.as_payload(), channel=self.channel, label=label,
+                               user=self.user)
         status, _ = await self.slack.sender.interaction(payload)
         assert status == 200
         await self.slack.app.drain()

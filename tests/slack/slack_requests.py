@@ -138,6 +138,32 @@ def block_action(message: dict[str, Any], *, channel: str, action_id: str,
     }
 
 
+def block_select(message: dict[str, Any], *, channel: str, label: str,
+                 user: str = "U100") -> dict[str, Any]:
+    """Picking the option whose text starts with ``label`` in a select menu of a message."""
+    block, select, option = next(
+        (block, element, option)
+        for block in message["blocks"] if block["type"] == "actions"
+        for element in block["elements"] if element["type"] == "static_select"
+        for option in element["options"] if option["text"]["text"].startswith(label)
+    )
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0001",
+        "team": {"id": TEAM_ID, "domain": "test"},
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
+                      "is_ephemeral": False},
+        "trigger_id": f"trig.{next(_ids)}",
+        "channel": {"id": channel, "name": "directmessage"},
+        "message": message,
+        "actions": [{"action_id": select["action_id"], "block_id": block["block_id"],
+                     "type": "static_select", "selected_option": option,
+                     "placeholder": select.get("placeholder"),
+                     "action_ts": f"1700000100.{next(_ids):06d}"}],
+    }
+
+
 def view_submission(view: dict[str, Any], values: dict[str, str], *,
                     user: str = "U100") -> dict[str, Any]:
     """Submitting a modal the bot opened, with ``values`` typed into its inputs."""

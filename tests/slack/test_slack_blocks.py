@@ -165,3 +165,50 @@ def test_button_values_reject_what_this_app_did_not_write() -> None:
 ])
 def test_slash_command_words(typed: str, said: str) -> None:
     assert command_text(typed) == said
+
+
+def test_a_field_chooser_is_a_select_menu_in_the_message_not_a_modal() -> None:
+    from bot.slack.blocks import FIELD_PICK_BLOCK_PREFIX, forms_of, picked_action
+
+    ref = "0f6b3c3e-7a51-4d0f-9a57-2f6f3f1c9e11:confirm"
+    chooser = Form(
+        "修正する項目を選ぶ",
+        (FormField("business", "対象業務", "窓口予約"), FormField("initial_cost", "費用", "x" * 90)),
+        Action("flow.submit", "s1", ref),
+        pick=Action("flow.edit_field", "", ref),
+    )
+    assert forms_of([chooser]) == []
+    [message] = render_messages([Text("確認してください"), chooser])
+    [menu_block] = [b for b in message.blocks if b["type"] == "actions"]
+    assert menu_block["block_id"].startswith(FIELD_PICK_BLOCK_PREFIX)
+    assert len(menu_block["block_id"]) <= 255
+    [menu] = menu_block["elements"]
+    assert menu["type"] == "static_select"
+    assert [o["value"] for o in menu["options"]] == ["business", "initial_cost"]
+    assert all(len(o["text"]["text"]) <= 75 for o in menu["options"])
+    assert picked_action(menu_block["block_id"], "initial_cost") == chooser.picked("initial_cost")
+    # A pick leaves the menu in place: a modal closed without saving can be picked again.
+    assert mark_clicked(message.blocks, block_id=menu_block["block_id"],
+                        clicked=menu["action_id"]) == message.blocks
+
+
+def test_a_pick_in_the_select_menu_becomes_the_cores_edit_action() -> None:
+    from bot.slack.payloads import turn_from_click
+
+    ref = "s1:confirm"
+    chooser = Form("修正する項目を選ぶ", (FormField("business", "対象業務", "窓口予約"),),
+                   Action("flow.submit", "s1", ref), pick=Action("flow.edit_field", "", ref))
+    [message] = render_messages([chooser])
+    [block] = [b for b in message.blocks if b["type"] == "actions"]
+    [menu] = block["elements"]
+    body = {
+        "type": "block_actions", "user": {"id": "U1", "team_id": "T1"}, "trigger_id": "trig.1",
+        "channel": {"id": "D1"},
+        "message": {"ts": "1.1", "text": message.text, "blocks": message.blocks},
+        "actions": [{"action_id": menu["action_id"], "block_id": block["block_id"],
+                     "type": "static_select", "selected_option": menu["options"][0],
+                     "action_ts": "2.2"}],
+    }
+    turn = turn_from_click(body, tenant="T1")
+    assert turn.action == Action("flow.edit_field", "business", ref)
+    assert turn.trigger_id == "trig.1"

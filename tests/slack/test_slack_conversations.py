@@ -122,11 +122,15 @@ async def test_a_whole_consultation_through_buttons_typed_answers_and_the_modal(
 
     assert "相談シートの内容と判断結果を確認してください" in confirm.body()
     assert "DX推進本部会議" in confirm.body()
+    # Confirm means confirm: the fields are offered one by one, no modal opens by itself.
+    assert mock_api.of("views.open")[opened_before:] == []
+    assert "対象業務: 窓口予約" in confirm.select_options()
+    await staff.pick("対象業務")
     [opened] = mock_api.of("views.open")[opened_before:]
     view = opened.args["view"]
     assert view["callback_id"] == "soudan.form"
     fields = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"]}
-    assert fields["business"] == "窓口予約"
+    assert fields == {"business": "窓口予約"}
 
     [submitted] = await staff.submit(view, {"business": "窓口予約（オンライン化）"})
 
@@ -222,23 +226,24 @@ async def test_a_429_still_delivers_the_answer_once(
     assert "新たに ICT 活用を検討する業務" in answer.body()
 
 
-async def test_typed_last_answer_offers_a_button_that_opens_the_modal(
+async def test_typed_last_answer_offers_the_field_chooser_whose_pick_opens_the_modal(
     staff: SlackUser, mock_api: MockSlackApi
 ) -> None:
     await staff.say("相談を始める")
     for typed in ("市民課", "窓口予約", "電話対応に時間がかかる", "はい", "オンライン予約", "100万円", "なし",
                   "いいえ", "いいえ", "いいえ"):
         await staff.say(typed)
-    confirm, opener = await staff.say("いいえ")  # typed: Slack gives no trigger for a modal
+    [confirm] = await staff.say("いいえ")  # typed: Slack gives no trigger for a modal
 
     assert mock_api.of("views.open") == []
     assert "相談シートの内容と判断結果を確認してください" in confirm.body()
-    assert opener.button_labels() == ["確認画面を開く"]
+    assert "イニシャルコスト（設計額）: 1,000,000円（100万円）" in confirm.select_options()
 
-    await staff.click("確認画面を開く")
+    await staff.pick("イニシャルコスト")  # a pick brings a trigger: the modal opens
 
     [opened] = mock_api.of("views.open")
     assert opened.args["view"]["callback_id"] == "soudan.form"
+    assert [b["block_id"] for b in opened.args["view"]["blocks"]] == ["initial_cost"]
 
 
 async def test_questions_from_several_users_at_once_are_all_answered(
@@ -308,3 +313,40 @@ async def test_a_consultation_started_in_a_channel_thread_takes_typed_answers_th
     assert (sheet.conversation, sheet.business, sheet.department) == (
         f"C100:{staff.root}", "窓口予約", "市民課")
     assert kept == []
+
+
+async def test_one_field_edited_in_its_modal_flips_a_decision_and_is_confirmed_again(
+    staff: SlackUser, mock_api: MockSlackApi, services: Services
+) -> None:
+    await staff.say("相談を始める")
+    for typed in ("市民課", "窓口予約", "電話対応に時間がかかる", "はい", "オンライン予約",
+                  "500万円", "なし", "いいえ", "いいえ", "いいえ", "いいえ", "いいえ"):
+        await staff.say(typed)
+    [confirm] = await staff.say("いいえ")
+    assert "原則として DX推進本部会議で ICT 活用に関する協議が必要です" in confirm.body()
+    assert "イニシャルコスト（設計額）: 5,000,000円（500万円）" in confirm.select_options()
+
+    await staff.pick("イニシャルコスト")
+
+    [opened] = mock_api.of("views.open")
+    view = opened.args["view"]
+    assert [(b["block_id"], b["element"].get("initial_value")) for b in view["blocks"]] == [
+        ("initial_cost", "5,000,000円（500万円）")]
+    reply = await staff.submit(view, {"initial_cost": "280万円"})
+
+    shown = "\n".join(m.body() for m in reply)
+    assert "判断結果が変わったため、まだ提出していません" in shown
+    assert "DX推進本部会議での協議は原則として不要です" in shown
+    assert "CIO補佐に提出しました" not in shown
+    assert any("イニシャルコスト（設計額）: 2,800,000円（280万円）" in m.select_options()
+               for m in reply)
+    with services.database.session() as session:
+        [sheet] = list_sheets(session=session, tenant=TEAM_ID, requester_id="U100")
+    assert (sheet.status, sheet.initial_cost) == (SheetStatus.DRAFT, 2_800_000)
+
+    done = await staff.click("この内容で確定する")
+
+    assert "CIO補佐に提出しました" in "\n".join(m.body() for m in done)
+    with services.database.session() as session:
+        [sheet] = list_sheets(session=session, tenant=TEAM_ID, requester_id="U100")
+    assert (sheet.status, sheet.initial_cost) == (SheetStatus.SUBMITTED, 2_800_000)

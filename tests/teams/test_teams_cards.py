@@ -190,3 +190,27 @@ def test_the_user_is_the_aad_object_id_with_the_channel_id_as_fallback() -> None
     )
     assert with_aad is not None and with_aad.user_id == "aad-object-hanako"
     assert without is not None and without.user_id == "29:teams-user-hanako"
+
+
+def test_a_field_chooser_is_a_drop_down_whose_pick_comes_back_as_the_form_input() -> None:
+    from bot.core.messages import FIELD_PICK_INPUT
+
+    pick = Action("flow.edit_field", "", "session-1:confirm")
+    chooser = Form(
+        "修正する項目を選ぶ",
+        (FormField("business", "対象業務", "窓口予約"), FormField("initial_cost", "費用", "")),
+        Action("flow.submit", "session-1", "session-1:confirm"),
+        pick=pick,
+    )
+    card = card_of(render_parts([chooser])[0])
+
+    assert not [e for e in card["body"] if e["type"] == "Input.Text"]
+    [choice_set] = [e for e in card["body"] if e["type"] == "Input.ChoiceSet"]
+    assert choice_set["id"] == FIELD_PICK_INPUT
+    assert choice_set["choices"] == [
+        {"title": "対象業務: 窓口予約", "value": "business"},
+        {"title": "費用: —", "value": "initial_cost"},
+    ]
+    inbound = clicked(card, "この項目を修正する", **{FIELD_PICK_INPUT: "initial_cost"})
+    assert inbound.action == pick
+    assert inbound.form == {FIELD_PICK_INPUT: "initial_cost"}

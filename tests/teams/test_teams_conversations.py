@@ -78,8 +78,15 @@ async def test_a_whole_consultation_through_card_buttons_and_typed_answers(
     assert "相談シート 2026-0001" in confirm
     assert "イニシャルコスト（設計額）: 4,500,000円（450万円）" in confirm
     assert "DX推進本部会議" in confirm
+    # Confirm means confirm: the user picks the one field to change, then edits only that.
+    [chooser] = [
+        c for c in hanako.cards() if any(e["type"] == "Input.ChoiceSet" for e in c["body"])
+    ]
+    [choices] = [e["choices"] for e in chooser["body"] if e["type"] == "Input.ChoiceSet"]
+    assert {"title": "対象業務: 住民票の窓口交付", "value": "business"} in choices
+    await hanako.presses("この項目を修正する", on=chooser, soudan_field="business")
     [form] = [c for c in hanako.cards() if any(e["type"] == "Input.Text" for e in c["body"])]
-    assert {e["id"] for e in form["body"] if e["type"] == "Input.Text"} >= {"business"}
+    assert [e["id"] for e in form["body"] if e["type"] == "Input.Text"] == ["business"]
 
     submit_label = next(
         a["title"] for row in form["body"] if row["type"] == "ActionSet" for a in row["actions"]
@@ -165,3 +172,55 @@ async def test_a_slow_answer_from_the_real_core_arrives_after_the_http_response(
     [reply] = await connector.replies(1)
     assert reply.reply_to == activity["id"]
     assert "RFI（情報提供招請）は" in shown_text([reply])
+
+
+@pytest.mark.usefixtures("pinned_clock")
+async def test_one_field_edited_on_its_card_flips_a_decision_and_is_confirmed_again(
+    start_bot: StartBot, connector: MockConnector, services: Services
+) -> None:
+    hanako = TeamsUser(await start_bot(services=services), connector)
+    await hanako.says("相談を始める")
+    for typed in (
+        "市民課",
+        "住民票の窓口交付",
+        "窓口の待ち時間が長い",
+        "はい",
+        "電子申請とRPA",
+        "500万円",
+        "なし",
+        "いいえ",
+        "いいえ",
+        "いいえ",
+        "いいえ",
+        "いいえ",
+    ):
+        await hanako.says(typed)
+    confirm = await hanako.says("いいえ")
+    assert "原則として DX推進本部会議で ICT 活用に関する協議が必要です" in confirm
+    [chooser] = [
+        c for c in hanako.cards() if any(e["type"] == "Input.ChoiceSet" for e in c["body"])
+    ]
+
+    await hanako.presses("この項目を修正する", on=chooser, soudan_field="initial_cost")
+    [form] = hanako.cards()
+    assert [(e["id"], e["value"]) for e in form["body"] if e["type"] == "Input.Text"] == [
+        ("initial_cost", "5,000,000円（500万円）")
+    ]
+    again = await hanako.presses("修正して確定する", on=form, initial_cost="280万円")
+
+    assert "判断結果が変わったため、まだ提出していません" in again
+    assert "DX推進本部会議での協議は原則として不要です" in again
+    assert "イニシャルコスト（設計額）: 2,800,000円（280万円）" in again
+    assert "CIO補佐に提出しました" not in again
+    with services.database.session() as session:
+        sheet = get_sheet_by_reference(session=session, reference="2026-0001")
+    assert sheet is not None
+    assert (sheet.status, sheet.initial_cost) == (SheetStatus.DRAFT, 2_800_000)
+
+    done = await hanako.presses("この内容で確定する")
+
+    assert "CIO補佐に提出しました" in done
+    with services.database.session() as session:
+        sheet = get_sheet_by_reference(session=session, reference="2026-0001")
+    assert sheet is not None
+    assert (sheet.status, sheet.initial_cost) == (SheetStatus.SUBMITTED, 2_800_000)
