@@ -33,9 +33,19 @@ from bot.core.consultations import (
     sheet_summary,
 )
 from bot.core.limits import DEFAULT_MAX_CHARS, cap_text
-from bot.core.messages import Action, ChannelName, Choice, Choices, Inbound, Part, Text
+from bot.core.messages import (
+    Action,
+    AttachmentError,
+    ChannelName,
+    Choice,
+    Choices,
+    Inbound,
+    Part,
+    Text,
+)
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
 from bot.core.repetition import DEFAULT_WINDOW_SECONDS, RepeatGuard, is_flow_word
+from bot.core.spec_drafts import DraftReviewPort, ReviewedDraft, memo_parts, refusal_text
 from flows import FlowDefinition
 from knowledge.types import Answer, QuestionAnswerer
 from storage import Database, FeedbackValue, FlowSession, InboundReceipt, MessageDirection
@@ -141,12 +151,15 @@ class Assistant:
         console: ConsolePort | None = None,
         flow_source: Callable[[], Mapping[str, FlowDefinition]] | None = None,
         offered_flows: Callable[[str], Sequence[str] | None] | None = None,
+        drafts: DraftReviewPort | None = None,
     ) -> None:
         """``flow_source``: the flows to run now (``FlowCatalog.current``, which follows
         a change published by another replica); default: ``flows``, fixed.
         ``offered_flows(tenant)``: the flow ids a tenant may start (None: every flow);
-        ``Settings.flows_offered_to`` in production."""
+        ``Settings.flows_offered_to`` in production.
+        ``drafts``: reviews a draft 仕様書 shared with a message (None: not offered)."""
         self.database = database
+        self.drafts = drafts
         self.console = console
         self.offered_flows = offered_flows or (lambda tenant: None)
         self.message_max_chars = message_max_chars
@@ -233,6 +246,8 @@ class Assistant:
         ) else None
         if key is not None and self._already_applied(key):
             return []
+        if inbound.attachment is not None and inbound.action is None:
+            return self._shared_file(inbound, receipt, key)
         plan = self._plan(inbound)
         answer: Answer | None = None
         if plan.question is not None:
@@ -247,6 +262,86 @@ class Assistant:
             if receipt is not None:
                 receipt.record(session, parts)
             return parts
+
+    # --- a shared file: a draft 仕様書 to review -------------------------------------------
+
+    def _shared_file(
+        self, inbound: Inbound, receipt: TurnReceipt | None, key: str | None
+    ) -> list[Part]:
+        """Review the file shared with the message (outside the write transaction: the
+        download and the review take a while), then keep the memo on the conversation's
+        相談シート inside it."""
+        reviewed = self._review_file(inbound)
+        with self.database.session() as session:
+            if receipt is not None and not receipt.claim(session):
+                return []
+            if key is not None and not storage.claim_inbound(session=session, key=key):
+                return []
+            self._remember_user(session, inbound)
+            if isinstance(reviewed, ReviewedDraft):
+                parts = self._keep_memo(session, inbound, reviewed)
+            else:
+                parts = reviewed
+            active = self.consultations.active(session, Where.of(inbound))
+            mine = active if active is not None and active.user_id == inbound.user_id else None
+            parts = self._then_continue(session, parts, mine)
+            if receipt is not None:
+                receipt.record(session, parts)
+            return parts
+
+    def _review_file(self, inbound: Inbound) -> ReviewedDraft | list[Part]:
+        """The review of the shared file, or the Japanese refusal (type and size are
+        refused before a byte is downloaded)."""
+        attachment = inbound.attachment
+        assert attachment is not None
+        name = attachment.name.replace("\\", "/").rsplit("/", 1)[-1] or "ファイル"
+        if self.drafts is None:
+            return [Text("仕様書（案）のレビューはこの環境では有効になっていません。")]
+        # Size unknown (Teams): the type is checked now, the size while downloading.
+        size = attachment.size if attachment.size is not None else 1
+        reason = self.drafts.refusal(name, size)
+        if reason is not None:
+            log.info("shared file refused before download on channel=%s", inbound.channel)
+            return [Text(refusal_text(name, reason))]
+        if attachment.fetch is None:
+            return [Text(refusal_text(name, "ファイルを取得できませんでした。もう一度共有してください。"))]
+        try:
+            data = attachment.fetch(self.drafts.max_bytes)
+        except AttachmentError as error:
+            log.info("shared file not fetched on channel=%s", inbound.channel)
+            return [Text(refusal_text(name, error.reason))]
+        result = self.drafts.review(name, data)
+        if isinstance(result, str):
+            return [Text(refusal_text(name, result))]
+        return result
+
+    def _keep_memo(self, session: Session, inbound: Inbound, reviewed: ReviewedDraft) -> list[Part]:
+        """Save the memo on the conversation's 相談シート when there is one and the sender
+        is its requester or a CIO補佐; the memo parts either way."""
+        sheet = storage.spec_memos.sheet_of_conversation(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            conversation=inbound.conversation,
+        )
+        actor = storage.actor_key(inbound.channel, inbound.tenant, inbound.user_id)
+        if sheet is not None and sheet.requester_id != inbound.user_id:
+            profile = storage.get_user_profile(
+                session=session, channel=inbound.channel, tenant=inbound.tenant,
+                user_id=inbound.user_id,
+            )
+            if profile is None or profile.role != storage.UserRole.REVIEWER:
+                sheet = None
+        if sheet is None:
+            return memo_parts(reviewed, sheet_reference=None)
+        storage.spec_memos.save_spec_memo(
+            session=session, sheet_id=sheet.id, file_name=reviewed.file_name,
+            title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
+            markdown=reviewed.markdown, actor=actor,
+        )
+        storage.record_audit(
+            session=session, actor=actor, action="sheet.spec_memo",
+            result=storage.AuditResult.ALLOWED, target=sheet.id, tenant=inbound.tenant,
+        )
+        return memo_parts(reviewed, sheet_reference=sheet.reference)
 
     def _apply(
         self, session: Session, inbound: Inbound, plan: _Plan, answer: Answer | None

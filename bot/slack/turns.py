@@ -21,6 +21,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Protocol
 
@@ -39,6 +40,7 @@ from bot.slack.blocks import (
     render_messages,
     render_modal,
 )
+from bot.slack.files import SlackFiles
 from bot.slack.payloads import Clicked, Thread, Turn, form_metadata, restore_turn
 from bot.slack.people import SlackDirectory
 
@@ -90,6 +92,7 @@ class TurnRunner:
         self._core = core
         self._directory = directory
         self._client = client
+        self._files = SlackFiles(client)
 
     async def run(self, work: InboxTurn) -> None:
         """Acknowledge the stored turn visibly, apply it once and post the reply.
@@ -120,7 +123,7 @@ class TurnRunner:
                 await work.remember(thread=[thread.channel, thread.root_ts],
                                     placeholder=placeholder)
             name = await self._directory.display_name(client, turn.tenant, turn.user_id)
-            parts = await work.apply(turn.inbound(thread, name))
+            parts = await work.apply(self._with_download(turn.inbound(thread, name)))
             if work.outcome is Outcome.LOST:
                 reacted = False  # the worker that holds it now answers and tidies up
                 return
@@ -145,6 +148,15 @@ class TurnRunner:
         finally:
             if reacted:
                 await self._unreact(client, thread, turn.react_to)
+
+    def _with_download(self, inbound: Inbound) -> Inbound:
+        """The inbound with its shared file's download bound (the core asks for it
+        only after the file's name and size passed)."""
+        attachment = inbound.attachment
+        if attachment is None:
+            return inbound
+        fetch = self._files.fetcher(attachment.source)
+        return replace(inbound, attachment=replace(attachment, fetch=fetch))
 
     async def in_active_flow(self, turn: Turn) -> bool:
         check = partial(self._core.has_active_flow, channel="slack", tenant=turn.tenant,
