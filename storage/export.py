@@ -25,6 +25,7 @@ from storage.sheet_view import (
     decision_lines_text,
     sheet_content,
 )
+from storage.spec_memos import SpecReviewMemo
 from storage.spreadsheet import CellValue, Table, csv_bytes, write_xlsx
 
 ExportFormat = Literal["json", "csv", "xlsx"]
@@ -46,6 +47,7 @@ TRAILING_HEADERS: tuple[str, ...] = (
     "判断と根拠",
     "相談中の質問",
     "コメント・差し戻し理由",
+    "仕様書（案）レビュー",
     "相談の種類",
     "作成日時",
     "更新日時",
@@ -59,6 +61,8 @@ SHEET_HEADERS = (*LEADING_HEADERS, *TRAILING_HEADERS)
 
 Comments = Mapping[str, Sequence[SheetComment]]
 """Sheet id -> its comments, in order."""
+Memos = Mapping[str, Sequence[SpecReviewMemo]]
+"""Sheet id -> its 仕様書（案） review memos, oldest first."""
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -86,6 +90,11 @@ def comment_lines(comments: Sequence[SheetComment]) -> str:
         f"（{c.author_name or 'CIO補佐'}）: {c.text}"
         for c in comments
     )
+
+
+def memo_lines(memos: Sequence[SpecReviewMemo]) -> str:
+    """Review memos as 「日時 ファイル名: 判定の件数」 lines (Japan time)."""
+    return "\n".join(f"{_local(m.created_at):%Y-%m-%d %H:%M} {m.file_name}: {m.summary}" for m in memos)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ def _row(
     content: SheetContent,
     columns: _Columns,
     comments: Sequence[SheetComment],
+    memos: Sequence[SpecReviewMemo] = (),
 ) -> list[CellValue]:
     decided = {d.label: d.value_label for d in content.headline}
     answered: dict[tuple[str, str], CellValue] = {}
@@ -144,6 +154,7 @@ def _row(
         decision_lines_text(content),
         _questions(sheet),
         comment_lines(comments),
+        memo_lines(memos),
         "、".join(t for t in content.flow_titles if t),
         _local(sheet.created_at),
         _local(sheet.updated_at),
@@ -158,6 +169,7 @@ def sheets_table(
     sheets: Sequence[ConsultationSheet],
     title: str = SHEET_TABLE_TITLE,
     comments: Comments | None = None,
+    memos: Memos | None = None,
 ) -> Table:
     """Sheets as a :class:`Table` (for a workbook that has other sections too).
 
@@ -180,7 +192,8 @@ def sheets_table(
         title=title,
         headers=headers,
         rows=[
-            _row(sheet, content, columns, (comments or {}).get(sheet.id, ()))
+            _row(sheet, content, columns, (comments or {}).get(sheet.id, ()),
+                 (memos or {}).get(sheet.id, ()))
             for sheet, content in zip(sheets, contents, strict=True)
         ],
         number_formats=money,
@@ -188,7 +201,8 @@ def sheets_table(
 
 
 def sheet_document(
-    sheet: ConsultationSheet, comments: Sequence[SheetComment] = ()
+    sheet: ConsultationSheet, comments: Sequence[SheetComment] = (),
+    memos: Sequence[SpecReviewMemo] = (),
 ) -> dict[str, Any]:
     """One sheet as a JSON-ready dict: every field, ISO 8601 UTC times, plus ``status_label``.
 
@@ -214,27 +228,48 @@ def sheet_document(
         }
         for c in comments
     ]
+    document["spec_memos"] = [
+        {
+            "file_name": m.file_name,
+            "title": m.title,
+            "summary": m.summary,
+            "items": [list(item) for item in m.items],
+            "markdown": m.markdown,
+            "created_at": m.created_at.isoformat(),
+        }
+        for m in memos
+    ]
     return document
 
 
-def sheets_to_json(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> str:
+def sheets_to_json(
+    sheets: Sequence[ConsultationSheet], comments: Comments | None = None,
+    memos: Memos | None = None,
+) -> str:
     """Sheets as a JSON array (UTF-8 text, Japanese kept as is)."""
     return json.dumps(
-        [sheet_document(sheet, (comments or {}).get(sheet.id, ())) for sheet in sheets],
+        [sheet_document(sheet, (comments or {}).get(sheet.id, ()), (memos or {}).get(sheet.id, ()))
+         for sheet in sheets],
         ensure_ascii=False,
         indent=2,
     ) + "\n"
 
 
-def sheets_to_csv(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> bytes:
+def sheets_to_csv(
+    sheets: Sequence[ConsultationSheet], comments: Comments | None = None,
+    memos: Memos | None = None,
+) -> bytes:
     """Sheets as CSV in UTF-8 with BOM and Japanese headers."""
-    return csv_bytes(sheets_table(sheets, comments=comments))
+    return csv_bytes(sheets_table(sheets, comments=comments, memos=memos))
 
 
-def sheets_to_xlsx(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> bytes:
+def sheets_to_xlsx(
+    sheets: Sequence[ConsultationSheet], comments: Comments | None = None,
+    memos: Memos | None = None,
+) -> bytes:
     """Sheets as an Excel workbook: Japanese headers, widths set, header bold and frozen."""
     buffer = io.BytesIO()
-    write_xlsx([sheets_table(sheets, comments=comments)], buffer)
+    write_xlsx([sheets_table(sheets, comments=comments, memos=memos)], buffer)
     return buffer.getvalue()
 
 
@@ -242,16 +277,19 @@ def export_sheets(
     sheets: Sequence[ConsultationSheet],
     export_format: ExportFormat,
     comments: Comments | None = None,
+    memos: Memos | None = None,
 ) -> bytes:
     """Sheets in ``export_format`` (``json`` / ``csv`` / ``xlsx``) as bytes to write to a file.
 
     ``comments``: sheet id -> its comments (:func:`storage.sheets.comments_by_sheet`),
-    shown in every format.
+    shown in every format; ``memos``: sheet id -> its 仕様書（案） review memos
+    (:func:`storage.spec_memos.memos_by_sheet`), the full memo in JSON, one line each
+    in CSV and Excel.
     """
     if export_format == "json":
-        return sheets_to_json(sheets, comments).encode("utf-8")
+        return sheets_to_json(sheets, comments, memos).encode("utf-8")
     if export_format == "csv":
-        return sheets_to_csv(sheets, comments)
+        return sheets_to_csv(sheets, comments, memos)
     if export_format == "xlsx":
-        return sheets_to_xlsx(sheets, comments)
+        return sheets_to_xlsx(sheets, comments, memos)
     raise ValueError(f"unknown export format: {export_format!r}")

@@ -74,6 +74,20 @@ def list_spec_memos(*, session: Session, sheet_id: str) -> list[SpecReviewMemo]:
     return list(session.exec(statement).all())
 
 
+def memos_by_sheet(*, session: Session, sheet_ids: list[str]) -> dict[str, list[SpecReviewMemo]]:
+    """Sheet id -> its review memos, oldest first (for exports)."""
+    found: dict[str, list[SpecReviewMemo]] = {}
+    for start in range(0, len(sheet_ids), 500):
+        statement = (
+            select(SpecReviewMemo)
+            .where(col(SpecReviewMemo.sheet_id).in_(sheet_ids[start : start + 500]))
+            .order_by(col(SpecReviewMemo.created_at), col(SpecReviewMemo.id))
+        )
+        for memo in session.exec(statement).all():
+            found.setdefault(memo.sheet_id, []).append(memo)
+    return found
+
+
 def get_spec_memo(*, session: Session, memo_id: str) -> SpecReviewMemo | None:
     return session.get(SpecReviewMemo, memo_id)
 
