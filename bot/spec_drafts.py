@@ -81,6 +81,7 @@ def reviewed_draft(review: SpecReview, *, reviewed_on: date) -> ReviewedDraft:
         STATUS_LABELS,
         memo_sections,
         render_chat,
+        render_docx,
         render_markdown,
         summary_line,
     )
@@ -93,6 +94,7 @@ def reviewed_draft(review: SpecReview, *, reviewed_on: date) -> ReviewedDraft:
         markdown=render_markdown(review, reviewed_on=reviewed_on),
         summary=summary_line(review),
         items=tuple((j.item.label, STATUS_LABELS[j.status]) for j in review.items),
+        docx=render_docx(review, reviewed_on=reviewed_on),
     )
 
 

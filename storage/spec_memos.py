@@ -34,6 +34,8 @@ class SpecReviewMemo(SQLModel, table=True):
         description="[[項目, 判定], ...] in checklist order",
     )
     markdown: str = Field(sa_type=sa.Text)
+    docx: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    """The memo as Word, as ``knowledge.spec_review_memo.render_docx`` wrote it."""
     actor: str = Field(max_length=300, description="who shared the file, e.g. slack:T1:U1")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
@@ -48,6 +50,7 @@ def save_spec_memo(
     items: list[tuple[str, str]] | tuple[tuple[str, str], ...],
     markdown: str,
     actor: str,
+    docx: bytes | None = None,
 ) -> SpecReviewMemo:
     """Keep a review memo on the sheet ``sheet_id`` (flushed, not committed)."""
     memo = SpecReviewMemo(
@@ -58,6 +61,7 @@ def save_spec_memo(
         items=[list(item) for item in items],
         markdown=markdown,
         actor=actor[:300],
+        docx=docx,
     )
     session.add(memo)
     session.flush()

@@ -126,7 +126,7 @@ def _save_on_sheet(settings: Settings, sheet_id: str, review: SpecReview, today:
             storage.spec_memos.save_spec_memo(
                 session=session, sheet_id=found.id, file_name=reviewed.file_name,
                 title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
-                markdown=reviewed.markdown, actor=CLI_OPERATOR,
+                markdown=reviewed.markdown, actor=CLI_OPERATOR, docx=reviewed.docx,
             )
             storage.record_audit(
                 session=session, actor=CLI_OPERATOR, action="sheet.spec_memo",

@@ -335,7 +335,7 @@ class Assistant:
         storage.spec_memos.save_spec_memo(
             session=session, sheet_id=sheet.id, file_name=reviewed.file_name,
             title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
-            markdown=reviewed.markdown, actor=actor,
+            markdown=reviewed.markdown, actor=actor, docx=reviewed.docx,
         )
         storage.record_audit(
             session=session, actor=actor, action="sheet.spec_memo",

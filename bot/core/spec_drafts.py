@@ -34,6 +34,8 @@ class ReviewedDraft:
     """One line: how many items are present / weak / missing, how many findings."""
     items: tuple[tuple[str, str], ...]
     """(checklist item label, judgement label) in checklist order."""
+    docx: bytes | None = None
+    """The memo as Word, kept with it on the sheet (downloadable on the web console)."""
 
 
 class DraftReviewPort(Protocol):

@@ -143,6 +143,7 @@ class MemoRecord:
     """(checklist item, judgement) in checklist order."""
     markdown: str
     created_at: datetime
+    memo_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,7 @@ class ReviewStore:
                 MemoRecord(
                     file_name=m.file_name, summary=m.summary,
                     items=tuple((str(i[0]), str(i[1])) for i in m.items if len(i) == 2),
-                    markdown=m.markdown, created_at=m.created_at,
+                    markdown=m.markdown, created_at=m.created_at, memo_id=m.id,
                 )
                 for m in list_spec_memos(session=session, sheet_id=sheet_id)
             ]

@@ -2,7 +2,7 @@
 
 A draft 仕様書 reviewed in a consultation's thread (Slack, Teams), with
 ``soudan review-spec FILE --sheet REFERENCE`` or on the web console keeps its memo
-(Markdown), the file name and the judged items on the sheet.
+(Markdown and Word), the file name and the judged items on the sheet.
 
 Revision ID: 0008
 Revises: 0007
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.String(length=500), nullable=False),
         sa.Column("items", _JSON, nullable=False),
         sa.Column("markdown", sa.Text(), nullable=False),
+        sa.Column("docx", sa.LargeBinary(), nullable=True),
         sa.Column("actor", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["sheet_id"], ["consultation_sheet.id"]),
