@@ -246,7 +246,7 @@ class Assistant:
         ) else None
         if key is not None and self._already_applied(key):
             return []
-        if inbound.attachment is not None and inbound.action is None:
+        if self._is_draft_review(inbound):
             return self._shared_file(inbound, receipt, key)
         plan = self._plan(inbound)
         answer: Answer | None = None
@@ -264,6 +264,17 @@ class Assistant:
             return parts
 
     # --- a shared file: a draft 仕様書 to review -------------------------------------------
+
+    def _is_draft_review(self, inbound: Inbound) -> bool:
+        """Whether the turn is a shared file to review: a file alone, or a file of a type a
+        draft may have. A screenshot sent with a question is the question (the file is
+        left aside), so nothing changes for people who attach images to what they ask."""
+        attachment = inbound.attachment
+        if attachment is None or inbound.action is not None:
+            return False
+        if not (inbound.text or "").strip():
+            return True
+        return self.drafts is not None and self.drafts.refusal(attachment.name, 1) is None
 
     def _shared_file(
         self, inbound: Inbound, receipt: TurnReceipt | None, key: str | None

@@ -10,10 +10,21 @@ from bot.core.messages import Attachment, Inbound, Memo, Text
 
 
 def test_an_attachment_is_stored_without_its_fetch_and_memo_parts_round_trip() -> None:
-    attachment = Attachment(name="仕様書.docx", size=None, media_type="application/pdf",
-                            source="F1", fetch=lambda limit: b"x")
-    inbound = Inbound(channel="slack", tenant="T1", conversation="D1:1", user_id="U1",
-                      attachment=attachment, received_at=datetime(2026, 12, 7, tzinfo=UTC))
+    attachment = Attachment(
+        name="仕様書.docx",
+        size=None,
+        media_type="application/pdf",
+        source="F1",
+        fetch=lambda limit: b"x",
+    )
+    inbound = Inbound(
+        channel="slack",
+        tenant="T1",
+        conversation="D1:1",
+        user_id="U1",
+        attachment=attachment,
+        received_at=datetime(2026, 12, 7, tzinfo=UTC),
+    )
     stored = inbound_to_json(inbound)
     assert "fetch" not in stored["attachment"]
     back = inbound_from_json(stored)

@@ -14,15 +14,26 @@ from tests.slack.mock_web_api import MockSlackApi
 
 
 def test_a_file_share_event_becomes_a_turn_with_an_attachment_even_without_text() -> None:
-    event = {"type": "message", "subtype": "file_share", "channel": "D1", "channel_type": "im",
-             "user": "U1", "text": "", "ts": "10.1",
-             "files": [{"id": "F1", "name": "仕様書案.pdf", "size": 2048,
-                        "mimetype": "application/pdf"}]}
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": "D1",
+        "channel_type": "im",
+        "user": "U1",
+        "text": "",
+        "ts": "10.1",
+        "files": [
+            {"id": "F1", "name": "仕様書案.pdf", "size": 2048, "mimetype": "application/pdf"}
+        ],
+    }
     turn = turn_from_message({"event_id": "Ev1", "event": event}, tenant="T1")
     assert turn is not None and turn.text is None
     assert turn.attachment is not None
     assert (turn.attachment.name, turn.attachment.size, turn.attachment.source) == (
-        "仕様書案.pdf", 2048, "F1")
+        "仕様書案.pdf",
+        2048,
+        "F1",
+    )
     inbound, _ = turn.stored()
     assert inbound.attachment == turn.attachment
     assert attachment_of({"files": [{"mode": "hidden_by_limit"}]}) is None
@@ -41,8 +52,15 @@ async def test_the_download_sends_the_token_to_the_configured_host_only(
     assert mock_api.downloads == [("F1", f"Bearer {BOT_TOKEN}")]
 
     meta, data = mock_api.files["F1"]
-    mock_api.files["F2"] = ({**meta, "id": "F2", "url_private": "https://files.example.org/F2",
-                             "url_private_download": "https://files.example.org/F2"}, data)
+    mock_api.files["F2"] = (
+        {
+            **meta,
+            "id": "F2",
+            "url_private": "https://files.example.org/F2",
+            "url_private_download": "https://files.example.org/F2",
+        },
+        data,
+    )
     with pytest.raises(AttachmentError, match="取得しませんでした"):
         await files.download("F2", 1_000)
     assert len(mock_api.downloads) == 1  # nothing was requested elsewhere

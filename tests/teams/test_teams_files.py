@@ -14,13 +14,19 @@ def test_a_file_download_info_attachment_becomes_the_inbound_attachment() -> Non
     data = message("https://smba.example/", None)
     data["attachments"] = [
         {"contentType": "text/html", "content": "<p>見てください</p>"},
-        {"contentType": FILE_DOWNLOAD_INFO, "name": "仕様書案.docx",
-         "content": {"downloadUrl": "https://tenant.sharepoint.com/x", "fileType": "docx"}},
+        {
+            "contentType": FILE_DOWNLOAD_INFO,
+            "name": "仕様書案.docx",
+            "content": {"downloadUrl": "https://tenant.sharepoint.com/x", "fileType": "docx"},
+        },
     ]
     inbound = to_inbound(Activity().deserialize(data))
     assert inbound is not None and inbound.text is None and inbound.attachment is not None
     assert (inbound.attachment.name, inbound.attachment.size, inbound.attachment.source) == (
-        "仕様書案.docx", None, "https://tenant.sharepoint.com/x")
+        "仕様書案.docx",
+        None,
+        "https://tenant.sharepoint.com/x",
+    )
 
 
 def test_only_https_links_or_loopback_are_followed() -> None:
