@@ -62,7 +62,8 @@ def memo_parts(reviewed: ReviewedDraft, *, sheet_reference: str | None) -> list[
     if sheet_reference:
         saved = (
             f"レビューメモを相談シート {sheet_reference} に保存しました"
-            "（CIO補佐は `soudan review show` や管理画面で確認・編集できます）。"
+            "（CIO補佐は `soudan review show` や管理画面で確認でき、管理画面の相談シートの画面から"
+            "Word 形式でダウンロードして編集・送付できます）。"
         )
     else:
         saved = (
