@@ -24,6 +24,7 @@ from bot.core.messages import (
     FeedbackRequest,
     Form,
     Inbound,
+    Memo,
     Notifier,
     Part,
     SheetSummary,
@@ -203,4 +204,6 @@ def render_lines(part: Part, *, first_number: int = 1) -> list[str]:
         return [f"  {first_number}. {part.title}（変更する項目を番号で選んで、{part.submit_label}）"]
     if isinstance(part, FeedbackRequest):
         return []
+    if isinstance(part, Memo):
+        return [f"【{part.title}】", part.text]
     raise TypeError(f"unknown part {type(part).__name__}")

@@ -28,6 +28,7 @@ from bot.knowledge_setup import knowledge_config
 from bot.retention import MessageRetention
 from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
 from bot.settings import Settings
+from bot.spec_drafts import draft_desk
 from bot.web.signin import SignInLinks, console_key
 from flows import FlowDefinition
 from flows.offering import check_tenant_flows
@@ -156,6 +157,7 @@ def build_services(
         flow_source=flow_catalog.current,
         offered_flows=settings.flows_offered_to,
         municipality=settings.municipality,
+        drafts=draft_desk(settings, knowledge),
     )
     scheduler = DigestScheduler(
         store, notifiers, digest_targets(settings, store), cron=settings.digest_cron, zone=zone

@@ -39,14 +39,19 @@ def cite_text(cite: ClauseCite) -> str:
     return f"{cite.title or cite.doc} {cite.section}「{cite.quote}」"
 
 
-def memo_sections(review: SpecReview) -> tuple[str, tuple[MemoSection, ...]]:
-    """The memo's title and sections, independent of the output format."""
+def summary_line(review: SpecReview) -> str:
+    """How many items are present / weak / missing, and how many findings, in one line."""
     counts = {s: sum(1 for j in review.items if j.status == s) for s in STATUS_LABELS}
-    summary = (
+    return (
         f"ガイドラインが示す仕様書の主な内容 {len(review.items)} 項目のうち、"
         f"記載あり {counts['present']}・記載が不十分 {counts['weak']}・記載なし {counts['missing']}。"
         f"指摘事項 {len(review.findings)} 件。"
     )
+
+
+def memo_sections(review: SpecReview) -> tuple[str, tuple[MemoSection, ...]]:
+    """The memo's title and sections, independent of the output format."""
+    summary = summary_line(review)
     overview = MemoSection(
         "1. 概要",
         paragraphs=(summary,),
@@ -122,6 +127,30 @@ def render_markdown(review: SpecReview, *, reviewed_on: date) -> str:
         if section.bullets:
             lines += [f"- {bullet}" for bullet in section.bullets]
             lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_chat(review: SpecReview) -> str:
+    """The memo for a chat message (simple Markdown, the table as one line per item).
+
+    Slack and Teams show no Markdown tables; the title is the channel's heading.
+    """
+    _, sections = memo_sections(review)
+    lines: list[str] = []
+    for section in sections:
+        lines += [f"**{section.heading}**"]
+        lines += list(section.paragraphs)
+        if section.table:
+            _, *rows = section.table
+            for number, label, judged, where, cites in rows:
+                line = f"{number}. {label}: {judged}"
+                if where != "—":
+                    line += f"（{where}）"
+                if not judged.startswith(STATUS_MARKS["present"]):
+                    line += f" 根拠: {cites}"
+                lines.append(f"- {line}")
+        lines += [f"- {bullet}" for bullet in section.bullets]
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 

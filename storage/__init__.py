@@ -12,9 +12,9 @@ Example:
     ...         requester_id="u1", business="窓口予約"))
 """
 
-# The web console's tables, the outbox and shared versions live in their own modules;
+# The web console's tables, the outbox, shared versions and 仕様書 review memos live in their own modules;
 # importing them here registers their tables on the metadata.
-from storage import console, outbox, versions
+from storage import console, outbox, spec_memos, versions
 from storage.audit import actor_key, count_audit, list_audit, record_audit
 from storage.columns import utc_now
 from storage.database import Database, NestedSessionError, normalise_url
@@ -234,6 +234,7 @@ __all__ = [
     "renew_inbox_leases",
     "save_flow_session",
     "sheet_content",
+    "spec_memos",
     "start_flow_session",
     "status_label",
     "transition_sheet",

@@ -25,6 +25,7 @@ from storage.sheet_view import (
     decision_lines_text,
     sheet_content,
 )
+from storage.spec_memos import SpecReviewMemo
 from storage.spreadsheet import CellValue, Table, csv_bytes, write_xlsx
 
 ExportFormat = Literal["json", "csv", "xlsx"]
@@ -47,6 +48,7 @@ TRAILING_HEADERS: tuple[str, ...] = (
     "判断と根拠",
     "相談中の質問",
     "コメント・差し戻し理由",
+    "仕様書（案）レビュー",
     "相談の種類",
     "作成日時",
     "更新日時",
@@ -60,6 +62,8 @@ SHEET_HEADERS = (*LEADING_HEADERS, *TRAILING_HEADERS)
 
 Comments = Mapping[str, Sequence[SheetComment]]
 """Sheet id -> its comments, in order."""
+Memos = Mapping[str, Sequence[SpecReviewMemo]]
+"""Sheet id -> its 仕様書（案） review memos, oldest first."""
 
 
 def _local(moment: datetime | None, zone: tzinfo = DISPLAY_TIMEZONE) -> datetime | None:
@@ -87,6 +91,11 @@ def comment_lines(comments: Sequence[SheetComment], zone: tzinfo = DISPLAY_TIMEZ
         f"（{c.author_name or 'CIO補佐'}）: {c.text}"
         for c in comments
     )
+
+
+def memo_lines(memos: Sequence[SpecReviewMemo]) -> str:
+    """Review memos as 「日時 ファイル名: 判定の件数」 lines (Japan time)."""
+    return "\n".join(f"{_local(m.created_at):%Y-%m-%d %H:%M} {m.file_name}: {m.summary}" for m in memos)
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,7 @@ def _row(
     columns: _Columns,
     comments: Sequence[SheetComment],
     zone: tzinfo,
+    memos: Sequence[SpecReviewMemo] = (),
 ) -> list[CellValue]:
     decided = {d.label: d.value_label for d in content.headline}
     answered: dict[tuple[str, str], CellValue] = {}
@@ -146,6 +156,7 @@ def _row(
         decision_lines_text(content),
         _questions(sheet),
         comment_lines(comments, zone),
+        memo_lines(memos),
         "、".join(t for t in content.flow_titles if t),
         _local(sheet.created_at, zone),
         _local(sheet.updated_at, zone),
@@ -161,6 +172,7 @@ def sheets_table(
     title: str = SHEET_TABLE_TITLE,
     comments: Comments | None = None,
     zone: tzinfo = DISPLAY_TIMEZONE,
+    memos: Memos | None = None,
 ) -> Table:
     """Sheets as a :class:`Table` (for a workbook that has other sections too).
 
@@ -183,7 +195,8 @@ def sheets_table(
         title=title,
         headers=headers,
         rows=[
-            _row(sheet, content, columns, (comments or {}).get(sheet.id, ()), zone)
+            _row(sheet, content, columns, (comments or {}).get(sheet.id, ()), zone,
+                 (memos or {}).get(sheet.id, ()))
             for sheet, content in zip(sheets, contents, strict=True)
         ],
         number_formats=money,
@@ -191,7 +204,8 @@ def sheets_table(
 
 
 def sheet_document(
-    sheet: ConsultationSheet, comments: Sequence[SheetComment] = ()
+    sheet: ConsultationSheet, comments: Sequence[SheetComment] = (),
+    memos: Sequence[SpecReviewMemo] = (),
 ) -> dict[str, Any]:
     """One sheet as a JSON-ready dict: every field, ISO 8601 UTC times, plus ``status_label``.
 
@@ -217,13 +231,28 @@ def sheet_document(
         }
         for c in comments
     ]
+    document["spec_memos"] = [
+        {
+            "file_name": m.file_name,
+            "title": m.title,
+            "summary": m.summary,
+            "items": [list(item) for item in m.items],
+            "markdown": m.markdown,
+            "created_at": m.created_at.isoformat(),
+        }
+        for m in memos
+    ]
     return document
 
 
-def sheets_to_json(sheets: Sequence[ConsultationSheet], comments: Comments | None = None) -> str:
+def sheets_to_json(
+    sheets: Sequence[ConsultationSheet], comments: Comments | None = None,
+    memos: Memos | None = None,
+) -> str:
     """Sheets as a JSON array (UTF-8 text, Japanese kept as is)."""
     return json.dumps(
-        [sheet_document(sheet, (comments or {}).get(sheet.id, ())) for sheet in sheets],
+        [sheet_document(sheet, (comments or {}).get(sheet.id, ()), (memos or {}).get(sheet.id, ()))
+         for sheet in sheets],
         ensure_ascii=False,
         indent=2,
     ) + "\n"
@@ -232,18 +261,20 @@ def sheets_to_json(sheets: Sequence[ConsultationSheet], comments: Comments | Non
 def sheets_to_csv(
     sheets: Sequence[ConsultationSheet], comments: Comments | None = None,
     zone: tzinfo = DISPLAY_TIMEZONE,
+    memos: Memos | None = None,
 ) -> bytes:
     """Sheets as CSV in UTF-8 with BOM and Japanese headers (times in ``zone``)."""
-    return csv_bytes(sheets_table(sheets, comments=comments, zone=zone))
+    return csv_bytes(sheets_table(sheets, comments=comments, zone=zone, memos=memos))
 
 
 def sheets_to_xlsx(
     sheets: Sequence[ConsultationSheet], comments: Comments | None = None,
     zone: tzinfo = DISPLAY_TIMEZONE,
+    memos: Memos | None = None,
 ) -> bytes:
     """Sheets as an Excel workbook: Japanese headers, widths set, header bold and frozen."""
     buffer = io.BytesIO()
-    write_xlsx([sheets_table(sheets, comments=comments, zone=zone)], buffer)
+    write_xlsx([sheets_table(sheets, comments=comments, zone=zone, memos=memos)], buffer)
     return buffer.getvalue()
 
 
@@ -252,17 +283,20 @@ def export_sheets(
     export_format: ExportFormat,
     comments: Comments | None = None,
     zone: tzinfo = DISPLAY_TIMEZONE,
+    memos: Memos | None = None,
 ) -> bytes:
     """Sheets in ``export_format`` (``json`` / ``csv`` / ``xlsx``) as bytes to write to a file.
 
     ``comments``: sheet id -> its comments (:func:`storage.sheets.comments_by_sheet`),
     shown in every format. ``zone``: where the CSV / Excel times are read (the
-    ``timezone`` setting); JSON keeps ISO 8601 UTC.
+    ``timezone`` setting); JSON keeps ISO 8601 UTC. ``memos``: sheet id -> its 仕様書（案）
+    review memos (:func:`storage.spec_memos.memos_by_sheet`), the full memo in JSON, one
+    line each in CSV and Excel.
     """
     if export_format == "json":
-        return sheets_to_json(sheets, comments).encode("utf-8")
+        return sheets_to_json(sheets, comments, memos).encode("utf-8")
     if export_format == "csv":
-        return sheets_to_csv(sheets, comments, zone)
+        return sheets_to_csv(sheets, comments, zone, memos)
     if export_format == "xlsx":
-        return sheets_to_xlsx(sheets, comments, zone)
+        return sheets_to_xlsx(sheets, comments, zone, memos)
     raise ValueError(f"unknown export format: {export_format!r}")

@@ -251,8 +251,14 @@ def review_list(
 
 
 @review_app.command("show")
-def review_show(reference: str, as_user: AsOption) -> None:
-    """相談シートを表示する（整理番号または ID）。"""
+def review_show(
+    reference: str,
+    as_user: AsOption,
+    memo: Annotated[
+        bool, typer.Option("--memo", help="仕様書（案）レビューメモの全文（Markdown）も表示する")
+    ] = False,
+) -> None:
+    """相談シートを表示する（整理番号または ID）。仕様書（案）レビューメモがあれば判定の一覧も。"""
     store = _store()
     try:
         detail = ReviewDesk(store, zone=cli_zone()).show(_reviewer(store, as_user), reference)
@@ -279,6 +285,18 @@ def review_show(reference: str, as_user: AsOption) -> None:
         when = comment.created_at.astimezone(cli_zone()).strftime("%Y-%m-%d %H:%M")
         kind = COMMENT_KIND_LABELS.get(comment.kind, "コメント")
         typer.echo(f"  [{when}] {kind}: {comment.text}")
+    if detail.memos:
+        typer.echo("仕様書（案）レビューメモ:")
+    for saved in detail.memos:
+        when = saved.created_at.astimezone(cli_zone()).strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"  [{when}] {saved.file_name}: {saved.summary}")
+        for label, judged in saved.items:
+            typer.echo(f"    {label}: {judged}")
+        if memo:
+            typer.echo("")
+            typer.echo(saved.markdown)
+    if detail.memos and not memo:
+        typer.echo("  （メモの全文は --memo で表示します）")
 
 
 def _move(kind: str, reference: str, as_user: str, comment: str | None = None) -> None:

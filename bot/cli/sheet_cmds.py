@@ -36,6 +36,7 @@ from storage import (
     list_sheet_transitions,
     list_sheets,
     record_audit,
+    spec_memos,
     status_label,
 )
 from storage.export import (
@@ -172,7 +173,10 @@ def list_command(
     typer.echo(f"{len(sheets)} 件")
 
 
-def _show_text(sheet: ConsultationSheet, comments: list[Any], moves: list[Any], zone: ZoneInfo) -> str:
+def _show_text(
+    sheet: ConsultationSheet, comments: list[Any], moves: list[Any], zone: ZoneInfo,
+    memos: list[Any] | None = None,
+) -> str:
     def when(moment: Any) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
@@ -223,6 +227,10 @@ def _show_text(sheet: ConsultationSheet, comments: list[Any], moves: list[Any], 
             kind = COMMENT_KIND_LABELS.get(str(comment.kind), "コメント")
             lines.append(f"  {when(comment.created_at)}  {kind}（{comment.author_name or 'CIO補佐'}）: "
                          f"{comment.text}")
+    if memos:
+        lines.append("仕様書（案）レビューメモ:")
+        for memo in memos:
+            lines.append(f"  {when(memo.created_at)}  {memo.file_name}: {memo.summary}")
     return "\n".join(lines)
 
 
@@ -241,13 +249,14 @@ def show_command(
             raise typer.Exit(1) from error
         comments = list_sheet_comments(session=session, sheet_id=sheet.id)
         moves = list_sheet_transitions(session=session, sheet_id=sheet.id)
+        memos = spec_memos.list_spec_memos(session=session, sheet_id=sheet.id)
     _audit(database, "sheet.view", sheet.id)
     if as_json:
-        document = sheet_document(sheet, comments)
+        document = sheet_document(sheet, comments, memos)
         document["transitions"] = [m.model_dump(mode="json") for m in moves]
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    typer.echo(_show_text(sheet, comments, moves, ZoneInfo(cli_settings().timezone)))
+    typer.echo(_show_text(sheet, comments, moves, ZoneInfo(cli_settings().timezone), memos))
 
 
 @sheets_app.command("export")
@@ -278,7 +287,8 @@ def export_command(
             tenant=tenant,
         )
         comments = comments_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
-    data = export_sheets(sheets, chosen, comments, cli_zone())
+        memos = spec_memos.memos_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
+    data = export_sheets(sheets, chosen, comments, cli_zone(), memos)
     write_output(target, data, force=force)
     _audit(database, "sheet.export", None, format=chosen, count=len(sheets))
     typer.echo(f"{len(sheets)} 件の相談シートを {out} に出力しました（{chosen}）。")

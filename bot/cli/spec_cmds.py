@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "spec_review" / "drafts"
 EVAL_TARGET = 0.9
+CLI_OPERATOR = "cli:local:operator"
+"""Who saved a memo from the command line (the audit's actor)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -49,11 +51,18 @@ def review_spec(
         typer.Option(help="調達方法 proposal（公募型プロポーザル）/ bid（競争入札）。省略時は仕様書から読み取る"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="判定を JSON で出力する")] = False,
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", help="レビューメモを保存する相談シートの整理番号（または ID）"),
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """仕様書（案）をガイドラインの仕様書の主な内容と照合し、レビューメモを作る。
 
-    Example: ``soudan review-spec 仕様書案.docx --out レビューメモ.docx``
+    ``--sheet`` を付けると、メモ（Markdown）・ファイル名・判定をその相談シートに保存し、
+    ``soudan review show`` と出力（export）に載ります。
+
+    Example: ``soudan review-spec 仕様書案.docx --out レビューメモ.docx --sheet 2026-0001``
     """
     from bot.terminal_markdown import echo_markdown
     from knowledge.documents import DocumentError
@@ -65,6 +74,7 @@ def review_spec(
         typer.echo("--method は proposal か bid を指定してください。", err=True)
         raise typer.Exit(2)
     target = check_output(out, settings, force=force) if out is not None else None
+    sheet_id = _sheet_id(settings, sheet) if sheet is not None else None
     try:
         document = read_draft(file, max_bytes=settings.max_document_bytes)
     except DocumentError as error:
@@ -72,6 +82,9 @@ def review_spec(
         raise typer.Exit(1) from None
     review = spec_reviewer(settings).review(document, method=method)  # type: ignore[arg-type]
     today = datetime.now(ZoneInfo(settings.timezone)).date()
+    if sheet_id is not None:
+        reference = _save_on_sheet(settings, sheet_id, review, today)
+        typer.echo(f"レビューメモを相談シート {reference} に保存しました。", err=True)
     if as_json:
         typer.echo(json.dumps(review_json(review), ensure_ascii=False, indent=2))
     if target is not None and out is not None:
@@ -82,6 +95,49 @@ def review_spec(
         typer.echo(f"{out} にレビューメモを出力しました。", err=as_json)
     elif not as_json:
         echo_markdown(render_markdown(review, reviewed_on=today))
+
+
+def _sheet_id(settings: Settings, key: str) -> str:
+    """The id of the sheet ``key`` names (checked before the slow review)."""
+    import storage
+    from bot.wiring import open_database
+
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            return storage.find_sheet(session=session, key=key).id
+    except storage.NotFoundError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        database.dispose()
+
+
+def _save_on_sheet(settings: Settings, sheet_id: str, review: SpecReview, today: date) -> str:
+    """Keep the memo on the sheet (audited as the CLI operator); the sheet's reference."""
+    import storage
+    from bot.spec_drafts import reviewed_draft
+    from bot.wiring import open_database
+
+    reviewed = reviewed_draft(review, reviewed_on=today)
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            found = storage.get_sheet(session=session, sheet_id=sheet_id)
+            assert found is not None
+            storage.spec_memos.save_spec_memo(
+                session=session, sheet_id=found.id, file_name=reviewed.file_name,
+                title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
+                markdown=reviewed.markdown, actor=CLI_OPERATOR, docx=reviewed.docx,
+            )
+            storage.record_audit(
+                session=session, actor=CLI_OPERATOR, action="sheet.spec_memo",
+                result=storage.AuditResult.ALLOWED, target=found.id,
+                detail={"via": "cli"},
+            )
+            return found.reference
+    finally:
+        database.dispose()
 
 
 def review_json(review: SpecReview) -> dict[str, Any]:

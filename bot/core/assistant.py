@@ -35,6 +35,7 @@ from bot.core.limits import DEFAULT_MAX_CHARS, cap_text
 from bot.core.messages import (
     ERROR_TEXT,
     Action,
+    AttachmentError,
     ChannelName,
     Choice,
     Choices,
@@ -44,9 +45,10 @@ from bot.core.messages import (
 )
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
 from bot.core.repetition import DEFAULT_WINDOW_SECONDS, RepeatGuard, is_flow_word
+from bot.core.spec_drafts import DraftReviewPort, ReviewedDraft, memo_parts, refusal_text
 from flows import FlowDefinition
 from knowledge.types import Answer, QuestionAnswerer
-from storage import Database, FeedbackValue, FlowSession, MessageDirection
+from storage import Database, FeedbackValue, FlowSession, InboundReceipt, MessageDirection
 
 log = logging.getLogger(__name__)
 
@@ -136,13 +138,16 @@ class Assistant:
         flow_source: Callable[[], Mapping[str, FlowDefinition]] | None = None,
         offered_flows: Callable[[str], Sequence[str] | None] | None = None,
         municipality: str = "",
+        drafts: DraftReviewPort | None = None,
     ) -> None:
         """``flow_source``: the flows to run now (``FlowCatalog.current``, which follows
         a change published by another replica); default: ``flows``, fixed.
         ``offered_flows(tenant)``: the flow ids a tenant may start (None: every flow);
         ``Settings.flows_offered_to`` in production. ``municipality``: printed on the
-        documents a flow produces (``Settings.municipality``)."""
+        documents a flow produces (``Settings.municipality``).
+        ``drafts``: reviews a draft 仕様書 shared with a message (None: not offered)."""
         self.database = database
+        self.drafts = drafts
         self.console = console
         self.offered_flows = offered_flows or (lambda tenant: None)
         self.message_max_chars = message_max_chars
@@ -229,7 +234,12 @@ class Assistant:
     # --- one turn ---------------------------------------------------------------------------
 
     def _handle(self, inbound: Inbound, receipt: TurnReceipt | None) -> list[Part]:
-        """The turn in one transaction: claim the delivery, route it once, execute."""
+        """The turn in one transaction: claim the delivery, route it once, execute.
+
+        A shared draft 仕様書 is fetched and reviewed first, outside the transaction (the
+        download and the review take a while); its memo is kept inside one."""
+        if self._is_draft_review(inbound):
+            return self._shared_file(inbound, receipt)
         with self.database.session() as session:
             if receipt is not None and not receipt.claim(session):
                 return []
@@ -241,6 +251,106 @@ class Assistant:
             if receipt is not None:
                 receipt.record(session, parts)
             return parts
+
+    # --- a shared file: a draft 仕様書 to review -------------------------------------------
+
+    def _is_draft_review(self, inbound: Inbound) -> bool:
+        """Whether the turn is a shared file to review: a file alone, or a file of a type a
+        draft may have. A screenshot sent with a question is the question (the file is
+        left aside), so nothing changes for people who attach images to what they ask."""
+        attachment = inbound.attachment
+        if attachment is None or inbound.action is not None:
+            return False
+        if not (inbound.text or "").strip():
+            return True
+        return self.drafts is not None and self.drafts.refusal(attachment.name, 1) is None
+
+    def _shared_file(self, inbound: Inbound, receipt: TurnReceipt | None) -> list[Part]:
+        """Review the file shared with the message (outside the write transaction: the
+        download and the review take a while), then keep the memo on the conversation's
+        相談シート inside it. A file in a thread that did not address the app is taken only
+        from the person running the consultation there, as any message."""
+        key = (
+            f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}"
+            if inbound.inbound_id and receipt is None
+            else None
+        )
+        with self.database.session() as session:
+            if not inbound.addressed and not self._consulting_here(session, inbound):
+                return []
+            if key is not None and session.get(InboundReceipt, key) is not None:
+                return []
+        reviewed = self._review_file(inbound)
+        with self.database.session() as session:
+            if receipt is not None and not receipt.claim(session):
+                return []
+            if key is not None and not storage.claim_inbound(session=session, key=key):
+                return []
+            self._remember_user(session, inbound)
+            if isinstance(reviewed, ReviewedDraft):
+                parts = self._keep_memo(session, inbound, reviewed)
+            else:
+                parts = reviewed
+            active = self.consultations.active(session, Where.of(inbound))
+            mine = active if active is not None and active.user_id == inbound.user_id else None
+            parts = self._then_continue(session, parts, mine)
+            if receipt is not None:
+                receipt.record(session, parts)
+            return parts
+
+    def _review_file(self, inbound: Inbound) -> ReviewedDraft | list[Part]:
+        """The review of the shared file, or the Japanese refusal (type and size are
+        refused before a byte is downloaded)."""
+        attachment = inbound.attachment
+        assert attachment is not None
+        name = attachment.name.replace("\\", "/").rsplit("/", 1)[-1] or "ファイル"
+        if self.drafts is None:
+            return [Text("仕様書（案）のレビューはこの環境では有効になっていません。")]
+        # Size unknown (Teams): the type is checked now, the size while downloading.
+        size = attachment.size if attachment.size is not None else 1
+        reason = self.drafts.refusal(name, size)
+        if reason is not None:
+            log.info("shared file refused before download on channel=%s", inbound.channel)
+            return [Text(refusal_text(name, reason))]
+        if attachment.fetch is None:
+            return [Text(refusal_text(name, "ファイルを取得できませんでした。もう一度共有してください。"))]
+        try:
+            data = attachment.fetch(self.drafts.max_bytes)
+        except AttachmentError as error:
+            log.info("shared file not fetched on channel=%s", inbound.channel)
+            return [Text(refusal_text(name, error.reason))]
+        result = self.drafts.review(name, data)
+        if isinstance(result, str):
+            return [Text(refusal_text(name, result))]
+        return result
+
+    def _keep_memo(self, session: Session, inbound: Inbound, reviewed: ReviewedDraft) -> list[Part]:
+        """Save the memo on the conversation's 相談シート when there is one and the sender
+        is its requester or a CIO補佐; the memo parts either way."""
+        sheet = storage.spec_memos.sheet_of_conversation(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            conversation=inbound.conversation,
+        )
+        actor = storage.actor_key(inbound.channel, inbound.tenant, inbound.user_id)
+        if sheet is not None and sheet.requester_id != inbound.user_id:
+            profile = storage.get_user_profile(
+                session=session, channel=inbound.channel, tenant=inbound.tenant,
+                user_id=inbound.user_id,
+            )
+            if profile is None or profile.role != storage.UserRole.REVIEWER:
+                sheet = None
+        if sheet is None:
+            return memo_parts(reviewed, sheet_reference=None)
+        storage.spec_memos.save_spec_memo(
+            session=session, sheet_id=sheet.id, file_name=reviewed.file_name,
+            title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
+            markdown=reviewed.markdown, actor=actor, docx=reviewed.docx,
+        )
+        storage.record_audit(
+            session=session, actor=actor, action="sheet.spec_memo",
+            result=storage.AuditResult.ALLOWED, target=sheet.id, tenant=inbound.tenant,
+        )
+        return memo_parts(reviewed, sheet_reference=sheet.reference)
 
     def _turn(self, session: Session, inbound: Inbound) -> list[Part]:
         """Route the turn, on text cut to ``message_max_chars`` (and the reply says so).

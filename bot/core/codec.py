@@ -23,6 +23,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from bot.core.messages import (
     Action,
+    Attachment,
     Choice,
     Choices,
     Citation,
@@ -31,6 +32,7 @@ from bot.core.messages import (
     Form,
     FormField,
     Inbound,
+    Memo,
     Part,
     SheetSummary,
     Text,
@@ -38,9 +40,11 @@ from bot.core.messages import (
 
 _PART_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
-    for cls in (Text, Choices, CitationList, Form, SheetSummary, FeedbackRequest)
+    for cls in (Text, Choices, CitationList, Form, SheetSummary, FeedbackRequest, Memo)
 }
-_KNOWN = frozenset({Inbound, Action, Choice, Citation, FormField, *_PART_TYPES.values()})
+_KNOWN = frozenset({
+    Inbound, Action, Attachment, Choice, Citation, FormField, *_PART_TYPES.values()
+})
 
 
 class CodecError(ValueError):
@@ -90,7 +94,12 @@ def _encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if type(value) not in _KNOWN:
             raise CodecError(f"cannot encode {type(value).__name__}")
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # A field marked ``stored: False`` (an attachment's fetch callable) is not kept.
+        return {
+            f.name: _encode(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.metadata.get("stored", True)
+        }
     if isinstance(value, tuple | list):
         return [_encode(item) for item in value]
     if isinstance(value, dict):

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -44,6 +45,37 @@ class Action:
     ref: str | None = None
 
 
+class AttachmentError(RuntimeError):
+    """A shared file could not be fetched; ``reason`` is Japanese, for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the user shared with the message (a draft 仕様書 to review).
+
+    The channel reports ``name``, ``size`` and ``media_type`` before anything is
+    downloaded, so the core can refuse a file by them without reading it; ``source``
+    is the channel's own handle of the file (a Slack file id, a Teams download URL).
+    ``fetch(max_bytes)`` downloads it: the adapter binds it just before the turn is
+    applied (it is not stored with the turn) and raises :class:`AttachmentError` when
+    the file cannot be fetched or turns out larger than ``max_bytes``.
+    """
+
+    name: str
+    size: int | None
+    """Bytes as the channel reports them; None when it does not (Teams): the download
+    then stops at the limit."""
+    media_type: str = ""
+    source: str = ""
+    fetch: Callable[[int], bytes] | None = field(
+        default=None, compare=False, repr=False, metadata={"stored": False}
+    )
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One thing a user did: typed text, pressed a button, or submitted a form."""
@@ -66,6 +98,8 @@ class Inbound:
     reports one that is not ``tenant``'s installation: a Slack Connect user from
     another workspace or enterprise, say. ``None``: the sender belongs to ``tenant``.
     The access policy decides whether such a sender counts as inside."""
+    attachment: Attachment | None = None
+    """A file shared with the message (Slack file share, Teams attachment)."""
     addressed: bool = True
     """False for a message that did not address the app (a Slack channel-thread reply
     without a mention): the core takes it only from the person running the consultation
@@ -183,7 +217,19 @@ class FeedbackRequest:
     answer_id: str
 
 
-Part = Text | Choices | CitationList | Form | SheetSummary | FeedbackRequest
+@dataclass(frozen=True)
+class Memo:
+    """A document the core wrote for the user to read whole (a 仕様書（案） review memo).
+
+    Channels show ``title`` as a heading and ``text`` (simple Markdown) below it:
+    Slack blocks, a Teams card, the terminal as text.
+    """
+
+    title: str
+    text: str
+
+
+Part = Text | Choices | CitationList | Form | SheetSummary | FeedbackRequest | Memo
 
 
 # --- delivering to a conversation the user is not in right now -----------------------------

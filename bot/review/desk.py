@@ -257,7 +257,10 @@ class ReviewDesk:
 
         def run(_: Decision) -> SheetDetail:
             assert sheet is not None
-            return SheetDetail(sheet, tuple(self.store.comments(sheet.sheet_id)))
+            return SheetDetail(
+                sheet, tuple(self.store.comments(sheet.sheet_id)),
+                tuple(self.store.memos(sheet.sheet_id)),
+            )
 
         return self._attempt(actor, "view", run, sheet=sheet, target=target)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.review.records import CommentRecord, SheetRecord
+from bot.review.records import CommentRecord, MemoRecord, SheetRecord
 
 
 class ReviewRefused(Exception):
@@ -20,6 +20,8 @@ class ReviewRefused(Exception):
 class SheetDetail:
     sheet: SheetRecord
     comments: tuple[CommentRecord, ...]
+    memos: tuple[MemoRecord, ...] = ()
+    """仕様書（案） review memos saved on the sheet, oldest first."""
 
 
 Notification = Literal["none", "sent", "failed", "queued"]

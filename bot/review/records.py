@@ -134,6 +134,19 @@ class CommentRecord:
 
 
 @dataclass(frozen=True)
+class MemoRecord:
+    """A 仕様書（案） review memo saved on a sheet."""
+
+    file_name: str
+    summary: str
+    items: tuple[tuple[str, str], ...]
+    """(checklist item, judgement) in checklist order."""
+    markdown: str
+    created_at: datetime
+    memo_id: str = ""
+
+
+@dataclass(frozen=True)
 class QuestionRecord:
     """A question the assistant was asked, and whether the guidelines answered it."""
 

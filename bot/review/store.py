@@ -19,7 +19,15 @@ from sqlmodel import Session, col, select
 from bot.core.messages import Address, ChannelName, Part
 from bot.core.outbox import Outbox
 from bot.review.access import AuditEntry
-from bot.review.records import Actor, CommentRecord, QuestionRecord, Role, SheetRecord, Transition
+from bot.review.records import (
+    Actor,
+    CommentRecord,
+    MemoRecord,
+    QuestionRecord,
+    Role,
+    SheetRecord,
+    Transition,
+)
 from storage import audit, people, receipts, sheets
 from storage.database import Database
 from storage.export import DISPLAY_TIMEZONE, EXPORT_FORMATS, ExportFormat, export_sheets
@@ -34,6 +42,7 @@ from storage.models import (
     UserRole,
 )
 from storage.sheet_view import sheet_content
+from storage.spec_memos import list_spec_memos, memos_by_sheet
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +274,18 @@ class ReviewStore:
                 for c in sheets.list_sheet_comments(session=session, sheet_id=sheet_id)
             ]
 
+    def memos(self, sheet_id: str) -> list[MemoRecord]:
+        """The sheet's 仕様書（案） review memos, oldest first."""
+        with self._session() as session:
+            return [
+                MemoRecord(
+                    file_name=m.file_name, summary=m.summary,
+                    items=tuple((str(i[0]), str(i[1])) for i in m.items if len(i) == 2),
+                    markdown=m.markdown, created_at=m.created_at, memo_id=m.id,
+                )
+                for m in list_spec_memos(session=session, sheet_id=sheet_id)
+            ]
+
     def add_comment(self, sheet_id: str, actor: Actor, text: str, now: datetime) -> None:
         with self._session() as session:
             sheets.add_sheet_comment(
@@ -313,9 +334,13 @@ class ReviewStore:
             )
             if requester is not None:
                 rows = [row for row in rows if row.channel == requester[0]]
-            comments = sheets.comments_by_sheet(session=session, sheet_ids=[r.id for r in rows])
+            ids = [r.id for r in rows]
+            comments = sheets.comments_by_sheet(session=session, sheet_ids=ids)
+            memos = memos_by_sheet(session=session, sheet_ids=ids)
         # Build the file after the session: on SQLite a session holds the write lock.
-        return export_sheets(list(reversed(rows)), cast(ExportFormat, fmt), comments, zone)
+        return export_sheets(
+            list(reversed(rows)), cast(ExportFormat, fmt), comments, zone, memos
+        )
 
     # --- questions ------------------------------------------------------------------
 

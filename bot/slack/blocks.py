@@ -25,6 +25,7 @@ from bot.core.messages import (
     CitationList,
     FeedbackRequest,
     Form,
+    Memo,
     Part,
     SheetSummary,
     Text,
@@ -46,6 +47,7 @@ FORM_UNAVAILABLE_NOTE = "ここでは入力画面を開けません。現在の�
 _MAX_BLOCKS = 50
 _MAX_VIEW_BLOCKS = 100
 _MAX_TEXT = 3000
+_MAX_HEADER = 150
 _MAX_FIELD = 2000
 _MAX_FIELDS = 10
 _MAX_BUTTONS = 25
@@ -232,6 +234,9 @@ def render_blocks(parts: Sequence[Part], ids: Iterator[int] | None = None) -> li
             blocks.append(_feedback_block(part, ids))
         elif isinstance(part, Form) and part.pick is not None:
             blocks.extend(_field_pick_blocks(part, ids))
+        elif isinstance(part, Memo):
+            blocks.append({"type": "header", "text": _plain(part.title, _MAX_HEADER)})
+            blocks.extend(_sections(part.text))
     return blocks
 
 
@@ -245,6 +250,8 @@ def fallback_text(parts: Sequence[Part]) -> str:
             pieces.append(part.prompt)
         elif isinstance(part, SheetSummary):
             pieces.append(f"相談シート {part.reference}（{part.status}）")
+        elif isinstance(part, Memo):
+            pieces.append(part.title)
     return _clip("\n".join(pieces), _MAX_TEXT) or "soudan からの返信です。"
 
 

@@ -34,9 +34,10 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from bot.core.messages import Action, Inbound
+from bot.core.messages import Action, Attachment, Inbound
 from bot.slack.action_values import decode_action, encode_action
 from bot.slack.blocks import SlackBlock, form_values, mark_clicked, picked_action
+from bot.slack.files import attachment_of
 
 CONSULTATION_FLOW_ID = ""
 """Flow the message shortcut 「この内容で相談する」 starts: empty, the entry flow
@@ -108,6 +109,8 @@ class Turn:
     otherwise nothing is shown or posted."""
     home: str | None = None
     """The user's own team / enterprise when it is not the installation's (Slack Connect)."""
+    attachment: Attachment | None = None
+    """A file shared with the message (its download is bound when the turn is applied)."""
 
     def inbound(self, thread: Thread, user_name: str | None) -> Inbound:
         """The core's inbound message, once the thread has a root message."""
@@ -123,6 +126,7 @@ class Turn:
             inbound_id=self.inbound_id,
             home_tenant=self.home,
             addressed=not self.only_in_active_flow,
+            attachment=self.attachment,
         )
 
     @property
@@ -153,6 +157,7 @@ class Turn:
             inbound_id=self.inbound_id,
             home_tenant=self.home,
             addressed=not self.only_in_active_flow,
+            attachment=self.attachment,
         )
         delivery: dict[str, Any] = {
             "thread": [self.thread.channel, self.thread.root_ts],
@@ -188,6 +193,7 @@ def restore_turn(inbound: Inbound, delivery: dict[str, Any]) -> Turn:
             response_url=delivery.get("response_url"),
             only_in_active_flow=bool(delivery.get("only_in_active_flow")),
             home=inbound.home_tenant,
+            attachment=inbound.attachment,
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError("not a stored Slack turn") from error
@@ -291,16 +297,18 @@ def _turn_from_user_message(
     body: dict[str, Any], event: dict[str, Any], *, tenant: str, bot_user_id: str | None
 ) -> Turn | None:
     text = _plain_text(event.get("text") or "", bot_user_id)
-    if not text or not event.get("user"):
+    attachment = attachment_of(event)
+    if (not text and attachment is None) or not event.get("user"):
         return None
     return Turn(
         tenant=tenant,
         user_id=event["user"],
         thread=Thread(event["channel"], event.get("thread_ts") or event["ts"]),
         inbound_id=body.get("event_id") or f"message:{event['channel']}:{event['ts']}",
-        text=text,
+        text=text or None,
         react_to=event["ts"],
         home=user_home(body, _event_user_team(event), tenant=tenant),
+        attachment=attachment,
     )
 
 

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Protocol
 
@@ -39,6 +40,7 @@ from bot.slack.blocks import (
     render_messages,
     render_modal,
 )
+from bot.slack.files import SlackFiles
 from bot.slack.payloads import Clicked, Thread, form_metadata, restore_turn
 from bot.slack.people import SlackDirectory
 
@@ -81,6 +83,7 @@ class TurnRunner:
         self._core = core
         self._directory = directory
         self._client = client
+        self._files = SlackFiles(client)
 
     async def run(self, work: InboxTurn) -> None:
         """Acknowledge the stored turn visibly, apply it once and post the reply.
@@ -115,7 +118,7 @@ class TurnRunner:
                     await work.remember(thread=[thread.channel, thread.root_ts],
                                         placeholder=placeholder)
                 name = await self._directory.display_name(client, turn.tenant, turn.user_id)
-            parts = await work.apply(turn.inbound(thread, name))
+            parts = await work.apply(self._with_download(turn.inbound(thread, name)))
             if work.outcome is Outcome.LOST:
                 reacted = False  # the worker that holds it now answers and tidies up
                 return
@@ -147,6 +150,15 @@ class TurnRunner:
         finally:
             if reacted:
                 await self._unreact(client, thread, turn.react_to)
+
+    def _with_download(self, inbound: Inbound) -> Inbound:
+        """The inbound with its shared file's download bound (the core asks for it
+        only after the file's name and size passed)."""
+        attachment = inbound.attachment
+        if attachment is None:
+            return inbound
+        fetch = self._files.fetcher(attachment.source)
+        return replace(inbound, attachment=replace(attachment, fetch=fetch))
 
     async def publish_home(self, client: AsyncWebClient, tenant: str, user_id: str) -> None:
         """Publish the App Home tab: the user's 相談シート as the core lists them."""

@@ -21,6 +21,7 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from bot.core.assistant import TurnReceipt
 from bot.core.inbox import Envelope, Inbox, InboxTurn, Outcome
 from bot.core.messages import ERROR_TEXT, Inbound, Part, Text
+from bot.teams.files import with_download
 from bot.teams.inbound import tenant_of, to_inbound, user_id_of
 from bot.teams.notifier import TeamsNotifier, reference_from_dict, reference_to_dict
 from bot.teams.records import TeamsRecords
@@ -104,7 +105,7 @@ class TeamsCourier:
         inbound = turn.inbound
         reference = reference_from_dict(turn.delivery["reference"])
         try:
-            parts = await turn.apply()
+            parts = await turn.apply(with_download(inbound))
         except Exception as exc:
             _log_failure("teams turn failed in the core", inbound, exc)
             parts = [Text(ERROR_TEXT)]

@@ -33,6 +33,7 @@ from bot.core.messages import (
     CitationList,
     FeedbackRequest,
     Form,
+    Memo,
     Part,
     SheetSummary,
     Text,
@@ -116,6 +117,9 @@ def _elements(part: Part) -> tuple[list[Element], str]:
             return _form_elements(part)
         case FeedbackRequest():
             return _feedback_elements(part)
+        case Memo():
+            title = _text_block(part.title, weight="Bolder", size="Medium")
+            return [title, *_text_elements(part.text)], f"{part.title}\n\n{part.text}"
     raise TypeError(f"unknown outbound part: {type(part).__name__}")
 
 

@@ -16,10 +16,15 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes
 
-from bot.core.messages import Action, Inbound
+from bot.core.messages import Action, Attachment, Inbound
 
 ACTION_KEY = "soudan"
 """Key of the :class:`Action` inside an ``Action.Submit`` data object."""
+
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+"""A file shared in a personal chat: ``content.downloadUrl`` is a short-lived download link."""
+_NOT_FILES = ("text/html", "application/vnd.microsoft.card.")
+"""Attachments that are the message itself or a card, not a shared file."""
 
 LOCAL_TENANT = "local"
 """Tenant of activities that carry none (Bot Framework Emulator)."""
@@ -113,6 +118,28 @@ def text_without_bot_mention(activity: Activity) -> str:
     return text.replace("&nbsp;", " ").strip()
 
 
+def attachment_of(activity: Activity) -> Attachment | None:
+    """The first file shared with the message: a ``file.download.info`` attachment (its
+    ``downloadUrl``) or another attachment with a ``contentUrl``. Teams reports no size."""
+    for item in activity.attachments or []:
+        content_type = str(item.content_type or "")
+        content = item.content if isinstance(item.content, dict) else {}
+        if content_type == FILE_DOWNLOAD_INFO and isinstance(content.get("downloadUrl"), str):
+            file_type = str(content.get("fileType") or "")
+            name = str(item.name or (f"ファイル.{file_type}" if file_type else "ファイル"))
+            return Attachment(
+                name=name, size=None, media_type=content_type, source=content["downloadUrl"]
+            )
+        if item.content_url and not content_type.startswith(_NOT_FILES):
+            return Attachment(
+                name=str(item.name or "ファイル"),
+                size=None,
+                media_type=content_type,
+                source=str(item.content_url),
+            )
+    return None
+
+
 def to_inbound(activity: Activity) -> Inbound | None:
     """The neutral inbound message for a Teams message activity.
 
@@ -138,6 +165,9 @@ def to_inbound(activity: Activity) -> Inbound | None:
         assert isinstance(activity.value, dict)  # action_of checked it
         return Inbound(**common, action=action, form=form_of(activity.value))
     text = text_without_bot_mention(activity)
+    attachment = attachment_of(activity)
+    if attachment is not None:
+        return Inbound(**common, text=text or None, attachment=attachment)
     if not text:
         return None
     return Inbound(**common, text=text)

@@ -36,6 +36,7 @@ def build_console(services: Services) -> Console:
     return Console(
         settings=services.settings, database=services.database, desk=services.review.desk,
         links=services.console, titles=services.titles, flows=services.flows,
+        drafts=services.assistant.drafts,
     )
 
 

@@ -37,9 +37,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from bot.core.messages import CitationList, SheetSummary, Text
+from bot.core.spec_drafts import DraftReviewPort
 from bot.review.access import decide
 from bot.review.records import Actor
 from bot.review.weeks import TOKYO
+from bot.web import spec_upload
 from bot.web.guard import (
     COOKIE_PATH,
     PRE_SIGN_IN_COOKIE,
@@ -128,8 +130,11 @@ class Console:
         links: SignInLinks,
         titles: Mapping[str, str],
         flows: Mapping[str, Any],
+        drafts: DraftReviewPort | None = None,
     ) -> None:
+        """``drafts``: reviews a draft 仕様書 uploaded on a sheet page (None: no upload form)."""
         self.settings = settings
+        self.drafts = drafts
         self.database = database
         self.links = links
         self.pages = ConsolePages(desk, titles=titles, flows=flows)
@@ -166,7 +171,8 @@ class Console:
                 session: ConsoleSession | None = None, back: str | None = None) -> web.Response:
         titles = {400: "入力を確認してください", 401: "サインインしてください",
                   403: "この操作はできません", 404: "ページが見つかりません",
-                  409: "操作できませんでした", 429: "しばらくお待ちください",
+                  409: "操作できませんでした", 413: "ファイルが大きすぎます",
+                  429: "しばらくお待ちください",
                   503: "ただいま利用できません"}
         return self.render("message.html", status=status, viewer=viewer, session=session,
                            title=titles.get(status, "エラー"), text=text, back=back)
@@ -249,7 +255,16 @@ def sheet(console: Console, request: web.Request, viewer: Actor, session: Consol
     if done:
         done = f"{done}{notification_notice(request.query.get('n'))}"
     return console.render("sheet.html", viewer=viewer, session=session, nav="queue",
-                          done=done, **data)
+                          done=done, spec_review=console.drafts is not None,
+                          max_size=_max_size(console), **data)
+
+
+def _max_size(console: Console) -> str:
+    """The upload limit for people: 「20 MB」, 「195 KB」."""
+    size = console.drafts.max_bytes if console.drafts is not None else 0
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} MB"
+    return f"{size // 1024:,} KB"
 
 
 def sheet_action(console: Console, request: web.Request, viewer: Actor, session: ConsoleSession,
@@ -471,6 +486,11 @@ def mount_console(app: web.Application, console: Console) -> None:
     sub.router.add_post("/sign-out", _signed_in(sign_out))
     sub.router.add_get("/queue", _signed_in(queue))
     sub.router.add_get("/sheets/{ref}", _signed_in(sheet))
+    # Before "/sheets/{ref}/{verb}": the upload reads its multipart body as a stream.
+    sub.router.add_post("/sheets/{ref}/spec-review", spec_upload.upload)
+    sub.router.add_get("/sheets/{ref}/spec-review/{memo}", _signed_in(spec_upload.memo_page))
+    sub.router.add_get("/sheets/{ref}/spec-review/{memo}/docx",
+                       _signed_in(spec_upload.memo_docx))
     sub.router.add_post("/sheets/{ref}/{verb}", _signed_in(sheet_action))
     sub.router.add_get("/digest", _signed_in(digest))
     sub.router.add_get("/digest/download", _signed_in(digest_download))

@@ -212,6 +212,7 @@ class ConsolePages:
             "summary": summary_part(sheet, self.desk.zone),
             "content": content_parts(self.store, sheet.sheet_id, self.titles),
             "timeline": timeline,
+            "memos": detail.memos,
             "actions": self.actions(actor, sheet),
             "waiting": waiting_days(sheet.submitted_at, sheet.status, now),
             "link": sheet_link(sheet.reference, sheet.address),

@@ -45,6 +45,10 @@ class MockSlackApi:
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_received: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
+    files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+    """Shared files: id -> (files.info's ``file``, content served at its url_private)."""
+    downloads: list[tuple[str, str | None]] = field(default_factory=list)
+    """(file id, Authorization header) of every download request."""
 
     async def start(self) -> None:
         self._changed = asyncio.Condition()
@@ -52,6 +56,7 @@ class MockSlackApi:
         app.router.add_get("/link", self._socket)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/hooks/{path:.*}", self._response_url)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -66,6 +71,26 @@ class MockSlackApi:
             await self._runner.cleanup()
 
     # --- what the tests ask -------------------------------------------------------------
+
+    def share_file(self, file_id: str, name: str, data: bytes, *,
+                   mimetype: str = "application/octet-stream") -> dict[str, Any]:
+        """Keep a file as Slack would after a user shared it; returns the event's ``files``
+        entry (the url_private points at this mock)."""
+        url = self.base_url.removesuffix("/api/") + f"/files/{file_id}/download"
+        meta = {"id": file_id, "name": name, "title": name, "mimetype": mimetype,
+                "filetype": name.rsplit(".", 1)[-1], "size": len(data),
+                "url_private": url, "url_private_download": url}
+        self.files[file_id] = (meta, data)
+        return dict(meta)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        auth = request.headers.get("Authorization")
+        self.downloads.append((file_id, auth))
+        if file_id not in self.files or not auth:
+            # Slack answers an unauthorised file request with its sign-in page.
+            return web.Response(text="<html>sign in</html>", content_type="text/html")
+        return web.Response(body=self.files[file_id][1], content_type="application/octet-stream")
 
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1,
                   error: str = "ratelimited", after: int = 0) -> None:
@@ -166,6 +191,10 @@ class MockSlackApi:
             ok["view"] = {"id": f"V{next(self._ts):04d}", "hash": "h1", **args.get("view", {})}
         elif method == "conversations.open":
             ok["channel"] = {"id": "D" + str(args.get("users", "")).split(",")[0]}
+        elif method == "files.info":
+            if args.get("file") not in self.files:
+                return web.json_response({"ok": False, "error": "file_not_found"})
+            ok["file"] = self.files[args["file"]][0]
         elif method == "apps.connections.open":
             host = self.base_url.removeprefix("http://").removesuffix("/api/")
             ok["url"] = f"ws://{host}/link"

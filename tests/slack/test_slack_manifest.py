@@ -24,7 +24,8 @@ def test_manifest_matches_the_app() -> None:
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "app_home_opened", "app_mention", "message.channels", "message.groups", "message.im"}
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "app_mentions:read", "channels:history", "chat:write", "commands", "groups:history",
+        "app_mentions:read", "channels:history", "chat:write", "commands", "files:read",
+        "groups:history",
         "im:history", "im:write", "reactions:write", "users:read"}
     assert "user" not in manifest["oauth_config"]["scopes"]
     for url in (command["url"], settings["event_subscriptions"]["request_url"],

@@ -29,6 +29,7 @@ EXPECTED_TABLES = {
     "sheet_outcome",
     "sheet_transition",
     "shared_version",
+    "spec_review_memo",
     "user_profile",
 }
 
@@ -260,3 +261,50 @@ def test_0006_carries_sheets_of_the_previous_schema_over_without_loss(
             " FROM consultation_sheet WHERE id = 's1'"
         )).one()
     assert tuple(row) == ("待ち時間が長い", "電子申請", 500_000, "あり")
+
+
+def test_0008_adds_review_memos_next_to_the_sheets_and_takes_them_away_again(
+    empty_database: Database,
+) -> None:
+    """0008: sheets of 0007 are kept; a memo is stored on one; downgrade drops only memos."""
+    empty_database.upgrade("0007")
+    stamp = "2026-12-07 01:00:00+00:00"
+    with empty_database.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO consultation_sheet (id, reference, status, business, slots, outcomes,"
+            " sections, questions, channel, tenant, conversation, requester_id, created_at,"
+            " updated_at) VALUES ('s1', '2026-0001', 'submitted', '窓口予約', '{}', '{}', '[]',"
+            " '[]', 'slack', 'T1', 'C1:1', 'U1', :at, :at)"
+        ), {"at": stamp})
+
+    empty_database.upgrade()
+
+    from storage import find_sheet
+    from storage.spec_memos import list_spec_memos, save_spec_memo
+
+    with empty_database.session() as session:
+        sheet = find_sheet(session=session, key="2026-0001")
+        save_spec_memo(
+            session=session, sheet_id=sheet.id, file_name="仕様書案.docx",
+            title="仕様書（案）レビューメモ　仕様書案.docx", summary="16 項目のうち…",
+            items=[("業務の対象", "記載あり"), ("実施期間", "記載なし")],
+            markdown="# 仕様書（案）レビューメモ\n", actor="slack:T1:U1",
+        )
+        session.commit()
+    with empty_database.session() as session:
+        [memo] = list_spec_memos(session=session, sheet_id="s1")
+    assert (memo.file_name, memo.items) == (
+        "仕様書案.docx", [["業務の対象", "記載あり"], ["実施期間", "記載なし"]])
+    with empty_database.engine.connect() as connection, pytest.raises(sa.exc.IntegrityError):
+        # A memo belongs to a sheet that exists.
+        connection.execute(sa.text(
+            "INSERT INTO spec_review_memo (id, sheet_id, file_name, title, summary, items,"
+            " markdown, actor, created_at) VALUES ('m2', 'missing', 'a.md', 't', 's', '[]',"
+            " 'x', 'a', :at)"), {"at": stamp})
+
+    empty_database.downgrade("0007")
+    tables = set(sa.inspect(empty_database.engine).get_table_names())
+    assert "spec_review_memo" not in tables and "consultation_sheet" in tables
+    with empty_database.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT reference FROM consultation_sheet")).all() == [
+            ("2026-0001",)]

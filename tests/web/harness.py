@@ -78,6 +78,8 @@ class ConsoleHarness:
     store: ReviewStore = field(init=False)
     desk: ReviewDesk = field(init=False)
     links: SignInLinks = field(init=False)
+    drafts: Any = None
+    """A draft 仕様書 reviewer for the console's upload (``bot.spec_drafts.DraftDesk``)."""
     assistant: Assistant = field(init=False)
     console: Console = field(init=False)
 
@@ -98,7 +100,7 @@ class ConsoleHarness:
         )
         self.console = Console(
             settings=self.settings, database=self.database, desk=self.desk, links=self.links,
-            titles={}, flows=load_flows(self.settings.flows_dir),
+            titles={}, flows=load_flows(self.settings.flows_dir), drafts=self.drafts,
         )
 
     def app(self) -> web.Application:

@@ -1,0 +1,92 @@
+"""The review memo kept on a 相談シート: ``soudan review-spec FILE --sheet REFERENCE`` saves it,
+``soudan review show`` lists the judgements (``--memo``: the whole memo), the exports carry it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import storage
+from bot.cli.main import app
+from bot.wiring import Services
+from tests.core.conversation import Conversation
+
+DRAFTS = Path(__file__).with_name("drafts")
+
+
+@pytest.fixture
+def services(make_services: Callable[..., Services]) -> Services:
+    return make_services()
+
+
+def test_review_spec_with_sheet_saves_the_memo_shown_by_review_show_and_exported(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    talk = Conversation(services.assistant)
+    talk.say("相談を始める")
+    talk.say("子育て支援課")
+    talk.say("保育所入所申請の受付・審査")
+    with services.database.session() as session:
+        [sheet] = storage.list_sheets(session=session)
+        storage.upsert_user_profile(
+            session=session,
+            channel="terminal",
+            tenant=talk.tenant,
+            user_id="U-cio",
+            display_name="補佐 一郎",
+            role=storage.UserRole.REVIEWER,
+        )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOUDAN_DATABASE_URL", services.settings.effective_database_url)
+    runner = CliRunner()
+
+    missing = runner.invoke(
+        app, ["review-spec", str(DRAFTS / "04_weak_items.docx"), "--sheet", "2099-9999"]
+    )
+    assert missing.exit_code == 1 and "2099-9999" in missing.output
+
+    done = runner.invoke(
+        app, ["review-spec", str(DRAFTS / "04_weak_items.docx"), "--sheet", sheet.reference]
+    )
+    assert done.exit_code == 0, done.output
+    assert f"レビューメモを相談シート {sheet.reference} に保存しました" in done.output
+    assert done.output.count("# 仕様書（案）レビューメモ") == 1  # still printed as before
+
+    reviewer = f"terminal:{talk.tenant}:U-cio"
+    shown = runner.invoke(app, ["review", "show", sheet.reference, "--as", reviewer])
+    assert shown.exit_code == 0, shown.output
+    assert "仕様書（案）レビューメモ:" in shown.output
+    assert "04_weak_items.docx: ガイドラインが示す仕様書の主な内容" in shown.output
+    assert "業務の対象: 記載あり" in shown.output and "記載が不十分" in shown.output
+    assert "## 3. 指摘事項" not in shown.output
+    whole = runner.invoke(app, ["review", "show", sheet.reference, "--as", reviewer, "--memo"])
+    assert "## 3. 指摘事項" in whole.output
+
+    out = tmp_path / "sheets.json"
+    exported = runner.invoke(
+        app, ["review", "export", "--as", reviewer, "--format", "json", "--out", str(out)]
+    )
+    assert exported.exit_code == 0, exported.output
+    [document] = json.loads(out.read_text(encoding="utf-8"))
+    [memo] = document["spec_memos"]
+    assert memo["file_name"] == "04_weak_items.docx"
+    assert memo["markdown"].startswith("# 仕様書（案）レビューメモ")
+    assert ["業務の対象", "記載あり"] in memo["items"]
+
+    out_csv = tmp_path / "sheets.csv"
+    runner.invoke(
+        app, ["review", "export", "--as", reviewer, "--format", "csv", "--out", str(out_csv)]
+    )
+    [row] = list(csv.DictReader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
+    assert row["仕様書（案）レビュー"].endswith(memo["summary"])
+    assert "04_weak_items.docx" in row["仕様書（案）レビュー"]
+
+    with services.database.session() as session:
+        [audit] = storage.list_audit(session=session, action="sheet.spec_memo")
+    assert audit.actor == "cli:local:operator" and audit.target == sheet.id
