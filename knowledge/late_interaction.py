@@ -24,7 +24,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,24 @@ class TokenVectorStore:
             )
         partial.replace(path)  # atomic: a reader never sees half a file
 
+    def ids(self, passage_id: str) -> np.ndarray | None:
+        """The passage's token ids only (the vectors are not read)."""
+        return self._read(passage_id, "ids")
+
+    def vectors(self, passage_id: str) -> np.ndarray | None:
+        """The passage's token vectors only (float16)."""
+        return self._read(passage_id, "vectors")
+
+    def _read(self, passage_id: str, member: str) -> np.ndarray | None:
+        if self.directory is None:
+            tokens = self._memory.get(passage_id)
+            return None if tokens is None else getattr(tokens, member)
+        try:
+            with np.load(self._path(passage_id)) as data:
+                return np.asarray(data[member])
+        except (OSError, ValueError, KeyError):
+            return None  # missing or damaged: re-encoded by the caller
+
     def get(self, passage_id: str) -> TokenVectors | None:
         if self.directory is None:
             return self._memory.get(passage_id)
@@ -114,35 +132,60 @@ class LateInteraction:
         """Args:
         passages: Token vectors by passage position (the search's passage order).
         """
+        self._build({p: t.ids for p, t in passages.items()}, lambda p: passages[p].vectors)
+
+    @classmethod
+    def streamed(
+        cls, ids: Mapping[int, np.ndarray], vectors: Callable[[int], np.ndarray | None]
+    ) -> LateInteraction:
+        """Build from each passage's token ids, reading its vectors one passage at a time
+        (from a :class:`TokenVectorStore`), so the vectors are never held twice.
+
+        A passage whose vectors cannot be read now (or no longer match its ids) is left
+        uncovered: ``scores_all`` gives it NaN, ``scores`` 0.
+        """
+        late = cls.__new__(cls)
+        late._build(ids, vectors)
+        return late
+
+    def _build(
+        self, ids: Mapping[int, np.ndarray], vectors: Callable[[int], np.ndarray | None]
+    ) -> None:
         import torch
 
         # torch, not numpy: numpy's BLAS threads keep spinning after a product and slow
         # the next query's encoder (torch's own pool) about threefold on two cores.
         # All passages' vectors are packed into one float16 matrix with the owning
         # position of each row, so that every passage is scored with one float16 product
-        # and one segment maximum; ``passages`` holds views into it. The matrix is
-        # filled block by block (its pages are touched only as they are written), so
-        # packing does not hold two copies of the vectors at once.
-        positions = sorted(p for p, tokens in passages.items() if len(tokens.ids))
-        rows = sum(len(passages[p].ids) for p in positions)
-        width = passages[positions[0]].vectors.shape[1] if positions else 0
-        self._packed = torch.empty((rows, width), dtype=torch.float16)
-        self._owner = torch.empty(rows, dtype=torch.int64)
-        self._size = max(passages, default=-1) + 1
+        # and one segment maximum; ``passages`` holds views into it.
+        positions = sorted(p for p, found in ids.items() if len(found))
+        rows = sum(len(ids[p]) for p in positions)
+        self._size = max(ids, default=-1) + 1
+        # rows of a passage that could not be read belong to a column past the last one
+        self._unread = self._size
+        self._owner = torch.full((rows,), self._unread, dtype=torch.int64)
+        self._packed = torch.zeros((0, 0), dtype=torch.float16)
         self.passages: dict[int, Any] = {}
         start = 0
         for position in positions:
-            block = np.asarray(passages[position].vectors, dtype=np.float16)
-            end = start + len(block)
-            self._packed[start:end] = torch.from_numpy(np.ascontiguousarray(block))
-            self._owner[start:end] = position
-            self.passages[position] = self._packed[start:end]
+            end = start + len(ids[position])
+            block = vectors(position)
+            if block is not None and len(block) == end - start:
+                if not self._packed.numel():
+                    self._packed = torch.zeros((rows, block.shape[1]), dtype=torch.float16)
+                self._packed[start:end] = torch.from_numpy(
+                    np.ascontiguousarray(block, dtype=np.float16)
+                )
+                self._owner[start:end] = position
+                self.passages[position] = self._packed[start:end]
             start = end
+        if not self.passages:
+            self._owner = torch.zeros(0, dtype=torch.int64)
         frequency: Counter[int] = Counter()
-        for tokens in passages.values():
-            frequency.update(set(tokens.ids.tolist()))
+        for found in ids.values():
+            frequency.update(set(found.tolist()))
         self._frequency = frequency
-        self._count = len(passages)
+        self._count = len(ids)
 
     def idf(self, token_id: int) -> float:
         """Inverse document frequency of a vocabulary id over the passages (≥ 0)."""
@@ -187,7 +230,7 @@ class LateInteraction:
             result[list(self.passages)] = 0.0
             return result
         query = torch.from_numpy(np.ascontiguousarray(question.vectors, dtype=np.float16))
-        best = torch.full((len(query), self._size), -2.0, dtype=torch.float32)
+        best = torch.full((len(query), self._size + 1), -2.0, dtype=torch.float32)
         with torch.inference_mode():
             for start in range(0, len(self._owner), block_rows):
                 owner = self._owner[start : start + block_rows]

@@ -119,23 +119,29 @@ class HybridSearch:
 
     def _load_token_vectors(self, texts: list[str]) -> LateInteraction:
         """The passages' token vectors from the store; missing ones (an index from before
-        the second stage, or ingested by another replica) are encoded now and stored."""
+        the second stage, or ingested by another replica) are encoded now and stored.
+
+        Ids are read first and the vectors then streamed into the packed matrix one
+        passage at a time, so they are never in memory twice."""
         assert self.token_store is not None
-        loaded: dict[int, TokenVectors] = {}
+        store = self.token_store
+        ids: dict[int, np.ndarray] = {}
         missing: list[int] = []
         for position, item in enumerate(self.passages):
-            tokens = self.token_store.get(item.passage.id)
-            if tokens is None:
+            found = store.ids(item.passage.id)
+            if found is None:
                 missing.append(position)
             else:
-                loaded[position] = tokens
+                ids[position] = found
         for start in range(0, len(missing), 64):
             part = missing[start : start + 64]
             _, encoded = self.embedder.encode_with_tokens([texts[i] for i in part], "passage")
             for position, tokens in zip(part, encoded, strict=True):
-                self.token_store.put(self.passages[position].passage.id, tokens)
-                loaded[position] = tokens
-        return LateInteraction(loaded)
+                store.put(self.passages[position].passage.id, tokens)
+                ids[position] = tokens.ids
+        return LateInteraction.streamed(
+            ids, lambda position: store.vectors(self.passages[position].passage.id)
+        )
 
     def query_terms(self, question: str, synonym_weight: float | None = None) -> dict[str, float]:
         """Weighted BM25 terms of a question (see ``SYNONYM_WEIGHT``)."""

@@ -128,3 +128,21 @@ def test_without_a_directory_the_store_keeps_vectors_in_memory() -> None:
     assert store.get("abc-1") is None
     kept = store.get("abc-2")
     assert kept is not None and kept.ids.tolist() == [6]
+
+
+def test_streamed_build_reads_vectors_one_passage_at_a_time() -> None:
+    vectors = {0: [[1.0, 0, 0]], 1: [[0, 1.0, 0], [0, 0, 1.0]], 2: [[0, 1.0, 0]]}
+    tokens = {p: _tokens(list(range(10 * p, 10 * p + len(v))), v) for p, v in vectors.items()}
+    asked: list[int] = []
+
+    def read(position: int) -> np.ndarray | None:
+        asked.append(position)
+        return None if position == 2 else tokens[position].vectors  # 2: file gone meanwhile
+
+    late = LateInteraction.streamed({p: t.ids for p, t in tokens.items()}, read)
+    assert asked == [0, 1, 2]
+    question = _tokens([10], [[0, 1.0, 0]])
+    scores = late.scores_all(question)
+    assert scores[1] == pytest.approx(1.0) and scores[0] == pytest.approx(0.0)
+    assert math.isnan(scores[2]) and not late.covers(2)
+    assert late.scores(question, [0, 1]) == pytest.approx([0.0, 1.0], abs=1e-3)
