@@ -41,6 +41,9 @@ the 14-row 評価の観点 table; the chunker splits longer tables)."""
 _ENUMERATED = re.compile(
     r"^(-\s*)?([(（]?\d{1,2}[)）.．]|[①-⑳]|[・●○]|[ア-ン][\s　]|[(（][ア-ン][)）])"
 )
+_RULES = re.compile(r"#{3,}")
+"""Runs of ``#`` left by the documents' conversion (「####主管課は…」), never shown."""
+_REFERS_LOOSE = re.compile(r"(以下|次)の[^、。]{1,10}")
 _SENTENCE_END = re.compile(r"(?<=[。．！？])(?![」』）)\]])")
 
 
@@ -62,7 +65,7 @@ _TABLE_ROW = " / "
 def _segments(passage: Passage) -> list[str]:
     segments: list[str] = []
     for line in passage.text.split("\n"):
-        line = line.strip()
+        line = _RULES.sub("", line).strip()
         if not line:
             continue
         if "\t" in line:
@@ -78,7 +81,11 @@ def _introduced(segments: Sequence[str], position: int) -> list[str]:
     introduces none."""
     segment = segments[position]
     if not (_GLUE.search(segment) or _REFERS_FORWARD.search(segment)):
-        return []
+        # 「以下の日を除いたもの」: any 「以下の／次の …」 introduces the list that follows,
+        # but only an enumerated one (never the next plain sentence)
+        following = segments[position + 1] if position + 1 < len(segments) else ""
+        if not (_REFERS_LOOSE.search(segment) and _ENUMERATED.match(following)):
+            return []
     items: list[str] = []
     budget = MAX_FOLLOW_CHARS
     for offset, item in enumerate(

@@ -31,6 +31,12 @@ from knowledge.lexical import JapaneseTokenizer, normalize_text
 from knowledge.types import Hit
 
 _NUMBER = r"(?:\d[\d,．.]*|[一二三四五六七八九十百千万]+)"
+_YEARS = (
+    r"(?<![\d元])(?<!令和)(?<!平成)(?<!昭和)(?<!令和\s)(?<!平成\s)(?<!昭和\s)"
+    r"(?:\d{1,2}|[一二三四五六七八九十]+)\s*(?:か|ヶ|カ|ケ|箇)?年(?!度)"
+)
+"""A number of years (「12年間」「5年ごと」), not a date: an era year (平成17年) or a
+four-digit year (2026年) does not answer 「何年？」."""
 _SEVERAL = r"複数|数(?:社|名|人|件|回)"
 """A count the text gives in words (「複数の事業者」) answers 「何社？」 too."""
 _FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
@@ -39,7 +45,8 @@ _FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"何日|何営業日|何曜", _NUMBER + r"\s*(?:営業)?日|[月火水木金土日]曜"),
         (r"何時間|何分", _NUMBER + r"\s*(?:時間|分)"),
         (r"何(?:か|ヶ|カ|ケ|箇)月", _NUMBER + r"\s*(?:か|ヶ|カ|ケ|箇)月"),
-        (r"何年", _NUMBER + r"\s*年"),
+        (r"何年度", r"(?:令和|平成|昭和)\s*(?:元|" + _NUMBER + r")\s*年度|" + _NUMBER + r"\s*年度"),
+        (r"何年(?!度)", _YEARS + r"|毎年|年\s*" + _NUMBER + r"\s*回"),
         (r"何件", _NUMBER + r"\s*件|" + _SEVERAL),
         (r"何社", _NUMBER + r"\s*社|" + _SEVERAL),
         (r"何人|何名", _NUMBER + r"\s*(?:人|名)|" + _SEVERAL),

@@ -1,0 +1,36 @@
+"""The figure rule's reading of years: a number of years, not a date, answers 「何年？」."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.refusal import asked_figures, holds_figure
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "answers"),
+    [
+        ("運営管理期間は何年？", "運営管理期間 10年（平成 31年度～平成 40年度）", True),
+        ("契約は全部で何年？", "計十二年間の包括契約とする。", True),
+        ("何年ごとに見直す？", "5 年ごとに見直す。", True),
+        ("監査は何年に1回？", "外部監査は毎年実施する。", True),
+        ("監査は何年に1回？", "年1回実施する。", True),
+        # dates are not durations: an era year, a four-digit year, a fiscal year
+        ("運営管理期間は何年？", "管理運営に関する規則（平成17年規則第46号）", False),
+        ("運営管理期間は何年？", "令和 5 年3月27日付け", False),
+        ("運営管理期間は何年？", "2026年4月から運用する。", False),
+        ("運営管理期間は何年？", "3年度に見直す。", False),
+        # 「何年度」 asks for a fiscal year
+        ("見直しは何年度？", "令和7年度に見直す。", True),
+        ("見直しは何年度？", "平成元年度から", True),
+        ("見直しは何年度？", "3年間で見直す。", False),
+    ],
+)
+def test_years_asked_and_stated(question: str, text: str, answers: bool) -> None:
+    patterns = asked_figures(question)
+    assert patterns
+    assert holds_figure(text, patterns) is answers
+
+
+def test_a_question_without_a_figure_asks_none() -> None:
+    assert asked_figures("年度末に台帳と突き合わせるのはなぜ？") == []
