@@ -23,6 +23,7 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING
 
+from bot.core.commands import Command, command_words
 from bot.core.messages import Inbound, Part, Text
 from bot.review.digest_render import render_chat
 from bot.review.outcomes import ReviewOutcome, ReviewRefused
@@ -42,9 +43,9 @@ from storage.lifecycle import status_label
 if TYPE_CHECKING:
     from bot.review.desk import ReviewDesk
 
-# The same words as bot.core.commands (Command.REVIEW / Command.DIGEST).
-REVIEW_WORDS = ("レビュー", "review", "レビュー一覧")
-DIGEST_WORDS = ("ダイジェスト", "digest", "週次ダイジェスト")
+# The core's words (bot.core.commands), read here as the first word of the message.
+REVIEW_WORDS = command_words(Command.REVIEW)
+DIGEST_WORDS = command_words(Command.DIGEST)
 
 _DONE = {
     "in_review": "確認を開始しました。",
