@@ -129,10 +129,12 @@ from storage.transcript import (
     count_feedback,
     delete_messages_before,
     get_feedback,
+    is_unanswered,
     list_messages,
     list_unanswered_questions,
     record_feedback,
     record_message,
+    unanswered_questions,
 )
 
 __all__ = [
@@ -213,6 +215,7 @@ __all__ = [
     "get_sheet",
     "get_sheet_by_reference",
     "get_user_profile",
+    "is_unanswered",
     "list_audit",
     "list_digest_runs",
     "list_inbox_events",
@@ -238,6 +241,7 @@ __all__ = [
     "start_flow_session",
     "status_label",
     "transition_sheet",
+    "unanswered_questions",
     "update_inbox_payload",
     "update_sheet",
     "upsert_conversation_ref",

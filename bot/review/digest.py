@@ -200,7 +200,7 @@ def build_digest(
     unanswered_texts = [
         " ".join(mask_personal_data(q.text).split())
         for q in questions
-        if ours(q.tenant) and week.contains(q.asked_at) and not q.answered
+        if ours(q.tenant) and week.contains(q.asked_at) and q.unanswered
     ]
     asked = sum(1 for q in questions if ours(q.tenant) and week.contains(q.asked_at))
     gaps = Counter(unanswered_texts)

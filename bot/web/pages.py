@@ -38,6 +38,7 @@ from bot.web.queue import COST_BAND_KEYS, SORTS, QueueQuery, queue_page, waiting
 from storage.lifecycle import STATUS_LABELS, SheetStatus, status_label
 from storage.masking import mask_personal_data
 from storage.models import Feedback, FeedbackValue, Message
+from storage.transcript import unanswered_questions
 
 WAITING_HIGHLIGHT_DAYS = 7
 TREND_WEEKS = 12
@@ -328,7 +329,7 @@ class ConsolePages:
             tenant=tenant, since=weeks[0].start(), before=week.end()
         )
         return [
-            (f"W{w.week:02d}", sum(1 for q in questions if not q.answered and w.contains(q.asked_at)))
+            (f"W{w.week:02d}", sum(1 for q in questions if q.unanswered and w.contains(q.asked_at)))
             for w in weeks
         ]
 
@@ -359,8 +360,7 @@ class ConsolePages:
                 unanswered = session.exec(
                     select(Message.text, func.count())
                     .where(
-                        col(Message.tenant) == tenant, col(Message.question).is_(True),
-                        col(Message.answered).is_(False),
+                        col(Message.tenant) == tenant, unanswered_questions(),
                         col(Message.created_at) >= start, col(Message.created_at) < end,
                     )
                     .group_by(col(Message.text))
