@@ -109,7 +109,7 @@ class SheetRecord:
         """The status the sheet had at ``moment`` (``None`` before it existed)."""
         if moment < self.created_at:
             return None
-        status = "draft"
+        status: str = SheetStatus.DRAFT
         for step in self.transitions:
             if step.at >= moment:
                 break

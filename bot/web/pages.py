@@ -44,10 +44,10 @@ WAITING_HIGHLIGHT_DAYS = 7
 TREND_WEEKS = 12
 
 ACTIONS: dict[str, tuple[str, AccessAction, str | None]] = {
-    "review.start": ("start", "change_status", "in_review"),
-    "review.accept": ("accept", "change_status", "accepted"),
-    "review.return": ("return", "change_status", "returned"),
-    "review.close": ("close", "change_status", "closed"),
+    "review.start": ("start", "change_status", SheetStatus.IN_REVIEW),
+    "review.accept": ("accept", "change_status", SheetStatus.ACCEPTED),
+    "review.return": ("return", "change_status", SheetStatus.RETURNED),
+    "review.close": ("close", "change_status", SheetStatus.CLOSED),
     "review.comment": ("comment", "comment", None),
 }
 """Chat action kind -> (URL verb, policy action, target status)."""
@@ -65,7 +65,7 @@ def notification_notice(code: str | None) -> str:
     """The desk's own Japanese line about telling the requester (``sent``, ``failed`` …)."""
     if code not in ("sent", "failed", "queued"):
         return ""
-    placeholder = SheetRecord("", "", "", None, "", "draft", datetime.now(UTC))
+    placeholder = SheetRecord("", "", "", None, "", SheetStatus.DRAFT, datetime.now(UTC))
     return ReviewOutcome(placeholder, cast(Notification, code)).notice
 
 
