@@ -87,6 +87,7 @@ from storage.models import (
 from storage.people import (
     UNSET,
     assign_department,
+    find_conversation_ref,
     find_user_conversation_ref,
     get_conversation_ref,
     get_user_profile,
@@ -200,6 +201,7 @@ __all__ = [
     "count_feedback",
     "create_sheet",
     "delete_messages_before",
+    "find_conversation_ref",
     "find_resumable_flow_session",
     "find_sheet",
     "find_user_conversation_ref",
