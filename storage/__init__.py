@@ -87,6 +87,7 @@ from storage.models import (
 from storage.people import (
     UNSET,
     assign_department,
+    find_conversation_ref,
     find_user_conversation_ref,
     get_conversation_ref,
     get_user_profile,
@@ -129,10 +130,12 @@ from storage.transcript import (
     count_feedback,
     delete_messages_before,
     get_feedback,
+    is_unanswered,
     list_messages,
     list_unanswered_questions,
     record_feedback,
     record_message,
+    unanswered_questions,
 )
 
 __all__ = [
@@ -198,6 +201,7 @@ __all__ = [
     "count_feedback",
     "create_sheet",
     "delete_messages_before",
+    "find_conversation_ref",
     "find_resumable_flow_session",
     "find_sheet",
     "find_user_conversation_ref",
@@ -213,6 +217,7 @@ __all__ = [
     "get_sheet",
     "get_sheet_by_reference",
     "get_user_profile",
+    "is_unanswered",
     "list_audit",
     "list_digest_runs",
     "list_inbox_events",
@@ -238,6 +243,7 @@ __all__ = [
     "start_flow_session",
     "status_label",
     "transition_sheet",
+    "unanswered_questions",
     "update_inbox_payload",
     "update_sheet",
     "upsert_conversation_ref",

@@ -27,6 +27,7 @@ from storage.sheet_view import (
 )
 from storage.spec_memos import SpecReviewMemo
 from storage.spreadsheet import CellValue, Table, csv_bytes, write_xlsx
+from storage.transcript import is_unanswered
 
 ExportFormat = Literal["json", "csv", "xlsx"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("json", "csv", "xlsx")
@@ -76,7 +77,7 @@ def _questions(sheet: ConsultationSheet) -> str:
     for question in sheet.questions:
         if isinstance(question, dict):
             text = mask_personal_data(str(question.get("text", "")))
-            if question.get("answered") is False:
+            if is_unanswered(question.get("answered")):
                 text += "（回答なし）"
             lines.append(text)
         else:

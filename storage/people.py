@@ -224,6 +224,26 @@ def get_conversation_ref(
     return session.exec(statement).first()
 
 
+def find_conversation_ref(
+    *, session: Session, channel: str, conversation: str
+) -> ConversationRef | None:
+    """The most recently updated reference of a conversation in any tenant, or None.
+
+    For an address that names a conversation but no tenant (e.g. the Teams digest
+    conversation configured as a bare conversation id).
+    """
+    statement = (
+        select(ConversationRef)
+        .where(
+            ConversationRef.channel == channel,
+            ConversationRef.conversation == conversation,
+        )
+        .order_by(col(ConversationRef.updated_at).desc())
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).first()
+
+
 def find_user_conversation_ref(
     *, session: Session, channel: str, tenant: str, user_id: str
 ) -> ConversationRef | None:

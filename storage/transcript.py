@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.columns import utc_now
 from storage.conflicts import dialect_insert
 from storage.models import Feedback, FeedbackValue, Message, MessageDirection, new_id
+
+
+def is_unanswered(answered: bool | None) -> bool:
+    """The one definition of an unanswered question (回答できなかった質問).
+
+    ``answered`` is what the knowledge base said when the question was asked
+    (``Answer.answered``), kept on the transcript's question (``Message.answered``)
+    and on a sheet's questions (``{"text", "answered"}``): False when it declined or
+    could not answer. None (not known) is not counted as unanswered.
+
+    Example:
+        >>> is_unanswered(False), is_unanswered(True), is_unanswered(None)
+        (True, False, False)
+    """
+    return answered is False
+
+
+def unanswered_questions() -> ColumnElement[Any]:
+    """:func:`is_unanswered` in SQL: the transcript's guideline questions not answered."""
+    return sa.and_(col(Message.question).is_(True), col(Message.answered).is_(False))
 
 
 def record_message(
@@ -83,8 +105,7 @@ def list_unanswered_questions(
 ) -> list[Message]:
     """Questions the guidelines did not answer in ``[since, before)``, oldest first."""
     statement = select(Message).where(
-        col(Message.question).is_(True),
-        col(Message.answered).is_(False),
+        unanswered_questions(),
         Message.created_at >= since,
         Message.created_at < before,
     )

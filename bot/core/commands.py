@@ -38,6 +38,31 @@ _WORDS: dict[Command, tuple[str, ...]] = {
 }
 
 _LOOKUP = {word: command for command, words in _WORDS.items() for word in words}
+
+
+def command_words(*commands: Command) -> tuple[str, ...]:
+    """The words that spell ``commands`` (normalized: lower case, no spaces).
+
+    For callers that read a command as the first word of a longer message
+    (「ダイジェスト 2026-W47」); whole messages go through :func:`parse_command`.
+
+    Example:
+        >>> "週次ダイジェスト" in command_words(Command.DIGEST)
+        True
+    """
+    return tuple(word for command in commands for word in _WORDS[command])
+
+
+def command_word(command: Command) -> str:
+    """The usual word for ``command``: what a channel's shortcut for it says to the core.
+
+    Example:
+        >>> command_word(Command.START), command_word(Command.HELP)
+        ('相談を始める', 'ヘルプ')
+    """
+    return _WORDS[command][0]
+
+
 _STRIP = re.compile(r"[\s。、．，.!！]+")
 
 

@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
 from bot.review.records import Actor, SheetRecord
-from storage.lifecycle import EDITABLE_STATUSES, status_label
+from storage.lifecycle import EDITABLE_STATUSES, SheetStatus, status_label
 
 AccessAction = Literal[
     "view", "list", "edit", "export", "digest", "comment", "change_status", "manage_users",
@@ -47,7 +47,9 @@ AccessAction = Literal[
 """``consult``: start a consultation or list / resume one's own (the core asks for
 senders reported as coming from another organisation)."""
 
-REVIEW_TARGETS = ("in_review", "returned", "accepted", "closed")
+REVIEW_TARGETS = (
+    SheetStatus.IN_REVIEW, SheetStatus.RETURNED, SheetStatus.ACCEPTED, SheetStatus.CLOSED
+)
 
 NOT_REGISTERED = (
     "利用者登録がまだ済んでいないため、相談シートは表示できません。"
@@ -187,7 +189,7 @@ def _decide_staff(
         return _deny(SHEET_UNAVAILABLE)
     if action in ("view", "export"):
         return Decision(True, scope=own)
-    if action == "comment" or (action == "change_status" and target != "submitted"):
+    if action == "comment" or (action == "change_status" and target != SheetStatus.SUBMITTED):
         # Starting, returning, accepting and closing belong to the CIO補佐, whatever the status.
         return _deny(REVIEWERS_ONLY)
     if sheet.status not in EDITABLE_STATUSES:
@@ -197,7 +199,7 @@ def _decide_staff(
         )
     if action == "edit":
         return Decision(True, scope=own)
-    if action == "change_status" and target == "submitted":
+    if action == "change_status" and target == SheetStatus.SUBMITTED:
         return Decision(True, scope=own)
     return _deny(REVIEWERS_ONLY)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING
 
+from bot.core.commands import Command, command_words
 from bot.core.messages import Inbound, Part, Text
 from bot.review.digest_render import render_chat
 from bot.review.outcomes import ReviewOutcome, ReviewRefused
@@ -37,21 +38,21 @@ from bot.review.parts import (
 )
 from bot.review.records import Actor
 from bot.review.weeks import IsoWeek, WeekFormatError
-from storage.lifecycle import status_label
+from storage.lifecycle import SheetStatus, status_label
 
 if TYPE_CHECKING:
     from bot.review.desk import ReviewDesk
 
-# The same words as bot.core.commands (Command.REVIEW / Command.DIGEST).
-REVIEW_WORDS = ("レビュー", "review", "レビュー一覧")
-DIGEST_WORDS = ("ダイジェスト", "digest", "週次ダイジェスト")
+# The core's words (bot.core.commands), read here as the first word of the message.
+REVIEW_WORDS = command_words(Command.REVIEW)
+DIGEST_WORDS = command_words(Command.DIGEST)
 
-_DONE = {
-    "in_review": "確認を開始しました。",
-    "returned": "差し戻しました。",
-    "accepted": "受理しました。",
-    "closed": "完了にしました。",
-    "submitted": "提出しました。",
+_DONE: dict[str, str] = {
+    SheetStatus.IN_REVIEW: "確認を開始しました。",
+    SheetStatus.RETURNED: "差し戻しました。",
+    SheetStatus.ACCEPTED: "受理しました。",
+    SheetStatus.CLOSED: "完了にしました。",
+    SheetStatus.SUBMITTED: "提出しました。",
 }
 
 
@@ -162,7 +163,7 @@ def _action(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
         return _outcome_parts(desk.close(actor, sheet_id), desk)
     if kind == "review.return":
         if not comment:
-            desk.authorize(actor, "change_status", sheet_id, target_status="returned")
+            desk.authorize(actor, "change_status", sheet_id, target_status=SheetStatus.RETURNED)
             return [return_form(sheet_id)]
         return _outcome_parts(desk.return_sheet(actor, sheet_id, comment), desk)
     if kind == "review.comment":

@@ -42,11 +42,14 @@ from bot.review.store import ReviewStore
 from bot.review.users import UserDirectory
 from bot.review.weeks import TOKYO, IsoWeek
 from storage.errors import IllegalTransitionError, StorageError
-from storage.lifecycle import status_label
+from storage.lifecycle import SheetStatus, status_label
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_ANNOUNCED = (SheetStatus.RETURNED, SheetStatus.ACCEPTED)
+"""Status changes the requester is told about."""
 
 
 def run_in_thread(task: Callable[[], object]) -> None:
@@ -308,23 +311,23 @@ class ReviewDesk:
 
     def start_review(self, actor: Actor, key: str) -> ReviewOutcome:
         """提出済み -> 確認中."""
-        return self._move(actor, key, "in_review")
+        return self._move(actor, key, SheetStatus.IN_REVIEW)
 
     def return_sheet(self, actor: Actor, key: str, comment: str) -> ReviewOutcome:
         """確認中 -> 差し戻し, with the reason the requester reads (required)."""
-        return self._move(actor, key, "returned", comment=comment, comment_required=True)
+        return self._move(actor, key, SheetStatus.RETURNED, comment=comment, comment_required=True)
 
     def accept(self, actor: Actor, key: str, comment: str | None = None) -> ReviewOutcome:
         """確認中 -> 受理 (the requester is told)."""
-        return self._move(actor, key, "accepted", comment=comment)
+        return self._move(actor, key, SheetStatus.ACCEPTED, comment=comment)
 
     def close(self, actor: Actor, key: str) -> ReviewOutcome:
         """受理 -> 完了."""
-        return self._move(actor, key, "closed")
+        return self._move(actor, key, SheetStatus.CLOSED)
 
     def submit(self, actor: Actor, key: str) -> ReviewOutcome:
         """下書き / 差し戻し -> 提出済み, by the requester's department."""
-        return self._move(actor, key, "submitted")
+        return self._move(actor, key, SheetStatus.SUBMITTED)
 
     def authorize(
         self,
@@ -378,7 +381,7 @@ class ReviewDesk:
                 # The status change and the notice announcing it commit together.
                 with self.store.transaction() as store:
                     moved = store.transition(sheet.sheet_id, to_status, actor, self.now(), text)
-                    if to_status in ("returned", "accepted"):
+                    if to_status in _ANNOUNCED:
                         notice = self._queue_notice(store, moved, text)
             except IllegalTransitionError as error:
                 message = str(error)
@@ -387,7 +390,7 @@ class ReviewDesk:
                 raise OperationFailed(message, "illegal_transition") from error
             except StorageError as error:
                 raise OperationFailed(str(error), type(error).__name__) from error
-            if to_status not in ("returned", "accepted"):
+            if to_status not in _ANNOUNCED:
                 return ReviewOutcome(moved)
             return ReviewOutcome(moved, self._announce(notice))
 
@@ -445,14 +448,14 @@ class ReviewDesk:
         return handle_review_turn(self, inbound, actor)
 
 
-_REVIEWER_HINTS = {
-    "draft": "依頼者が提出するまでお待ちください。",
-    "submitted": "先に「確認を開始」してください（`soudan review start`）。",
-    "in_review": "「差し戻し」か「受理」を選んでください。",
-    "returned": "依頼者が修正して再提出するまでお待ちください。",
-    "accepted": "対応が終わったら「完了にする」を選んでください。",
-    "closed": "完了した相談シートは変更できません。",
-    "cancelled": "取り消された相談シートは変更できません。",
+_REVIEWER_HINTS: dict[str, str] = {
+    SheetStatus.DRAFT: "依頼者が提出するまでお待ちください。",
+    SheetStatus.SUBMITTED: "先に「確認を開始」してください（`soudan review start`）。",
+    SheetStatus.IN_REVIEW: "「差し戻し」か「受理」を選んでください。",
+    SheetStatus.RETURNED: "依頼者が修正して再提出するまでお待ちください。",
+    SheetStatus.ACCEPTED: "対応が終わったら「完了にする」を選んでください。",
+    SheetStatus.CLOSED: "完了した相談シートは変更できません。",
+    SheetStatus.CANCELLED: "取り消された相談シートは変更できません。",
 }
 
 

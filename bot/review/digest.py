@@ -173,15 +173,15 @@ def build_digest(
     def entered(sheet: SheetRecord, status: str) -> bool:
         if sheet.transitions:
             return any(t.to_status == status and week.contains(t.at) for t in sheet.transitions)
-        return status == "submitted" and week.contains(sheet.submitted_at)
+        return status == SheetStatus.SUBMITTED and week.contains(sheet.submitted_at)
 
     def line(sheet: SheetRecord) -> DigestSheet:
         return _line(sheet, sheet.status_at(as_of) or sheet.status)
 
     new = [s for s in mine if week.contains(s.created_at)]
-    submitted = [s for s in mine if entered(s, "submitted")]
-    returned = [s for s in mine if entered(s, "returned")]
-    accepted = [s for s in mine if entered(s, "accepted")]
+    submitted = [s for s in mine if entered(s, SheetStatus.SUBMITTED)]
+    returned = [s for s in mine if entered(s, SheetStatus.RETURNED)]
+    accepted = [s for s in mine if entered(s, SheetStatus.ACCEPTED)]
     still_open = [s for s in mine if s.status_at(as_of) in OPEN_STATUSES]
 
     involved: dict[str, SheetRecord] = {}
@@ -192,7 +192,7 @@ def build_digest(
 
     waiting: list[WaitingSheet] = []
     for sheet in still_open:
-        since = sheet.last_entered("submitted", as_of) or sheet.submitted_at
+        since = sheet.last_entered(SheetStatus.SUBMITTED, as_of) or sheet.submitted_at
         if since is not None and as_of - since > WAITING_LIMIT:
             waiting.append(WaitingSheet(line(sheet), (as_of - since).days, since))
     waiting.sort(key=lambda w: w.submitted_at)
@@ -200,7 +200,7 @@ def build_digest(
     unanswered_texts = [
         " ".join(mask_personal_data(q.text).split())
         for q in questions
-        if ours(q.tenant) and week.contains(q.asked_at) and not q.answered
+        if ours(q.tenant) and week.contains(q.asked_at) and q.unanswered
     ]
     asked = sum(1 for q in questions if ours(q.tenant) and week.contains(q.asked_at))
     gaps = Counter(unanswered_texts)

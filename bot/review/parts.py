@@ -13,7 +13,7 @@ from bot.core.messages import Action, Choice, Choices, Form, FormField, Part, Sh
 from bot.review.records import Actor, CommentRecord, SheetRecord
 from bot.review.weeks import TOKYO
 from flows.answer_reading import short_yen as yen
-from storage.lifecycle import status_label
+from storage.lifecycle import SheetStatus, status_label
 from storage.sheet_view import (
     COMMENT_KIND_LABELS,
     SheetContent,
@@ -93,12 +93,12 @@ def review_choices(sheet: SheetRecord) -> Choices | None:
     """The reviewer's next steps for the sheet's status, as buttons."""
     value = sheet.sheet_id
     options: list[Choice] = []
-    if sheet.status == "submitted":
+    if sheet.status == SheetStatus.SUBMITTED:
         options.append(Choice("確認を開始", Action("review.start", value), "primary"))
-    elif sheet.status == "in_review":
+    elif sheet.status == SheetStatus.IN_REVIEW:
         options.append(Choice("受理", Action("review.accept", value), "primary"))
         options.append(Choice("差し戻し", Action("review.return", value), "danger"))
-    elif sheet.status == "accepted":
+    elif sheet.status == SheetStatus.ACCEPTED:
         options.append(Choice("完了にする", Action("review.close", value)))
     options.append(Choice("コメント", Action("review.comment", value)))
     return Choices("次の操作を選んでください。", tuple(options))
@@ -185,7 +185,7 @@ def requester_notice(
     sheet: SheetRecord, comment: str | None, zone: tzinfo = TOKYO
 ) -> list[Part]:
     """What the requester reads when the CIO補佐 returns or accepts their sheet."""
-    if sheet.status == "returned":
+    if sheet.status == SheetStatus.RETURNED:
         text = (
             f"相談シート {sheet.reference}「{sheet.business}」が CIO補佐から差し戻されました。\n"
             f"理由: {comment or '（記載なし）'}\n"
@@ -198,6 +198,6 @@ def requester_notice(
             + "\n次の手続きに進んでください。"
         )
     parts: list[Part] = [Text(text), sheet_summary(sheet, zone)]
-    if sheet.status == "returned":
+    if sheet.status == SheetStatus.RETURNED:
         parts.append(Choices("", (reopen_choice(sheet.sheet_id),)))
     return parts

@@ -16,6 +16,7 @@ from storage.audit import actor_key
 from storage.lifecycle import SheetStatus
 from storage.sheet_view import EMPTY as EMPTY_CONTENT
 from storage.sheet_view import SheetContent
+from storage.transcript import is_unanswered
 
 Role = Literal["staff", "reviewer", "admin"]
 ROLES: tuple[Role, ...] = ("staff", "reviewer", "admin")
@@ -108,7 +109,7 @@ class SheetRecord:
         """The status the sheet had at ``moment`` (``None`` before it existed)."""
         if moment < self.created_at:
             return None
-        status = "draft"
+        status: str = SheetStatus.DRAFT
         for step in self.transitions:
             if step.at >= moment:
                 break
@@ -155,3 +156,8 @@ class QuestionRecord:
     answered: bool
     tenant: str = ""
     channel: str = ""
+
+    @property
+    def unanswered(self) -> bool:
+        """Counted among 回答できなかった質問 (:func:`storage.transcript.is_unanswered`)."""
+        return is_unanswered(self.answered)

@@ -43,6 +43,7 @@ from storage.models import (
 )
 from storage.sheet_view import sheet_content
 from storage.spec_memos import list_spec_memos, memos_by_sheet
+from storage.transcript import is_unanswered
 
 log = logging.getLogger(__name__)
 
@@ -360,7 +361,7 @@ class ReviewStore:
                 QuestionRecord(
                     text=m.text,
                     asked_at=m.created_at,
-                    answered=m.answered is not False,
+                    answered=not is_unanswered(m.answered),
                     tenant=m.tenant,
                     channel=m.channel,
                 )

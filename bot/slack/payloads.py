@@ -34,6 +34,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from bot.core.commands import Command, command_word, parse_command
 from bot.core.messages import Action, Attachment, Inbound
 from bot.slack.action_values import decode_action, encode_action
 from bot.slack.blocks import SlackBlock, form_values, mark_clicked, picked_action
@@ -43,14 +44,8 @@ CONSULTATION_FLOW_ID = ""
 """Flow the message shortcut 「この内容で相談する」 starts: empty, the entry flow
 (the flow file with ``sheet.entry: true``)."""
 
-# /soudan <word> [rest]: the word becomes the text the core understands.
-_COMMAND_WORDS = {
-    "相談": "相談を始める",
-    "ヘルプ": "ヘルプ",
-    "help": "ヘルプ",
-    "レビュー": "レビュー",
-    "ダイジェスト": "ダイジェスト",
-}
+# /soudan <word> [rest]: a word alone that spells one of the core's commands
+# (bot.core.commands) becomes that command's usual word; 「質問 …」 asks the rest.
 _QUESTION_WORDS = ("質問",)
 _USER_MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")
 _CHANNEL_TYPES = ("channel", "group")  # public and private channels (message.channels/.groups)
@@ -392,11 +387,12 @@ def command_text(text: str) -> str:
     word, _, rest = text.strip().partition(" ")
     word = word.strip().lower()
     if not word:
-        return "ヘルプ"
+        return command_word(Command.HELP)
     if word in _QUESTION_WORDS:
-        return rest.strip() or "ヘルプ"
-    if word in _COMMAND_WORDS and not rest.strip():
-        return _COMMAND_WORDS[word]
+        return rest.strip() or command_word(Command.HELP)
+    command = parse_command(word)
+    if command is not None and not rest.strip():
+        return command_word(command)
     return text.strip()
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlmodel import col, select
-
 from bot.core.messages import Address
 from storage.audit import record_audit
 from storage.database import Database
-from storage.models import AuditResult, ConversationRef
-from storage.people import find_user_conversation_ref, get_conversation_ref, upsert_conversation_ref
+from storage.models import AuditResult
+from storage.people import (
+    find_conversation_ref,
+    find_user_conversation_ref,
+    get_conversation_ref,
+    upsert_conversation_ref,
+)
 
 CHANNEL = "teams"
 
@@ -72,14 +75,9 @@ class DatabaseTeamsRecords:
                     conversation=address.conversation,
                 )
             else:
-                row = session.exec(
-                    select(ConversationRef)
-                    .where(
-                        ConversationRef.channel == CHANNEL,
-                        ConversationRef.conversation == address.conversation,
-                    )
-                    .order_by(col(ConversationRef.updated_at).desc())
-                ).first()
+                row = find_conversation_ref(
+                    session=session, channel=CHANNEL, conversation=address.conversation
+                )
             if row is None and address.user_id:
                 row = find_user_conversation_ref(
                     session=session, channel=CHANNEL, tenant=address.tenant, user_id=address.user_id

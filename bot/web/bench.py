@@ -80,11 +80,17 @@ def _free_port() -> int:
 def seed_sheets(database: Database, count: int, now: datetime, tenant: str = "bench") -> list[str]:
     """``count`` sheets over the last year, most of them submitted; their 整理番号."""
     chooser = random.Random(13)
-    statuses = ["draft", "submitted", "in_review", "returned", "accepted", "closed"]
-    path = {"draft": [], "submitted": ["submitted"], "in_review": ["submitted", "in_review"],
-            "returned": ["submitted", "in_review", "returned"],
-            "accepted": ["submitted", "in_review", "accepted"],
-            "closed": ["submitted", "in_review", "accepted", "closed"]}
+    draft, submitted, in_review = SheetStatus.DRAFT, SheetStatus.SUBMITTED, SheetStatus.IN_REVIEW
+    returned, accepted, closed = SheetStatus.RETURNED, SheetStatus.ACCEPTED, SheetStatus.CLOSED
+    statuses = [draft, submitted, in_review, returned, accepted, closed]
+    path: dict[SheetStatus, list[SheetStatus]] = {
+        draft: [],
+        submitted: [submitted],
+        in_review: [submitted, in_review],
+        returned: [submitted, in_review, returned],
+        accepted: [submitted, in_review, accepted],
+        closed: [submitted, in_review, accepted, closed],
+    }
     references: list[str] = []
     with database.session() as session:
         rows, moves = [], []
@@ -106,7 +112,7 @@ def seed_sheets(database: Database, count: int, now: datetime, tenant: str = "be
                 created_at=created, updated_at=created,
                 submitted_at=created + timedelta(hours=1) if steps else None,
             ))
-            previous = "draft"
+            previous = SheetStatus.DRAFT
             for index, step in enumerate(steps, start=1):
                 moves.append(SheetTransition(
                     sheet_id=sheet_id, from_status=SheetStatus(previous),

@@ -38,15 +38,16 @@ from bot.web.queue import COST_BAND_KEYS, SORTS, QueueQuery, queue_page, waiting
 from storage.lifecycle import STATUS_LABELS, SheetStatus, status_label
 from storage.masking import mask_personal_data
 from storage.models import Feedback, FeedbackValue, Message
+from storage.transcript import unanswered_questions
 
 WAITING_HIGHLIGHT_DAYS = 7
 TREND_WEEKS = 12
 
 ACTIONS: dict[str, tuple[str, AccessAction, str | None]] = {
-    "review.start": ("start", "change_status", "in_review"),
-    "review.accept": ("accept", "change_status", "accepted"),
-    "review.return": ("return", "change_status", "returned"),
-    "review.close": ("close", "change_status", "closed"),
+    "review.start": ("start", "change_status", SheetStatus.IN_REVIEW),
+    "review.accept": ("accept", "change_status", SheetStatus.ACCEPTED),
+    "review.return": ("return", "change_status", SheetStatus.RETURNED),
+    "review.close": ("close", "change_status", SheetStatus.CLOSED),
     "review.comment": ("comment", "comment", None),
 }
 """Chat action kind -> (URL verb, policy action, target status)."""
@@ -64,7 +65,7 @@ def notification_notice(code: str | None) -> str:
     """The desk's own Japanese line about telling the requester (``sent``, ``failed`` …)."""
     if code not in ("sent", "failed", "queued"):
         return ""
-    placeholder = SheetRecord("", "", "", None, "", "draft", datetime.now(UTC))
+    placeholder = SheetRecord("", "", "", None, "", SheetStatus.DRAFT, datetime.now(UTC))
     return ReviewOutcome(placeholder, cast(Notification, code)).notice
 
 
@@ -328,7 +329,7 @@ class ConsolePages:
             tenant=tenant, since=weeks[0].start(), before=week.end()
         )
         return [
-            (f"W{w.week:02d}", sum(1 for q in questions if not q.answered and w.contains(q.asked_at)))
+            (f"W{w.week:02d}", sum(1 for q in questions if q.unanswered and w.contains(q.asked_at)))
             for w in weeks
         ]
 
@@ -359,8 +360,7 @@ class ConsolePages:
                 unanswered = session.exec(
                     select(Message.text, func.count())
                     .where(
-                        col(Message.tenant) == tenant, col(Message.question).is_(True),
-                        col(Message.answered).is_(False),
+                        col(Message.tenant) == tenant, unanswered_questions(),
                         col(Message.created_at) >= start, col(Message.created_at) < end,
                     )
                     .group_by(col(Message.text))

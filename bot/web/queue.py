@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 from bot.review.access import Scope
 from bot.review.digest import COST_BANDS, UNKNOWN_COST_BAND
 from bot.review.weeks import IsoWeek
-from storage.lifecycle import SheetStatus
+from storage.lifecycle import OPEN_STATUSES, SheetStatus
 from storage.models import ConsultationSheet, SheetTransition
 
 PAGE_SIZE = 50
@@ -180,6 +180,6 @@ def queue_page(session: Session, scope: Scope, query: QueueQuery) -> QueuePage:
 
 def waiting_days(submitted_at: datetime | None, status: str, now: datetime) -> int | None:
     """Whole days an open sheet has waited since it was (last) submitted."""
-    if submitted_at is None or status not in ("submitted", "in_review"):
+    if submitted_at is None or status not in OPEN_STATUSES:
         return None
     return max(0, (now - submitted_at).days)

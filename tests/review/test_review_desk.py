@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.core.commands import Command, command_words
 from bot.core.messages import Action, Choices, Form, Inbound, Notifier, SheetSummary, Text
 from bot.review.chat import is_review_turn
 from bot.review.desk import ReviewDesk
@@ -288,3 +289,10 @@ def test_refusals_speak_to_the_role_that_tried(desk: ReviewDesk, database: Datab
     with pytest.raises(ReviewRefused) as staff_start:
         desk.start_review(STAFF, sheet.reference)
     assert "CIO補佐（レビュー担当）だけが行えます" in staff_start.value.message
+
+
+def test_the_review_desk_reads_the_core_s_review_and_digest_words() -> None:
+    for word in command_words(Command.REVIEW, Command.DIGEST):
+        assert is_review_turn(Inbound("slack", "T1", "D1", "U1", text=word)), word
+    assert is_review_turn(Inbound("slack", "T1", "D1", "U1", text="週次ダイジェスト 2026-W47"))
+    assert not is_review_turn(Inbound("slack", "T1", "D1", "U1", text="相談を始める"))

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.core.commands import Command, command_words, parse_command
 from bot.core.messages import (
     Action,
     Choice,
@@ -165,6 +166,12 @@ def test_button_values_reject_what_this_app_did_not_write() -> None:
 ])
 def test_slash_command_words(typed: str, said: str) -> None:
     assert command_text(typed) == said
+
+
+@pytest.mark.parametrize("command", list(Command))
+def test_every_core_command_word_after_soudan_reads_as_that_command(command: Command) -> None:
+    for word in command_words(command):
+        assert parse_command(command_text(word)) is command, word
 
 
 def test_a_field_chooser_is_a_select_menu_in_the_message_not_a_modal() -> None:

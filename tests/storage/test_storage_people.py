@@ -8,6 +8,7 @@ from typing import Any
 from storage import (
     Database,
     UserRole,
+    find_conversation_ref,
     find_user_conversation_ref,
     get_conversation_ref,
     get_user_profile,
@@ -86,3 +87,18 @@ def test_conversation_reference_upsert_and_lookup(database: Database) -> None:
         latest = find_user_conversation_ref(session=session, channel="teams", tenant="tid", user_id="29:u1")
         assert latest is not None and latest.conversation == "a:1"
         assert get_conversation_ref(session=session, channel="slack", tenant="tid", conversation="a:1") is None
+
+
+def test_a_conversation_reference_in_any_tenant_is_the_newest_of_that_channel(
+    database: Database,
+) -> None:
+    with database.session() as session:
+        for tenant, hours, channel in (("t1", 0, "teams"), ("t2", 1, "teams"), ("t3", 2, "slack")):
+            upsert_conversation_ref(
+                session=session, channel=channel, tenant=tenant, conversation="19:digest",
+                reference={"tenant": tenant}, now=T0 + timedelta(hours=hours),
+            )
+    with database.session() as session:
+        found = find_conversation_ref(session=session, channel="teams", conversation="19:digest")
+        assert found is not None and found.reference == {"tenant": "t2"}
+        assert find_conversation_ref(session=session, channel="teams", conversation="19:x") is None

@@ -6,17 +6,22 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel import col, select
+
 from storage import (
     Database,
     Feedback,
     FeedbackValue,
+    Message,
     MessageDirection,
     count_feedback,
     get_feedback,
+    is_unanswered,
     list_messages,
     list_unanswered_questions,
     record_feedback,
     record_message,
+    unanswered_questions,
 )
 
 T0 = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
@@ -71,6 +76,24 @@ def test_unanswered_questions_of_a_week(database: Database) -> None:
             session=session, since=T0, before=T0 + timedelta(days=7), tenant="T1"
         )
         assert len(only_t1) == 2
+
+
+def test_unanswered_is_one_definition_in_python_and_in_sql(database: Database) -> None:
+    with database.session() as session:
+        for text, answered in (("答えた", True), ("答えられなかった", False), ("不明", None)):
+            record_message(
+                session=session, **CONVERSATION, direction=MessageDirection.INBOUND, text=text,
+                question=True, answered=answered, now=T0,
+            )
+        record_message(
+            session=session, **CONVERSATION, direction=MessageDirection.INBOUND, text="はい",
+            answered=False, now=T0,
+        )  # not a question
+    with database.session() as session:
+        in_sql = session.exec(select(Message.text).where(unanswered_questions())).all()
+        questions = session.exec(select(Message).where(col(Message.question).is_(True))).all()
+        in_python = [m.text for m in questions if is_unanswered(m.answered)]
+    assert in_sql == in_python == ["答えられなかった"]
 
 
 def test_feedback_latest_click_wins(database: Database) -> None:
