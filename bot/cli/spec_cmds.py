@@ -116,6 +116,7 @@ def _sheet_id(settings: Settings, key: str) -> str:
 def _save_on_sheet(settings: Settings, sheet_id: str, review: SpecReview, today: date) -> str:
     """Keep the memo on the sheet (audited as the CLI operator); the sheet's reference."""
     import storage
+    from bot.core.spec_drafts import keep_memo
     from bot.spec_drafts import reviewed_draft
     from bot.wiring import open_database
 
@@ -125,15 +126,8 @@ def _save_on_sheet(settings: Settings, sheet_id: str, review: SpecReview, today:
         with database.session() as session:
             found = storage.get_sheet(session=session, sheet_id=sheet_id)
             assert found is not None
-            storage.spec_memos.save_spec_memo(
-                session=session, sheet_id=found.id, file_name=reviewed.file_name,
-                title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
-                markdown=reviewed.markdown, actor=CLI_OPERATOR, docx=reviewed.docx,
-            )
-            storage.record_audit(
-                session=session, actor=CLI_OPERATOR, action="sheet.spec_memo",
-                result=storage.AuditResult.ALLOWED, target=found.id,
-                detail={"via": "cli"},
+            keep_memo(
+                session, sheet_id=found.id, reviewed=reviewed, actor=CLI_OPERATOR, via="cli"
             )
             return found.reference
     finally:

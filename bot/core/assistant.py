@@ -45,7 +45,13 @@ from bot.core.messages import (
 )
 from bot.core.questions import FOLLOW_UP_TURNS, answer_parts
 from bot.core.repetition import DEFAULT_WINDOW_SECONDS, RepeatGuard, is_flow_word
-from bot.core.spec_drafts import DraftReviewPort, ReviewedDraft, memo_parts, refusal_text
+from bot.core.spec_drafts import (
+    DraftReviewPort,
+    ReviewedDraft,
+    keep_memo,
+    memo_parts,
+    refusal_text,
+)
 from flows import FlowDefinition
 from knowledge.types import Answer, QuestionAnswerer
 from storage import Database, FeedbackValue, FlowSession, InboundReceipt, MessageDirection
@@ -341,14 +347,8 @@ class Assistant:
                 sheet = None
         if sheet is None:
             return memo_parts(reviewed, sheet_reference=None)
-        storage.spec_memos.save_spec_memo(
-            session=session, sheet_id=sheet.id, file_name=reviewed.file_name,
-            title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
-            markdown=reviewed.markdown, actor=actor, docx=reviewed.docx,
-        )
-        storage.record_audit(
-            session=session, actor=actor, action="sheet.spec_memo",
-            result=storage.AuditResult.ALLOWED, target=sheet.id, tenant=inbound.tenant,
+        keep_memo(
+            session, sheet_id=sheet.id, reviewed=reviewed, actor=actor, tenant=inbound.tenant
         )
         return memo_parts(reviewed, sheet_reference=sheet.reference)
 

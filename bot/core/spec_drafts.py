@@ -16,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlmodel import Session
+
+import storage
 from bot.core.messages import Memo, Part, Text
 
 
@@ -51,6 +54,30 @@ class DraftReviewPort(Protocol):
     def review(self, name: str, data: bytes) -> ReviewedDraft | str:
         """The review of the file, or why it cannot be read (the ingest's Japanese reason)."""
         ...
+
+
+def keep_memo(
+    session: Session,
+    *,
+    sheet_id: str,
+    reviewed: ReviewedDraft,
+    actor: str,
+    tenant: str | None = None,
+    via: str | None = None,
+) -> storage.spec_memos.SpecReviewMemo:
+    """Save the memo on the sheet and its audit row (``sheet.spec_memo``), in the caller's
+    transaction: the one way a memo is kept, from chat, the console or the CLI."""
+    memo = storage.spec_memos.save_spec_memo(
+        session=session, sheet_id=sheet_id, file_name=reviewed.file_name,
+        title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
+        markdown=reviewed.markdown, actor=actor, docx=reviewed.docx,
+    )
+    storage.record_audit(
+        session=session, actor=actor, action="sheet.spec_memo",
+        result=storage.AuditResult.ALLOWED, target=sheet_id, tenant=tenant,
+        detail={"via": via} if via else None,
+    )
+    return memo
 
 
 def refusal_text(name: str, reason: str) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 from aiohttp import BodyPartReader, web
 
 import storage
-from bot.core.spec_drafts import ReviewedDraft, refusal_text
+from bot.core.spec_drafts import ReviewedDraft, keep_memo, refusal_text
 from bot.downloads import too_large
 from bot.review.outcomes import ReviewRefused
 from bot.review.records import Actor
@@ -144,27 +144,11 @@ def _review_and_save(
             400, refusal_text(name, reviewed), viewer=viewer, session=session, back=back
         )
     with console.database.session() as db:
-        memo = storage.spec_memos.save_spec_memo(
-            session=db,
-            sheet_id=detail.sheet.sheet_id,
-            file_name=reviewed.file_name,
-            title=reviewed.title,
-            summary=reviewed.summary,
-            items=reviewed.items,
-            markdown=reviewed.markdown,
-            actor=viewer.key,
-            docx=reviewed.docx,
+        memo = keep_memo(
+            db, sheet_id=detail.sheet.sheet_id, reviewed=reviewed, actor=viewer.key,
+            tenant=viewer.tenant, via="console",
         )
         memo_id = memo.id
-        storage.record_audit(
-            session=db,
-            actor=viewer.key,
-            action="sheet.spec_memo",
-            result=storage.AuditResult.ALLOWED,
-            target=detail.sheet.sheet_id,
-            tenant=viewer.tenant,
-            detail={"via": "console"},
-        )
     raise web.HTTPSeeOther(f"/console/sheets/{detail.sheet.reference}/spec-review/{memo_id}")
 
 
