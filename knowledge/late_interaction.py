@@ -1,7 +1,7 @@
 """The second stage: late interaction between the question's and each passage's tokens.
 
-The hybrid first stage (BM25 + one pooled e5 vector per passage) finds candidates; this
-stage reads the question and a candidate together, token by token: every question token
+The second stage scores every passage (fused with BM25 by ``HybridSearch``), reading the
+question and the passage together, token by token: every question token
 looks for its best-matching token in the passage (cosine of the bundled e5 model's
 contextual token vectors, as in ColBERT's MaxSim), and the matches are averaged with
 each question token weighted by its inverse document frequency over the corpus, so
@@ -82,31 +82,29 @@ class TokenVectorStore:
 
     def ids(self, passage_id: str) -> np.ndarray | None:
         """The passage's token ids only (the vectors are not read)."""
-        return self._read(passage_id, "ids")
+        found = self._read(passage_id, ("ids",))
+        return None if found is None else found[0]
 
     def vectors(self, passage_id: str) -> np.ndarray | None:
         """The passage's token vectors only (float16)."""
-        return self._read(passage_id, "vectors")
-
-    def _read(self, passage_id: str, member: str) -> np.ndarray | None:
-        if self.directory is None:
-            tokens = self._memory.get(passage_id)
-            return None if tokens is None else getattr(tokens, member)
-        try:
-            with np.load(self._path(passage_id)) as data:
-                return np.asarray(data[member])
-        except (OSError, ValueError, KeyError):
-            return None  # missing or damaged: re-encoded by the caller
+        found = self._read(passage_id, ("vectors",))
+        return None if found is None else found[0]
 
     def get(self, passage_id: str) -> TokenVectors | None:
+        found = self._read(passage_id, ("ids", "vectors"))
+        return None if found is None else TokenVectors(*found)
+
+    def _read(self, passage_id: str, members: tuple[str, ...]) -> list[np.ndarray] | None:
+        """The named arrays of one passage; None when missing or damaged (re-encoded by
+        the caller)."""
         if self.directory is None:
-            return self._memory.get(passage_id)
-        path = self._path(passage_id)
+            tokens = self._memory.get(passage_id)
+            return None if tokens is None else [getattr(tokens, m) for m in members]
         try:
-            with np.load(path) as data:
-                return TokenVectors(data["ids"], data["vectors"])
+            with np.load(self._path(passage_id)) as data:
+                return [np.asarray(data[m]) for m in members]
         except (OSError, ValueError, KeyError):
-            return None  # missing or damaged: re-encoded by the caller
+            return None
 
     def prune(self, keep: Iterable[str]) -> None:
         if self.directory is None:
@@ -161,9 +159,9 @@ class LateInteraction:
         positions = sorted(p for p, found in ids.items() if len(found))
         rows = sum(len(ids[p]) for p in positions)
         self._size = max(ids, default=-1) + 1
-        # rows of a passage that could not be read belong to a column past the last one
-        self._unread = self._size
-        self._owner = torch.full((rows,), self._unread, dtype=torch.int64)
+        # rows of a passage that could not be read belong to column ``_size``, one past
+        # the last position (``scores_all`` allocates it and never reads it)
+        self._owner = torch.full((rows,), self._size, dtype=torch.int64)
         self._packed = torch.zeros((0, 0), dtype=torch.float16)
         self.passages: dict[int, Any] = {}
         start = 0

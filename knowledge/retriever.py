@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (Chroma, e5) + lexical (Sudachi BM25), fused by reciprocal rank,
-then a second stage that reads question and passage together (``late_interaction``).
+"""Hybrid retrieval: lexical (Sudachi BM25) and a second stage that reads question and
+passage together (``late_interaction``) over every passage, fused by score; the first stage
+alone (BM25 + dense Chroma/e5, fused by reciprocal rank) when the second stage is off.
 
 ``HybridSearch`` does the work; ``GuidelineRetriever`` exposes it as a LangChain
 ``BaseRetriever`` so answer chains compose with LangChain, and the answer path of
@@ -164,8 +165,9 @@ class HybridSearch:
 
         First stage: BM25 and dense ranks fused by reciprocal rank (BM25 carries most of
         the weight: the small e5 model's pooled vector mostly breaks ties). Second stage
-        (unless ``second_stage`` is False or a single method is asked for): the top
-        ``CANDIDATES`` re-ranked by late interaction, fused with their first-stage rank.
+        (unless ``second_stage`` is False or a single method is asked for): every passage
+        scored by BM25 and late interaction together (``_second_stage``); the dense
+        cosines then only feed the confidence (``RetrievalEvidence``).
         """
         terms = self.query_terms(question, synonym_weight)
         bm25 = self.bm25.scores(terms) if not dense_only else None
