@@ -47,6 +47,15 @@ def answer_up_to_cost(talk: Conversation) -> None:
     assert "イニシャルコスト" in talk.text
 
 
+def answer_up_to_confirm(talk: Conversation) -> None:
+    """450万円, no running cost, then the six yes/no steps: the confirm step."""
+    answer_up_to_cost(talk)
+    talk.say("450万円")
+    talk.say("なし")
+    for label in ("いいえ", "いいえ", "はい", "はい", "いいえ", "いいえ"):
+        talk.click(label)
+
+
 def test_whole_consultation_by_buttons_ends_in_a_submitted_sheet(
     talk: Conversation, services: Services
 ) -> None:
@@ -174,15 +183,7 @@ def test_old_button_from_a_cancelled_consultation_is_refused(talk: Conversation)
 def test_confirm_form_edit_changes_the_outcome_before_submitting(
     talk: Conversation, services: Services
 ) -> None:
-    answer_up_to_cost(talk)
-    talk.say("450万円")
-    talk.say("なし")
-    talk.click("いいえ")
-    talk.click("いいえ")
-    talk.click("はい")
-    talk.click("はい")
-    talk.click("いいえ")
-    talk.click("いいえ")
+    answer_up_to_confirm(talk)
     assert "協議が必要です" in talk.text
 
     talk.submit_form(initial_cost="280万円")
@@ -264,11 +265,7 @@ def test_a_typed_answer_that_mentions_how_is_still_an_answer(talk: Conversation)
 def test_confirm_form_with_an_unreadable_amount_keeps_the_other_edits(
     talk: Conversation, services: Services
 ) -> None:
-    answer_up_to_cost(talk)
-    talk.say("450万円")
-    talk.say("なし")
-    for label in ("いいえ", "いいえ", "はい", "はい", "いいえ", "いいえ"):
-        talk.click(label)
+    answer_up_to_confirm(talk)
     talk.submit_form(business="住民票のコンビニ交付", initial_cost="たぶん高い")
     assert "⚠️" in talk.text
     assert any(p for p in talk.last if type(p).__name__ == "Form")  # the form comes back
@@ -340,11 +337,7 @@ def test_picking_one_field_at_the_confirm_step_gives_a_form_of_that_field_only(
 ) -> None:
     from bot.core.messages import Action, Form
 
-    answer_up_to_cost(talk)
-    talk.say("450万円")
-    talk.say("なし")
-    for label in ("いいえ", "いいえ", "はい", "はい", "いいえ", "いいえ"):
-        talk.click(label)
+    answer_up_to_confirm(talk)
     [chooser] = [p for p in talk.last if isinstance(p, Form)]
     assert chooser.pick is not None and len(chooser.fields) > 5
 

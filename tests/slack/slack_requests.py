@@ -122,20 +122,10 @@ def block_action(message: dict[str, Any], *, channel: str, action_id: str,
         for block in message["blocks"] if block["type"] == "actions"
         for element in block["elements"] if element["action_id"] == action_id
     )
-    return {
-        "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
-        "api_app_id": "A0001",
-        "team": {"id": TEAM_ID, "domain": "test"},
-        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
-                      "is_ephemeral": False},
-        "trigger_id": f"trig.{next(_ids)}",
-        "channel": {"id": channel, "name": "directmessage"},
-        "message": message,
-        "actions": [{"action_id": action_id, "block_id": button[1], "value": button[0]["value"],
-                     "type": "button", "text": button[0]["text"],
-                     "action_ts": f"1700000100.{next(_ids):06d}"}],
-    }
+    return _block_actions(message, channel=channel, user=user, action={
+        "action_id": action_id, "block_id": button[1], "value": button[0]["value"],
+        "type": "button", "text": button[0]["text"],
+    })
 
 
 def block_select(message: dict[str, Any], *, channel: str, label: str,
@@ -147,6 +137,17 @@ def block_select(message: dict[str, Any], *, channel: str, label: str,
         for element in block["elements"] if element["type"] == "static_select"
         for option in element["options"] if option["text"]["text"].startswith(label)
     )
+    return _block_actions(message, channel=channel, user=user, action={
+        "action_id": select["action_id"], "block_id": block["block_id"],
+        "type": "static_select", "selected_option": option,
+        "placeholder": select.get("placeholder"),
+    })
+
+
+def _block_actions(message: dict[str, Any], *, channel: str, user: str,
+                   action: dict[str, Any]) -> dict[str, Any]:
+    """The ``block_actions`` payload of one action on a message the bot posted."""
+    trigger_id = f"trig.{next(_ids)}"
     return {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
@@ -154,13 +155,10 @@ def block_select(message: dict[str, Any], *, channel: str, label: str,
         "team": {"id": TEAM_ID, "domain": "test"},
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
                       "is_ephemeral": False},
-        "trigger_id": f"trig.{next(_ids)}",
+        "trigger_id": trigger_id,
         "channel": {"id": channel, "name": "directmessage"},
         "message": message,
-        "actions": [{"action_id": select["action_id"], "block_id": block["block_id"],
-                     "type": "static_select", "selected_option": option,
-                     "placeholder": select.get("placeholder"),
-                     "action_ts": f"1700000100.{next(_ids):06d}"}],
+        "actions": [{**action, "action_ts": f"1700000100.{next(_ids):06d}"}],
     }
 
 
