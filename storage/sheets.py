@@ -7,13 +7,13 @@ reviewers pressing "受理" at once cannot both succeed from the same status.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.columns import utc_now
 from storage.conflicts import dialect_insert
@@ -360,16 +360,33 @@ def comments_by_sheet(
     *, session: Session, sheet_ids: Iterable[str]
 ) -> dict[str, list[SheetComment]]:
     """The comments of many sheets at once: sheet id -> comments in order."""
+    return rows_by_sheet(
+        session=session, model=SheetComment, sheet_column=SheetComment.sheet_id,
+        sheet_ids=sheet_ids,
+        order=(col(SheetComment.sheet_id), col(SheetComment.seq)),
+    )
+
+
+_Row = TypeVar("_Row", bound=SQLModel)
+
+
+def rows_by_sheet(
+    *,
+    session: Session,
+    model: type[_Row],
+    sheet_column: Any,
+    sheet_ids: Iterable[str],
+    order: Sequence[Any],
+) -> dict[str, list[_Row]]:
+    """Rows of ``model`` for many sheets at once, in batches of 500 ids: sheet id (the
+    value of ``sheet_column``, e.g. ``SheetComment.sheet_id``) -> its rows in ``order``."""
     ids = list(sheet_ids)
-    found: dict[str, list[SheetComment]] = {}
+    column, key = col(sheet_column), str(sheet_column.key)
+    found: dict[str, list[_Row]] = {}
     for start in range(0, len(ids), 500):
-        statement = (
-            select(SheetComment)
-            .where(col(SheetComment.sheet_id).in_(ids[start:start + 500]))
-            .order_by(col(SheetComment.sheet_id), col(SheetComment.seq))
-        )
-        for comment in session.exec(statement).all():
-            found.setdefault(comment.sheet_id, []).append(comment)
+        statement = select(model).where(column.in_(ids[start:start + 500])).order_by(*order)
+        for row in session.exec(statement).all():
+            found.setdefault(getattr(row, key), []).append(row)
     return found
 
 

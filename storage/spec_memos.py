@@ -16,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.columns import JSONDocument, UTCDateTime, utc_now
 from storage.models import ConsultationSheet, FlowSession, new_id
+from storage.sheets import rows_by_sheet
 
 
 class SpecReviewMemo(SQLModel, table=True):
@@ -80,16 +81,11 @@ def list_spec_memos(*, session: Session, sheet_id: str) -> list[SpecReviewMemo]:
 
 def memos_by_sheet(*, session: Session, sheet_ids: list[str]) -> dict[str, list[SpecReviewMemo]]:
     """Sheet id -> its review memos, oldest first (for exports)."""
-    found: dict[str, list[SpecReviewMemo]] = {}
-    for start in range(0, len(sheet_ids), 500):
-        statement = (
-            select(SpecReviewMemo)
-            .where(col(SpecReviewMemo.sheet_id).in_(sheet_ids[start : start + 500]))
-            .order_by(col(SpecReviewMemo.created_at), col(SpecReviewMemo.id))
-        )
-        for memo in session.exec(statement).all():
-            found.setdefault(memo.sheet_id, []).append(memo)
-    return found
+    return rows_by_sheet(
+        session=session, model=SpecReviewMemo, sheet_column=SpecReviewMemo.sheet_id,
+        sheet_ids=sheet_ids,
+        order=(col(SpecReviewMemo.created_at), col(SpecReviewMemo.id)),
+    )
 
 
 def get_spec_memo(*, session: Session, memo_id: str) -> SpecReviewMemo | None:
