@@ -28,6 +28,7 @@ from bot.core.messages import Inbound, Part, Text
 from bot.review.digest_render import render_chat
 from bot.review.outcomes import ReviewOutcome, ReviewRefused
 from bot.review.parts import (
+    QUEUE_LIMIT,
     comment_form,
     department_form,
     department_registered,
@@ -89,18 +90,19 @@ def queue(desk: ReviewDesk, actor: Actor) -> list[Part]:
     An administrator gets the self-declared departments awaiting confirmation.
     """
     if actor.role == "reviewer":
-        return queue_parts(desk.pending(actor), title="確認待ちの相談シート", zone=desk.zone)
+        sheets, total = desk.first_pending(actor, QUEUE_LIMIT)
+        return queue_parts(sheets, total, title="確認待ちの相談シート", zone=desk.zone)
     if actor.role == "admin" and actor.outside_from is None:
         return pending_users_parts(desk.pending_departments(actor))
-    sheets = desk.list_sheets(actor)
+    sheets, total = desk.first_sheets(actor, QUEUE_LIMIT)
     if actor.department_pending:
         return [
             Text(f"所属部署「{actor.department}」は管理者の確認待ちです。"
                  "確認されるまでは、ご自身が作成した相談シートだけを表示します。"),
-            *queue_parts(sheets, title="あなたの相談シート", zone=desk.zone),
+            *queue_parts(sheets, total, title="あなたの相談シート", zone=desk.zone),
         ]
     return queue_parts(
-        sheets, title=f"{actor.department or '所属部署'}の相談シート", zone=desk.zone
+        sheets, total, title=f"{actor.department or '所属部署'}の相談シート", zone=desk.zone
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 
@@ -30,6 +30,7 @@ from bot.review.access import (
     AccessGate,
     Decision,
     OperationFailed,
+    Scope,
     decide,
     outside_tenant,
 )
@@ -43,6 +44,7 @@ from bot.review.users import UserDirectory
 from bot.review.weeks import TOKYO, IsoWeek
 from storage.errors import IllegalTransitionError, StorageError
 from storage.lifecycle import SheetStatus, status_label
+from storage.review_queries import SheetFilter, SheetOrder
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +59,35 @@ def run_in_thread(task: Callable[[], object]) -> None:
     threading.Thread(target=task, name="review-notify", daemon=True).start()
 
 
-def sheet_in_week(sheet: SheetRecord, week: IsoWeek) -> bool:
-    """Whether the sheet was created or changed status during ``week`` (Asia/Tokyo)."""
-    return week.contains(sheet.created_at) or any(week.contains(t.at) for t in sheet.transitions)
+def scope_filter(
+    scope: Scope,
+    statuses: Iterable[str] = (),
+    *,
+    department: str | None = None,
+    week: IsoWeek | None = None,
+) -> SheetFilter:
+    """The SQL filter of the sheets a permitted list may show: the policy's scope (tenant,
+    its department or the one asked for, the requester), the statuses, and the week
+    (created in it or changed status in it)."""
+    return SheetFilter(
+        tenant=scope.tenant,
+        department=department if scope.department is None else scope.department,
+        requesters=(scope.requester,) if scope.requester is not None else (),
+        statuses=tuple(SheetStatus(s) for s in statuses),
+        week=(week.start(), week.end()) if week is not None else None,
+    )
+
+
+def _list_detail(
+    statuses: tuple[str, ...], department: str | None, week: IsoWeek | None
+) -> dict[str, str]:
+    """The audit row's facts of a list (no free text)."""
+    detail = {"statuses": ",".join(statuses)} if statuses else {}
+    if department:
+        detail["department"] = department
+    if week:
+        detail["week"] = str(week)
+    return detail
 
 
 class ReviewDesk:
@@ -227,32 +255,48 @@ class ReviewDesk:
         statuses: tuple[str, ...] = (),
         department: str | None = None,
         week: IsoWeek | None = None,
+        order: SheetOrder = "oldest",
     ) -> list[SheetRecord]:
-        """Sheets the actor may see, filtered by status, department and ISO week."""
+        """Sheets the actor may see, filtered by status, department and ISO week (in SQL),
+        oldest first (``order``)."""
 
         def run(decision: Decision) -> list[SheetRecord]:
             assert decision.scope is not None
-            scope = decision.scope
-            wanted = department if scope.department is None else scope.department
-            found = self.store.sheets(tenant=scope.tenant, department=wanted)
-            return [
-                s for s in found
-                if scope.includes(s)
-                and (not statuses or s.status in statuses)
-                and (week is None or sheet_in_week(s, week))
-            ]
+            wanted = scope_filter(decision.scope, statuses, department=department, week=week)
+            return self.store.find(wanted, order=order)
 
-        detail = {"statuses": ",".join(statuses)} if statuses else {}
-        if department:
-            detail["department"] = department
-        if week:
-            detail["week"] = str(week)
-        return self._attempt(actor, "list", run, target="sheets", detail=detail)
+        return self._attempt(
+            actor, "list", run, target="sheets", detail=_list_detail(statuses, department, week)
+        )
+
+    def first_sheets(
+        self,
+        actor: Actor,
+        limit: int,
+        *,
+        statuses: tuple[str, ...] = (),
+        order: SheetOrder = "oldest",
+    ) -> tuple[list[SheetRecord], int]:
+        """The first ``limit`` sheets the actor may see in ``order`` and how many there are
+        in all (a chat list: one page and a count, whatever the size of the tenant).
+        Audited like :meth:`list_sheets`."""
+
+        def run(decision: Decision) -> tuple[list[SheetRecord], int]:
+            assert decision.scope is not None
+            wanted = scope_filter(decision.scope, statuses)
+            return self.store.page(wanted, order=order, limit=limit)
+
+        return self._attempt(
+            actor, "list", run, target="sheets", detail=_list_detail(statuses, None, None)
+        )
 
     def pending(self, actor: Actor) -> list[SheetRecord]:
         """Sheets waiting for the CIO補佐 (提出済み, 確認中), oldest submission first."""
-        sheets = self.list_sheets(actor, statuses=OPEN_STATUSES)
-        return sorted(sheets, key=lambda s: (s.submitted_at or s.created_at, s.reference))
+        return self.list_sheets(actor, statuses=OPEN_STATUSES, order="queue")
+
+    def first_pending(self, actor: Actor, limit: int) -> tuple[list[SheetRecord], int]:
+        """The first ``limit`` of :meth:`pending` and how many there are."""
+        return self.first_sheets(actor, limit, statuses=OPEN_STATUSES, order="queue")
 
     def show(self, actor: Actor, key: str) -> SheetDetail:
         """One sheet with its comments."""
