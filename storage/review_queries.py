@@ -9,7 +9,7 @@ in the week, or any status change in it). The order of each list is named by
 
 Example:
     >>> wanted = SheetFilter(tenant="T1", statuses=(SheetStatus.SUBMITTED,))  # doctest: +SKIP
-    >>> page = sheet_page(session=session, where=wanted, order="waiting", limit=10)  # doctest: +SKIP
+    >>> page = sheet_page(session=session, where=wanted, order="queue", limit=10)  # doctest: +SKIP
     >>> page.total, [row.reference for row in page.rows]                      # doctest: +SKIP
     (14, ['2026-0003', ...])
 """
@@ -204,7 +204,9 @@ def transitions_by_sheet(
 def sheet_departments(*, session: Session, tenant: str, department: str | None = None) -> list[str]:
     """The distinct departments named on the tenant's sheets (only ``department`` when
     given), sorted: what a list can be filtered by."""
-    where = [col(ConsultationSheet.tenant) == tenant, col(ConsultationSheet.department).is_not(None)]
+    where = [
+        col(ConsultationSheet.tenant) == tenant, col(ConsultationSheet.department).is_not(None)
+    ]
     if department is not None:
         where.append(col(ConsultationSheet.department) == department)
     rows = session.exec(

@@ -1,6 +1,7 @@
 """Chat turns for the review desk: 「レビュー」, 「ダイジェスト」 and ``review.*`` buttons.
 
-The core routes these here (:meth:`bot.review.desk.ReviewDesk.handle`); the answer is
+The core routes these here (:meth:`bot.review.port.ReviewChat.handle` ->
+:func:`handle_review_turn`, over a :class:`~bot.review.desk.ReviewDesk`); the answer is
 neutral parts, so Slack, Teams and the terminal render the same thing.
 
 Words (first word of the text, after an optional ``/soudan``):
@@ -21,10 +22,10 @@ Actions (``Action.value`` = sheet id):
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING
 
 from bot.core.commands import Command, command_words
 from bot.core.messages import Inbound, Part, Text
+from bot.review.desk import ReviewDesk
 from bot.review.digest_render import render_chat
 from bot.review.outcomes import ReviewOutcome, ReviewRefused
 from bot.review.parts import (
@@ -40,9 +41,6 @@ from bot.review.parts import (
 from bot.review.records import Actor
 from bot.review.weeks import IsoWeek, WeekFormatError
 from storage.lifecycle import SheetStatus, status_label
-
-if TYPE_CHECKING:
-    from bot.review.desk import ReviewDesk
 
 # The core's words (bot.core.commands), read here as the first word of the message.
 REVIEW_WORDS = command_words(Command.REVIEW)
@@ -75,7 +73,13 @@ def is_review_turn(inbound: Inbound) -> bool:
 
 
 def handle_review_turn(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
-    """The reply to one review turn; refusals become a Japanese :class:`Text`."""
+    """The reply to one review turn; refusals become a Japanese :class:`Text`.
+
+    Example:
+        >>> handle_review_turn(desk, Inbound("slack", "T1", "C1:1.0", "U9", text="レビュー"),
+        ...                    reviewer)                                  # doctest: +SKIP
+        [Text('確認待ちの相談シート（2件）'), SheetSummary(...), Choices(...), ...]
+    """
     try:
         if inbound.action is not None:
             return _action(desk, inbound, actor)

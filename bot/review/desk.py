@@ -5,10 +5,12 @@ decides, the operation runs only when allowed, and exactly one audit row is writ
 either way. A refusal raises :class:`ReviewRefused` with a Japanese message; chat
 turns it into a reply (:meth:`ReviewDesk.handle` does), the CLI prints it.
 
+Chat turns (「レビュー」, buttons) are :mod:`bot.review.chat`'s, which calls the desk.
+
 Example:
     >>> desk = ReviewDesk(ReviewStore(database), {"slack": slack_notifier})  # doctest: +SKIP
     >>> reviewer = desk.actor_for(inbound)                                     # doctest: +SKIP
-    >>> desk.handle(inbound, reviewer)        # 「レビュー」 -> the pending queue  # doctest: +SKIP
+    >>> desk.first_pending(reviewer, 10)      # the queue's first page, the count  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from bot.core.consultations import department_problem
-from bot.core.messages import Inbound, Notifier, Part
+from bot.core.messages import Inbound, Notifier
 from bot.core.outbox import Outbox
 from bot.review.access import (
     AccessAction,
@@ -34,14 +36,13 @@ from bot.review.access import (
     decide,
     outside_tenant,
 )
-from bot.review.chat import handle_review_turn
 from bot.review.digest import Digest, build_digest
 from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused, SheetDetail
 from bot.review.parts import requester_notice
 from bot.review.records import OPEN_STATUSES, Actor, SheetRecord
 from bot.review.store import ReviewStore
-from bot.review.users import UserDirectory
 from bot.review.weeks import TOKYO, IsoWeek
+from bot.users import UserDirectory
 from storage.errors import IllegalTransitionError, StorageError
 from storage.lifecycle import SheetStatus, status_label
 from storage.review_queries import SheetFilter, SheetOrder
@@ -478,18 +479,6 @@ class ReviewDesk:
         if report.sent:
             return "sent"
         return "failed" if report.attempted else "queued"
-
-    # --- chat -------------------------------------------------------------------------
-
-    def handle(self, inbound: Inbound, actor: Actor) -> list[Part]:
-        """Answer 「レビュー」, 「ダイジェスト」 and ``review.*`` button presses.
-
-        Example:
-            >>> desk.handle(Inbound("slack", "T1", "C1:1.0", "U9", text="レビュー"),
-            ...             reviewer)                                  # doctest: +SKIP
-            [Text('確認待ちの相談シート（2件）'), SheetSummary(...), Choices(...), ...]
-        """
-        return handle_review_turn(self, inbound, actor)
 
 
 _REVIEWER_HINTS: dict[str, str] = {

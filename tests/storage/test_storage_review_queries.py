@@ -4,6 +4,7 @@ each filter is a WHERE clause, each order is total, a page comes with its count.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -61,8 +62,8 @@ def _refs(rows: list[ConsultationSheet]) -> list[str]:
 def test_each_filter_is_applied_in_sql(database: Database) -> None:
     _make(database)
     with database.session() as session:
-        def refs(**fields: object) -> list[str]:
-            return _refs(find_sheets(session=session, where=SheetFilter(**fields)))  # type: ignore[arg-type]
+        def refs(**fields: Any) -> list[str]:
+            return _refs(find_sheets(session=session, where=SheetFilter(**fields)))
 
         assert refs(tenant="T1") == ["2026-0007", "2026-0001", "2026-0002", "2026-0006",
                                      "2026-0003", "2026-0005"]
@@ -142,4 +143,5 @@ def test_every_order_is_total(database: Database, order: str) -> None:
                                limit=2, offset=offset)
         ]
         assert paged == whole and len(set(whole)) == 6
-        assert session.execute(sa.select(sa.func.count()).select_from(ConsultationSheet)).scalar() == 7
+        everything = sa.select(sa.func.count()).select_from(ConsultationSheet)
+        assert session.execute(everything).scalar() == 7
