@@ -24,9 +24,10 @@ from bot.core.assistant import Assistant
 from bot.core.flow_catalog import FlowCatalog, FlowFiles
 from bot.core.messages import Notifier
 from bot.core.outbox import Outbox
+from bot.digest_schedule import DigestScheduler, digest_targets
 from bot.knowledge_setup import knowledge_config
 from bot.retention import MessageRetention
-from bot.review import DigestScheduler, ReviewChat, ReviewDesk, ReviewStore, digest_targets
+from bot.review import ReviewChat, ReviewDesk, ReviewStore
 from bot.settings import Settings
 from bot.spec_drafts import draft_desk
 from bot.web.signin import SignInLinks, console_key

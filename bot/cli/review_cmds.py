@@ -27,22 +27,22 @@ import typer
 from bot.cli.context import cli_settings, cli_zone
 from bot.cli.output import ForceOption, check_output, write_output
 from bot.core.messages import ChannelName, Notifier
+from bot.digest_schedule import (
+    DigestScheduler,
+    ScheduleError,
+    digest_targets,
+    run_every_minute,
+)
 from bot.logs import configure_logging
 from bot.review.desk import ReviewDesk
 from bot.review.digest_render import FORMATS, render
 from bot.review.outcomes import ReviewRefused
 from bot.review.parts import sheet_summary
 from bot.review.records import ROLE_LABELS, Actor, Role, SheetRecord
-from bot.review.scheduler import (
-    DigestScheduler,
-    ScheduleError,
-    digest_targets,
-    run_every_minute,
-)
 from bot.review.store import ReviewStore
-from bot.review.users import CHANNELS, UserDirectory, UserEntry, UserFileError
 from bot.review.weeks import IsoWeek, WeekFormatError
 from bot.terminal_markdown import echo_markdown
+from bot.users import CHANNELS, UserDirectory, UserEntry, UserFileError
 from flows.answer_reading import short_yen
 from storage.export import EXPORT_FORMATS
 from storage.lifecycle import parse_status, status_label

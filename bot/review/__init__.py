@@ -1,15 +1,20 @@
-"""CIO補佐 review: access rules, the review desk, the weekly digest and its schedule.
+"""CIO補佐 review: access rules, the review desk and the weekly digest.
 
 The pieces, from the inside out:
 
 * :mod:`bot.review.records` plain values (users, sheets, questions) the rest works on;
 * :mod:`bot.review.access` the one policy deciding who may do what, plus the audit;
-* :mod:`bot.review.store` the database through :mod:`storage`'s repository;
+* :mod:`bot.review.store` records over :mod:`storage` (the queries:
+  :mod:`storage.review_queries`);
 * :mod:`bot.review.desk` :class:`ReviewDesk`, what the core and the CLI call;
-* :mod:`bot.review.port` :class:`ReviewChat`, the core's ``ReviewPort``;
-* :mod:`bot.review.digest` the weekly digest, :mod:`bot.review.digest_render` its formats;
-* :mod:`bot.review.scheduler` posts the digest once a week across replicas;
-* :mod:`bot.review.users` registering users, roles and departments.
+* :mod:`bot.review.chat` the chat turns, :mod:`bot.review.port` :class:`ReviewChat`,
+  the core's ``ReviewPort``;
+* :mod:`bot.review.digest` the weekly digest, :mod:`bot.review.digest_render` its formats.
+
+Beside it, named for what they do: :mod:`bot.users` (registering users, roles and
+departments), :mod:`bot.digest_schedule` (posting the digest once a week across
+replicas), :mod:`bot.core.links` (links to a sheet's conversation, formatted by the
+channel adapters).
 
 Example (wiring):
     >>> store = ReviewStore(database)                                      # doctest: +SKIP
@@ -20,20 +25,6 @@ Example (wiring):
 
 from bot.review.desk import ReviewDesk
 from bot.review.port import ReviewChat
-from bot.review.scheduler import (
-    DigestScheduler,
-    DigestTarget,
-    digest_targets,
-    targets_from_settings,
-)
 from bot.review.store import ReviewStore
 
-__all__ = [
-    "DigestScheduler",
-    "DigestTarget",
-    "ReviewChat",
-    "ReviewDesk",
-    "ReviewStore",
-    "digest_targets",
-    "targets_from_settings",
-]
+__all__ = ["ReviewChat", "ReviewDesk", "ReviewStore"]

@@ -1,6 +1,7 @@
 """Chat turns for the review desk: 「レビュー」, 「ダイジェスト」 and ``review.*`` buttons.
 
-The core routes these here (:meth:`bot.review.desk.ReviewDesk.handle`); the answer is
+The core routes these here (:meth:`bot.review.port.ReviewChat.handle` ->
+:func:`handle_review_turn`, over a :class:`~bot.review.desk.ReviewDesk`); the answer is
 neutral parts, so Slack, Teams and the terminal render the same thing.
 
 Words (first word of the text, after an optional ``/soudan``):
@@ -21,13 +22,14 @@ Actions (``Action.value`` = sheet id):
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING
 
 from bot.core.commands import Command, command_words
 from bot.core.messages import Inbound, Part, Text
+from bot.review.desk import ReviewDesk
 from bot.review.digest_render import render_chat
 from bot.review.outcomes import ReviewOutcome, ReviewRefused
 from bot.review.parts import (
+    QUEUE_LIMIT,
     comment_form,
     department_form,
     department_registered,
@@ -39,9 +41,6 @@ from bot.review.parts import (
 from bot.review.records import Actor
 from bot.review.weeks import IsoWeek, WeekFormatError
 from storage.lifecycle import SheetStatus, status_label
-
-if TYPE_CHECKING:
-    from bot.review.desk import ReviewDesk
 
 # The core's words (bot.core.commands), read here as the first word of the message.
 REVIEW_WORDS = command_words(Command.REVIEW)
@@ -74,7 +73,13 @@ def is_review_turn(inbound: Inbound) -> bool:
 
 
 def handle_review_turn(desk: ReviewDesk, inbound: Inbound, actor: Actor) -> list[Part]:
-    """The reply to one review turn; refusals become a Japanese :class:`Text`."""
+    """The reply to one review turn; refusals become a Japanese :class:`Text`.
+
+    Example:
+        >>> handle_review_turn(desk, Inbound("slack", "T1", "C1:1.0", "U9", text="レビュー"),
+        ...                    reviewer)                                  # doctest: +SKIP
+        [Text('確認待ちの相談シート（2件）'), SheetSummary(...), Choices(...), ...]
+    """
     try:
         if inbound.action is not None:
             return _action(desk, inbound, actor)
@@ -89,18 +94,19 @@ def queue(desk: ReviewDesk, actor: Actor) -> list[Part]:
     An administrator gets the self-declared departments awaiting confirmation.
     """
     if actor.role == "reviewer":
-        return queue_parts(desk.pending(actor), title="確認待ちの相談シート", zone=desk.zone)
+        sheets, total = desk.first_pending(actor, QUEUE_LIMIT)
+        return queue_parts(sheets, total, title="確認待ちの相談シート", zone=desk.zone)
     if actor.role == "admin" and actor.outside_from is None:
         return pending_users_parts(desk.pending_departments(actor))
-    sheets = desk.list_sheets(actor)
+    sheets, total = desk.first_sheets(actor, QUEUE_LIMIT)
     if actor.department_pending:
         return [
             Text(f"所属部署「{actor.department}」は管理者の確認待ちです。"
                  "確認されるまでは、ご自身が作成した相談シートだけを表示します。"),
-            *queue_parts(sheets, title="あなたの相談シート", zone=desk.zone),
+            *queue_parts(sheets, total, title="あなたの相談シート", zone=desk.zone),
         ]
     return queue_parts(
-        sheets, title=f"{actor.department or '所属部署'}の相談シート", zone=desk.zone
+        sheets, total, title=f"{actor.department or '所属部署'}の相談シート", zone=desk.zone
     )
 
 

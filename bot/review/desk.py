@@ -5,10 +5,12 @@ decides, the operation runs only when allowed, and exactly one audit row is writ
 either way. A refusal raises :class:`ReviewRefused` with a Japanese message; chat
 turns it into a reply (:meth:`ReviewDesk.handle` does), the CLI prints it.
 
+Chat turns (「レビュー」, buttons) are :mod:`bot.review.chat`'s, which calls the desk.
+
 Example:
     >>> desk = ReviewDesk(ReviewStore(database), {"slack": slack_notifier})  # doctest: +SKIP
     >>> reviewer = desk.actor_for(inbound)                                     # doctest: +SKIP
-    >>> desk.handle(inbound, reviewer)        # 「レビュー」 -> the pending queue  # doctest: +SKIP
+    >>> desk.first_pending(reviewer, 10)      # the queue's first page, the count  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,33 +18,34 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 
 from sqlmodel import Session
 
 from bot.core.consultations import department_problem
-from bot.core.messages import Inbound, Notifier, Part
+from bot.core.messages import Inbound, Notifier
 from bot.core.outbox import Outbox
 from bot.review.access import (
     AccessAction,
     AccessGate,
     Decision,
     OperationFailed,
+    Scope,
     decide,
     outside_tenant,
 )
-from bot.review.chat import handle_review_turn
 from bot.review.digest import Digest, build_digest
 from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused, SheetDetail
 from bot.review.parts import requester_notice
 from bot.review.records import OPEN_STATUSES, Actor, SheetRecord
 from bot.review.store import ReviewStore
-from bot.review.users import UserDirectory
 from bot.review.weeks import TOKYO, IsoWeek
+from bot.users import UserDirectory
 from storage.errors import IllegalTransitionError, StorageError
 from storage.lifecycle import SheetStatus, status_label
+from storage.review_queries import SheetFilter, SheetOrder
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +60,35 @@ def run_in_thread(task: Callable[[], object]) -> None:
     threading.Thread(target=task, name="review-notify", daemon=True).start()
 
 
-def sheet_in_week(sheet: SheetRecord, week: IsoWeek) -> bool:
-    """Whether the sheet was created or changed status during ``week`` (Asia/Tokyo)."""
-    return week.contains(sheet.created_at) or any(week.contains(t.at) for t in sheet.transitions)
+def scope_filter(
+    scope: Scope,
+    statuses: Iterable[str] = (),
+    *,
+    department: str | None = None,
+    week: IsoWeek | None = None,
+) -> SheetFilter:
+    """The SQL filter of the sheets a permitted list may show: the policy's scope (tenant,
+    its department or the one asked for, the requester), the statuses, and the week
+    (created in it or changed status in it)."""
+    return SheetFilter(
+        tenant=scope.tenant,
+        department=department if scope.department is None else scope.department,
+        requesters=(scope.requester,) if scope.requester is not None else (),
+        statuses=tuple(SheetStatus(s) for s in statuses),
+        week=(week.start(), week.end()) if week is not None else None,
+    )
+
+
+def _list_detail(
+    statuses: tuple[str, ...], department: str | None, week: IsoWeek | None
+) -> dict[str, str]:
+    """The audit row's facts of a list (no free text)."""
+    detail = {"statuses": ",".join(statuses)} if statuses else {}
+    if department:
+        detail["department"] = department
+    if week:
+        detail["week"] = str(week)
+    return detail
 
 
 class ReviewDesk:
@@ -227,32 +256,48 @@ class ReviewDesk:
         statuses: tuple[str, ...] = (),
         department: str | None = None,
         week: IsoWeek | None = None,
+        order: SheetOrder = "oldest",
     ) -> list[SheetRecord]:
-        """Sheets the actor may see, filtered by status, department and ISO week."""
+        """Sheets the actor may see, filtered by status, department and ISO week (in SQL),
+        oldest first (``order``)."""
 
         def run(decision: Decision) -> list[SheetRecord]:
             assert decision.scope is not None
-            scope = decision.scope
-            wanted = department if scope.department is None else scope.department
-            found = self.store.sheets(tenant=scope.tenant, department=wanted)
-            return [
-                s for s in found
-                if scope.includes(s)
-                and (not statuses or s.status in statuses)
-                and (week is None or sheet_in_week(s, week))
-            ]
+            wanted = scope_filter(decision.scope, statuses, department=department, week=week)
+            return self.store.find(wanted, order=order)
 
-        detail = {"statuses": ",".join(statuses)} if statuses else {}
-        if department:
-            detail["department"] = department
-        if week:
-            detail["week"] = str(week)
-        return self._attempt(actor, "list", run, target="sheets", detail=detail)
+        return self._attempt(
+            actor, "list", run, target="sheets", detail=_list_detail(statuses, department, week)
+        )
+
+    def first_sheets(
+        self,
+        actor: Actor,
+        limit: int,
+        *,
+        statuses: tuple[str, ...] = (),
+        order: SheetOrder = "oldest",
+    ) -> tuple[list[SheetRecord], int]:
+        """The first ``limit`` sheets the actor may see in ``order`` and how many there are
+        in all (a chat list: one page and a count, whatever the size of the tenant).
+        Audited like :meth:`list_sheets`."""
+
+        def run(decision: Decision) -> tuple[list[SheetRecord], int]:
+            assert decision.scope is not None
+            wanted = scope_filter(decision.scope, statuses)
+            return self.store.page(wanted, order=order, limit=limit)
+
+        return self._attempt(
+            actor, "list", run, target="sheets", detail=_list_detail(statuses, None, None)
+        )
 
     def pending(self, actor: Actor) -> list[SheetRecord]:
         """Sheets waiting for the CIO補佐 (提出済み, 確認中), oldest submission first."""
-        sheets = self.list_sheets(actor, statuses=OPEN_STATUSES)
-        return sorted(sheets, key=lambda s: (s.submitted_at or s.created_at, s.reference))
+        return self.list_sheets(actor, statuses=OPEN_STATUSES, order="queue")
+
+    def first_pending(self, actor: Actor, limit: int) -> tuple[list[SheetRecord], int]:
+        """The first ``limit`` of :meth:`pending` and how many there are."""
+        return self.first_sheets(actor, limit, statuses=OPEN_STATUSES, order="queue")
 
     def show(self, actor: Actor, key: str) -> SheetDetail:
         """One sheet with its comments."""
@@ -434,18 +479,6 @@ class ReviewDesk:
         if report.sent:
             return "sent"
         return "failed" if report.attempted else "queued"
-
-    # --- chat -------------------------------------------------------------------------
-
-    def handle(self, inbound: Inbound, actor: Actor) -> list[Part]:
-        """Answer 「レビュー」, 「ダイジェスト」 and ``review.*`` button presses.
-
-        Example:
-            >>> desk.handle(Inbound("slack", "T1", "C1:1.0", "U9", text="レビュー"),
-            ...             reviewer)                                  # doctest: +SKIP
-            [Text('確認待ちの相談シート（2件）'), SheetSummary(...), Choices(...), ...]
-        """
-        return handle_review_turn(self, inbound, actor)
 
 
 _REVIEWER_HINTS: dict[str, str] = {

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.review.links import SheetLink, sheet_link
+from bot.core.links import SheetLink, sheet_link
 from bot.review.records import OPEN_STATUSES, QuestionRecord, SheetRecord
 from bot.review.weeks import IsoWeek, as_utc
 from storage.lifecycle import SheetStatus, status_label

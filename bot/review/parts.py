@@ -68,21 +68,24 @@ def comment_parts(comments: list[CommentRecord], zone: tzinfo = TOKYO) -> list[P
     return [Text("**コメント**\n" + "\n".join(lines))]
 
 
-def queue_parts(sheets: list[SheetRecord], *, title: str, zone: tzinfo = TOKYO) -> list[Part]:
-    """A list of sheets, each with an 「開く」 button (``review.open``)."""
+def queue_parts(
+    sheets: list[SheetRecord], total: int, *, title: str, zone: tzinfo = TOKYO
+) -> list[Part]:
+    """The first sheets of a list of ``total``, each with an 「開く」 button
+    (``review.open``); a line says how many more there are."""
     if not sheets:
         return [Text(f"{title}: 該当する相談シートはありません。")]
     shown = sheets[:QUEUE_LIMIT]
-    parts: list[Part] = [Text(f"{title}（{len(sheets)}件）")]
+    parts: list[Part] = [Text(f"{title}（{total}件）")]
     for sheet in shown:
         parts.append(sheet_summary(sheet, zone))
         parts.append(
             Choices("", (Choice("開く", Action("review.open", sheet.sheet_id), "primary"),))
         )
-    if len(sheets) > len(shown):
+    if total > len(shown):
         parts.append(
             Text(
-                f"ほかに {len(sheets) - len(shown)} 件あります。"
+                f"ほかに {total - len(shown)} 件あります。"
                 "すべて見るには `soudan review list` を使ってください。"
             )
         )

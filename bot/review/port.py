@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.core.messages import Inbound, Part, Text
-from bot.review.chat import is_review_turn, queue
+from bot.review.chat import handle_review_turn, is_review_turn, queue
 from bot.review.desk import ReviewDesk
 from bot.review.outcomes import ReviewRefused
 
@@ -33,7 +33,7 @@ class ReviewChat:
     def handle(self, session: Session, inbound: Inbound) -> list[Part]:
         """Answer 「レビュー」, 「ダイジェスト」 and ``review.*`` actions."""
         desk = self.desk.within(session)
-        return desk.handle(inbound, desk.actor_for(inbound))
+        return handle_review_turn(desk, inbound, desk.actor_for(inbound))
 
     def consult_refusal(self, session: Session, inbound: Inbound) -> str | None:
         """Why the sender may not consult at all (outside the tenant), audited; or None."""

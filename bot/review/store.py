@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import cast
 
 from sqlalchemy import event
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.messages import Address, ChannelName, Part
 from bot.core.outbox import Outbox
@@ -28,7 +28,7 @@ from bot.review.records import (
     SheetRecord,
     Transition,
 )
-from storage import audit, people, receipts, sheets
+from storage import audit, people, receipts, review_queries, sheets
 from storage.database import Database
 from storage.export import DISPLAY_TIMEZONE, EXPORT_FORMATS, ExportFormat, export_sheets
 from storage.lifecycle import SheetStatus
@@ -36,11 +36,11 @@ from storage.models import (
     AuditResult,
     CommentKind,
     ConsultationSheet,
-    Message,
     SheetTransition,
     UserProfile,
     UserRole,
 )
+from storage.review_queries import SheetFilter, SheetOrder
 from storage.sheet_view import sheet_content
 from storage.spec_memos import list_spec_memos, memos_by_sheet
 from storage.transcript import is_unanswered
@@ -172,7 +172,7 @@ class ReviewStore:
     def actors_named(self, user_id: str) -> list[Actor]:
         """Every registered profile with this user id (any channel or tenant)."""
         with self._session() as session:
-            rows = session.exec(select(UserProfile).where(UserProfile.user_id == user_id)).all()
+            rows = review_queries.profiles_with_user_id(session=session, user_id=user_id)
             return [_actor(row) for row in rows]
 
     def save_user(
@@ -231,9 +231,27 @@ class ReviewStore:
 
     def sheets(self, *, tenant: str | None, department: str | None = None) -> list[SheetRecord]:
         """Sheets of a tenant (``None``: all tenants), with their history, oldest first."""
+        return self.find(SheetFilter(tenant=tenant, department=department))
+
+    def find(
+        self, where: SheetFilter, *, order: SheetOrder = "oldest", limit: int | None = None
+    ) -> list[SheetRecord]:
+        """The sheets matching ``where`` (filtered in SQL) in ``order``, with their history."""
         with self._session() as session:
-            rows = sheets.list_sheets(session=session, tenant=tenant, department=department)
-            return self._with_history(session, list(reversed(rows)))
+            rows = review_queries.find_sheets(
+                session=session, where=where, order=order, limit=limit
+            )
+            return self._with_history(session, rows)
+
+    def page(
+        self, where: SheetFilter, *, order: SheetOrder, limit: int
+    ) -> tuple[list[SheetRecord], int]:
+        """The first ``limit`` sheets matching ``where`` in ``order`` and how many match."""
+        with self._session() as session:
+            found = review_queries.sheet_page(
+                session=session, where=where, order=order, limit=limit
+            )
+            return self._with_history(session, found.rows), found.total
 
     def sheets_by_id(self, ids: list[str]) -> list[SheetRecord]:
         """The sheets with these ids, with their history, in the order given (one page of
@@ -241,25 +259,16 @@ class ReviewStore:
         if not ids:
             return []
         with self._session() as session:
-            rows = session.exec(
-                select(ConsultationSheet).where(col(ConsultationSheet.id).in_(ids))
-            ).all()
-            by_id = {row.id: row for row in rows}
-            return self._with_history(session, [by_id[i] for i in ids if i in by_id])
+            rows = review_queries.sheets_by_ids(session=session, ids=ids)
+            return self._with_history(session, rows)
 
-    def _with_history(self, session: Session, rows: list[ConsultationSheet]) -> list[SheetRecord]:
+    @staticmethod
+    def _with_history(session: Session, rows: list[ConsultationSheet]) -> list[SheetRecord]:
         if not rows:
             return []
-        history: dict[str, list[SheetTransition]] = {}
-        ids = [row.id for row in rows]
-        for start in range(0, len(ids), 500):
-            statement = (
-                select(SheetTransition)
-                .where(col(SheetTransition.sheet_id).in_(ids[start:start + 500]))
-                .order_by(col(SheetTransition.id))
-            )
-            for step in session.exec(statement).all():
-                history.setdefault(step.sheet_id, []).append(step)
+        history = review_queries.transitions_by_sheet(
+            session=session, sheet_ids=[row.id for row in rows]
+        )
         return [_record(row, history.get(row.id, ())) for row in rows]
 
     def comments(self, sheet_id: str) -> list[CommentRecord]:
@@ -327,21 +336,18 @@ class ReviewStore:
             raise ValueError(
                 f"形式は {', '.join(EXPORT_FORMATS)} のいずれかを指定してください: {fmt}"
             )
+        wanted = SheetFilter(
+            tenant=tenant, department=department,
+            statuses=tuple(SheetStatus(s) for s in statuses),
+            requesters=(requester,) if requester else (),
+        )
         with self._session() as session:
-            rows = sheets.list_sheets(
-                session=session, tenant=tenant, department=department,
-                statuses=[SheetStatus(s) for s in statuses] if statuses else None,
-                requester_id=requester[1] if requester else None,
-            )
-            if requester is not None:
-                rows = [row for row in rows if row.channel == requester[0]]
+            rows = review_queries.find_sheets(session=session, where=wanted, order="oldest")
             ids = [r.id for r in rows]
             comments = sheets.comments_by_sheet(session=session, sheet_ids=ids)
             memos = memos_by_sheet(session=session, sheet_ids=ids)
         # Build the file after the session: on SQLite a session holds the write lock.
-        return export_sheets(
-            list(reversed(rows)), cast(ExportFormat, fmt), comments, zone, memos
-        )
+        return export_sheets(rows, cast(ExportFormat, fmt), comments, zone, memos)
 
     # --- questions ------------------------------------------------------------------
 
@@ -349,13 +355,6 @@ class ReviewStore:
         QuestionRecord
     ]:
         """Every guideline question asked in ``[since, before)``, answered or not."""
-        statement = select(Message).where(
-            col(Message.question).is_(True),
-            Message.created_at >= since,
-            Message.created_at < before,
-        )
-        if tenant is not None:
-            statement = statement.where(Message.tenant == tenant)
         with self._session() as session:
             return [
                 QuestionRecord(
@@ -365,7 +364,9 @@ class ReviewStore:
                     tenant=m.tenant,
                     channel=m.channel,
                 )
-                for m in session.exec(statement.order_by(col(Message.created_at))).all()
+                for m in review_queries.questions_between(
+                    session=session, tenant=tenant, since=since, before=before
+                )
             ]
 
     # --- audit ----------------------------------------------------------------------

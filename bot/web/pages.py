@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import col, func, select
 
+from bot.core.links import sheet_link
 from bot.core.messages import ChannelName, Choices
 from bot.review.access import AccessAction, Decision, decide
 from bot.review.content import content_parts
@@ -25,7 +26,6 @@ from bot.review.desk import ReviewDesk
 from bot.review.digest import Digest
 from bot.review.digest_render import FORMATS as DIGEST_FORMATS
 from bot.review.digest_render import render as render_digest
-from bot.review.links import sheet_link
 from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused
 from bot.review.parts import COMMENT_KIND_LABELS, comment_form, return_form, review_choices
 from bot.review.parts import sheet_summary as summary_part

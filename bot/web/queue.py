@@ -2,25 +2,31 @@
 
 The access policy decides the :class:`~bot.review.access.Scope` (tenant, department,
 requester); this module only turns the scope and the reader's filters into a
-``SELECT ... LIMIT/OFFSET`` over the queryable columns, so a page costs the same
-with 50 sheets or 50,000. The rows are then read through the review store
-(:meth:`bot.review.store.ReviewStore.sheets_by_id`) like any other view.
+:class:`storage.review_queries.SheetFilter` (SQL ``WHERE``, ``LIMIT/OFFSET``), so a
+page costs the same with 50 sheets or 50,000. The rows are then read through the review
+store (:meth:`bot.review.store.ReviewStore.sheets_by_id`) like any other view.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import cast
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot.review.access import Scope
+from bot.review.desk import scope_filter
 from bot.review.digest import COST_BANDS, UNKNOWN_COST_BAND
 from bot.review.weeks import IsoWeek
-from storage.lifecycle import OPEN_STATUSES, SheetStatus
-from storage.models import ConsultationSheet, SheetTransition
+from storage.lifecycle import OPEN_STATUSES
+from storage.review_queries import (
+    SheetFilter,
+    SheetOrder,
+    count_sheets,
+    sheet_departments,
+    sheet_ids,
+)
 
 PAGE_SIZE = 50
 
@@ -88,93 +94,37 @@ class QueuePage:
         return max(1, -(-self.total // self.query.page_size))
 
 
-def _filters(query: QueueQuery, scope: Scope) -> list[sa.ColumnElement[bool]]:
-    sheet = ConsultationSheet
-    where: list[sa.ColumnElement[bool]] = [col(sheet.tenant) == scope.tenant]
-    department = scope.department if scope.department is not None else query.department
-    if department is not None:
-        where.append(col(sheet.department) == department)
-    for requester in (scope.requester, query.requester):
-        if requester is not None:
-            where.append(col(sheet.channel) == requester[0])
-            where.append(col(sheet.requester_id) == requester[1])
-    if query.statuses:
-        where.append(col(sheet.status).in_([SheetStatus(s) for s in query.statuses]))
-    if query.flow:
-        where.append(col(sheet.flow_id) == query.flow)
-    if query.cost_band:
-        where.append(_cost_band(query.cost_band))
-    if query.week is not None:
-        start, end = query.week.start(), query.week.end()
-        moved = (
-            select(SheetTransition.sheet_id)
-            .where(col(SheetTransition.at) >= start, col(SheetTransition.at) < end)
-        )
-        where.append(sa.or_(
-            sa.and_(col(sheet.created_at) >= start, col(sheet.created_at) < end),
-            col(sheet.id).in_(moved),
-        ))
-    return where
-
-
-def _cost_band(key: str) -> sa.ColumnElement[bool]:
-    cost = col(ConsultationSheet.initial_cost)
-    if key == "unknown":
-        return cost.is_(None)
-    index = ("low", "mid", "high").index(key)
-    _, low, high = COST_BANDS[index]
-    parts: list[sa.ColumnElement[bool]] = [cost.is_not(None)]
-    if low is not None:
-        parts.append(cost >= low)
-    if high is not None:
-        parts.append(cost < high)
-    return sa.and_(*parts)
-
-
-def _order(sort: str) -> list[Any]:
-    sheet = ConsultationSheet
-    tie = col(sheet.reference).desc()
-    if sort == "waiting":
-        return [col(sheet.submitted_at).asc().nulls_last(), col(sheet.reference).asc()]
-    if sort == "submitted":
-        return [col(sheet.submitted_at).desc().nulls_last(), tie]
-    if sort == "created":
-        return [col(sheet.created_at).desc(), tie]
-    if sort == "reference":
-        return [col(sheet.reference).asc()]
-    if sort == "department":
-        return [col(sheet.department).asc().nulls_last(), tie]
-    if sort == "cost":
-        return [col(sheet.initial_cost).desc().nulls_last(), tie]
-    return [col(sheet.status).asc(), tie]
+def _filter(query: QueueQuery, scope: Scope) -> SheetFilter:
+    where = scope_filter(scope, query.statuses, department=query.department, week=query.week)
+    cost: tuple[int | None, int | None] | None = None
+    if query.cost_band == "unknown":
+        cost = (None, None)
+    elif query.cost_band:
+        _, low, high = COST_BANDS[("low", "mid", "high").index(query.cost_band)]
+        cost = (low, high)
+    return replace(
+        where,
+        requesters=where.requesters + ((query.requester,) if query.requester else ()),
+        flow=query.flow or None,
+        cost=cost,
+    )
 
 
 def queue_page(session: Session, scope: Scope, query: QueueQuery) -> QueuePage:
     """One page of sheet ids in the scope, plus the total and the departments to filter by."""
-    where = _filters(query, scope)
-    total = session.exec(select(func.count()).select_from(ConsultationSheet).where(*where)).one()
-    pages = max(1, -(-int(total) // query.page_size))
+    where = _filter(query, scope)
+    total = count_sheets(session=session, where=where)
+    pages = max(1, -(-total // query.page_size))
     page = min(max(1, query.page), pages)
-    statement = (
-        select(ConsultationSheet.id)
-        .where(*where)
-        .order_by(*_order(query.sort))
-        .limit(query.page_size)
-        .offset((page - 1) * query.page_size)
+    ids = sheet_ids(
+        session=session, where=where, order=cast(SheetOrder, query.sort),
+        limit=query.page_size, offset=(page - 1) * query.page_size,
     )
-    ids = list(session.exec(statement).all())
-    department_filter = [col(ConsultationSheet.tenant) == scope.tenant]
-    if scope.department is not None:
-        department_filter.append(col(ConsultationSheet.department) == scope.department)
-    departments = session.exec(
-        select(ConsultationSheet.department)
-        .where(*department_filter, col(ConsultationSheet.department).is_not(None))
-        .distinct()
-        .order_by(col(ConsultationSheet.department))
-    ).all()
+    departments = sheet_departments(
+        session=session, tenant=scope.tenant, department=scope.department
+    )
     return QueuePage(
-        ids=ids, total=int(total), query=replace(query, page=page),
-        departments=[d for d in departments if d],
+        ids=ids, total=total, query=replace(query, page=page), departments=departments
     )
 
 

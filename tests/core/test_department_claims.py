@@ -17,7 +17,7 @@ import pytest
 import storage
 from bot.core.messages import Action, SheetSummary
 from bot.review.store import ReviewStore
-from bot.review.users import UserDirectory, UserEntry
+from bot.users import UserDirectory, UserEntry
 from bot.wiring import Services
 from tests.core.conversation import Conversation
 

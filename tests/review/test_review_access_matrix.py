@@ -21,7 +21,7 @@ from bot.review.desk import ReviewDesk
 from bot.review.outcomes import ReviewRefused
 from bot.review.records import Actor
 from bot.review.store import ReviewStore
-from bot.review.users import UserDirectory
+from bot.users import UserDirectory
 from storage import Database
 from storage.audit import count_audit, list_audit
 from storage.models import AuditResult

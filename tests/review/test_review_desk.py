@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.commands import Command, command_words
 from bot.core.messages import Action, Choices, Form, Inbound, Notifier, SheetSummary, Text
-from bot.review.chat import is_review_turn
+from bot.review.chat import handle_review_turn, is_review_turn
 from bot.review.desk import ReviewDesk
 from bot.review.outcomes import ReviewRefused
 from bot.review.parts import department_registered
@@ -150,22 +150,27 @@ def test_chat_queue_open_and_return_with_form(
     assert is_review_turn(inbound)
     reviewer = desk.actor_for(inbound)
     assert reviewer.role == "reviewer"
-    parts = desk.handle(inbound, reviewer)
+    parts = handle_review_turn(desk, inbound, reviewer)
     assert parts[0] == Text("確認待ちの相談シート（1件）")
     assert isinstance(parts[1], SheetSummary) and parts[1].reference == sheet.reference
     assert isinstance(parts[2], Choices)
     assert parts[2].options[0].action == Action("review.open", sheet.sheet_id)
 
-    opened = desk.handle(_inbound(REVIEWER, action=Action("review.open", sheet.sheet_id)),
-                         reviewer)
+    opened = handle_review_turn(
+        desk, _inbound(REVIEWER, action=Action("review.open", sheet.sheet_id)), reviewer
+    )
     buttons = next(p for p in opened if isinstance(p, Choices))
     assert [o.action.kind for o in buttons.options] == ["review.start", "review.comment"]
-    desk.handle(_inbound(REVIEWER, action=Action("review.start", sheet.sheet_id)), reviewer)
+    handle_review_turn(
+        desk, _inbound(REVIEWER, action=Action("review.start", sheet.sheet_id)), reviewer
+    )
 
-    form = desk.handle(_inbound(REVIEWER, action=Action("review.return", sheet.sheet_id)),
-                       reviewer)
+    form = handle_review_turn(
+        desk, _inbound(REVIEWER, action=Action("review.return", sheet.sheet_id)), reviewer
+    )
     assert isinstance(form[0], Form) and form[0].submit == Action("review.return", sheet.sheet_id)
-    done = desk.handle(
+    done = handle_review_turn(
+        desk,
         _inbound(REVIEWER, action=Action("review.return", sheet.sheet_id),
                  form={"comment": "予算額の根拠を追記してください"}),
         reviewer,
@@ -182,16 +187,22 @@ def test_chat_refusals_are_japanese_and_audited(
 ) -> None:
     sheet = seeder.sheet(created_at=CREATED, department="税務課", moves=[("submitted", CREATED)])
     staff = desk.actor_for(_inbound(STAFF))
-    digest = desk.handle(_inbound(STAFF, text="ダイジェスト"), staff)
+    digest = handle_review_turn(desk, _inbound(STAFF, text="ダイジェスト"), staff)
     assert digest == [Text(digest[0].text)] and "CIO補佐" in digest[0].text  # type: ignore[union-attr]
-    opened = desk.handle(_inbound(STAFF, action=Action("review.open", sheet.sheet_id)), staff)
+    opened = handle_review_turn(
+        desk, _inbound(STAFF, action=Action("review.open", sheet.sheet_id)), staff
+    )
     assert "表示できません" in opened[0].text  # type: ignore[union-attr]
-    accept = desk.handle(_inbound(STAFF, action=Action("review.accept", sheet.sheet_id)), staff)
+    accept = handle_review_turn(
+        desk, _inbound(STAFF, action=Action("review.accept", sheet.sheet_id)), staff
+    )
     assert "表示できません" in accept[0].text  # type: ignore[union-attr]
     reviewer = desk.actor_for(_inbound(REVIEWER))
-    shown = desk.handle(_inbound(REVIEWER, text="ダイジェスト　２０２６-W47"), reviewer)
+    shown = handle_review_turn(
+        desk, _inbound(REVIEWER, text="ダイジェスト　２０２６-W47"), reviewer
+    )
     assert shown[0].text.startswith("# 週次相談ダイジェスト 2026-W47")  # type: ignore[union-attr]
-    weekly = desk.handle(_inbound(REVIEWER, text="週次ダイジェスト"), reviewer)
+    weekly = handle_review_turn(desk, _inbound(REVIEWER, text="週次ダイジェスト"), reviewer)
     assert weekly[0].text.startswith("# 週次相談ダイジェスト")  # type: ignore[union-attr]
     assert _audit_count(database) == 5
 
@@ -201,9 +212,10 @@ def test_new_chat_user_is_asked_for_the_department_once(
 ) -> None:
     newcomer = desk.actor_for(_inbound(Actor("slack", "T1", "UNEW"), text="レビュー"))
     assert desk.needs_department(newcomer)
-    asked = desk.handle(_inbound(newcomer, text="レビュー"), newcomer)
+    asked = handle_review_turn(desk, _inbound(newcomer, text="レビュー"), newcomer)
     assert isinstance(asked[1], Form) and asked[1].submit == Action("review.set_department")
-    reply = desk.handle(
+    reply = handle_review_turn(
+        desk,
         _inbound(newcomer, action=Action("review.set_department"),
                  form={"department": " 市民課 "}),
         newcomer,

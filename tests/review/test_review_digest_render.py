@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from openpyxl import load_workbook
 
+from bot.core.links import sheet_link
 from bot.core.messages import Address, Text
 from bot.review.digest import Digest, build_digest
 from bot.review.digest_render import (
@@ -19,7 +20,6 @@ from bot.review.digest_render import (
     render_markdown,
     render_xlsx,
 )
-from bot.review.links import sheet_link
 from bot.review.records import QuestionRecord, SheetRecord, Transition
 from bot.review.weeks import IsoWeek
 from storage.sheet_view import sheet_content

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from bot.core.messages import Address, Notifier, Text
-from bot.review.scheduler import (
+from bot.digest_schedule import (
     DigestScheduler,
     DigestTarget,
     PostedDigest,
