@@ -253,6 +253,19 @@ class HybridSearch:
         order = [int(pool[k]) for k in ranked]
         return order, {int(pool[k]): float(combined[k]) for k in ranked}
 
+    def coverage(self, question: str, passage: Passage) -> float:
+        """The share of the question's words (by BM25 inverse document frequency; a word no
+        passage holds weighs as the rarest) that ``passage`` (its section path included)
+        holds: 1.0 when every word of the question is in it."""
+        terms = list(dict.fromkeys(self.tokenizer.tokens(question)))
+        if not terms:
+            return 0.0
+        held = set(self.tokenizer.tokens(lexical_text(passage)))
+        rarest = self.bm25.idf("")  # df 0: the weight of a word in no passage
+        weights = {t: self.bm25.idf(t) if t in self.bm25.postings else rarest for t in terms}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in held) / total if total > 0 else 0.0
+
     def named_documents(self, question: str) -> set[str]:
         """Documents whose municipality the question names (川崎市 / 川崎)."""
         return {

@@ -154,3 +154,24 @@ def test_another_municipalitys_rule_is_not_the_named_ones(corpus_knowledge: Know
     answered = corpus_knowledge.answer("岡山市だと、ペナルティが多いときは委託代金を何％まで減らせる？")
     assert answered.answered and answered.citations[0].doc.startswith("okayama")
     assert "5%" in answered.text
+
+
+@pytest.mark.parametrize("question", ["SLAとは", "SLAって何？", "LGWANとは？"])
+def test_a_short_question_about_a_term_of_the_documents_is_answered(
+    corpus_knowledge: KnowledgeBase, question: str
+) -> None:
+    """Too short for the embedding's confidence, but every word is in the passage found."""
+    term = question.removesuffix("？").removesuffix("とは").removesuffix("って何")
+    evidence = corpus_knowledge.hybrid.rank(question, top_k=1).evidence
+    assert not corpus_knowledge.is_answerable(evidence)
+    answer = corpus_knowledge.answer(question)
+    assert answer.answered
+    assert term.replace(" ", "") in answer.text.replace(" ", "")
+
+
+@pytest.mark.parametrize("question", ["ありがとう！助かりました", "明日って雨降りそう？傘いるかな"])
+def test_chat_with_few_words_of_the_documents_is_still_declined(
+    corpus_knowledge: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_knowledge.answer(question)
+    assert not answer.answered
