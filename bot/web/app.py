@@ -37,8 +37,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from bot.core.messages import CitationList, SheetSummary, Text
+from bot.core.policy import decide
 from bot.core.spec_drafts import DraftReviewPort
-from bot.review.access import decide
 from bot.review.records import Actor
 from bot.review.weeks import TOKYO
 from bot.web import spec_upload

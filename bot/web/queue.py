@@ -1,6 +1,6 @@
 """レビュー一覧 (the review queue) as one SQL page: filters, sort order, count.
 
-The access policy decides the :class:`~bot.review.access.Scope` (tenant, department,
+The access policy decides the :class:`~bot.core.policy.Scope` (tenant, department,
 requester); this module only turns the scope and the reader's filters into a
 ``SELECT ... LIMIT/OFFSET`` over the queryable columns, so a page costs the same
 with 50 sheets or 50,000. The rows are then read through the review store
@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.review.access import Scope
+from bot.core.policy import Scope
 from bot.review.digest import COST_BANDS, UNKNOWN_COST_BAND
 from bot.review.weeks import IsoWeek
 from storage.lifecycle import OPEN_STATUSES, SheetStatus
