@@ -53,6 +53,7 @@ from bot.core.messages import ChannelName
 from storage.audit import actor_key, record_audit
 from storage.lifecycle import EDITABLE_STATUSES, SheetStatus, status_label
 from storage.models import AuditResult, UserRole
+from storage.people import get_user_profile
 from storage.sheets import FOLLOW_UP_STATUSES
 
 if TYPE_CHECKING:
@@ -100,6 +101,14 @@ class Actor:
     def confirmed_department(self) -> str | None:
         """The department that counts for access: set and confirmed by an administrator."""
         return None if self.department_pending else self.department
+
+
+def actor_in(session: Session, channel: str, tenant: str, user_id: str) -> Actor:
+    """The user with their registered role and department (``role=None``: no profile)."""
+    profile = get_user_profile(session=session, channel=channel, tenant=tenant, user_id=user_id)
+    return actor_of(profile) if profile is not None else Actor(
+        cast(ChannelName, channel), tenant, user_id
+    )
 
 
 def actor_of(profile: UserProfile) -> Actor:
@@ -295,6 +304,8 @@ def _own(actor: Actor) -> Scope:
 def _decide_own_sheet(actor: Actor, action: AccessAction, sheet: SheetFacts | None) -> Decision:
     mine = sheet is not None and _own(actor).includes(sheet)
     if action == "spec_memo":
+        if sheet is None:
+            return _deny(SHEET_UNAVAILABLE)
         if mine or (actor.role == "reviewer" and sheet is not None and sheet.tenant == actor.tenant):
             return Decision(True)
         return _deny(SPEC_MEMO_NOT_ALLOWED)
