@@ -99,7 +99,7 @@ TenantOption = Annotated[str | None, typer.Option("--tenant", help="ワークス
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``sheets …`` and ``db …`` to the ``soudan`` app."""
+    """Add ``sheets …``, ``admin sheets …`` and ``db …`` to the ``soudan`` app."""
     app.add_typer(sheets_app, name="sheets")
     app.add_typer(admin_app, name="admin")
     admin_app.add_typer(admin_sheets_app, name="sheets")

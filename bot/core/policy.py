@@ -33,8 +33,7 @@ A denial's reason is Japanese and never says whether another department's sheet
 exists: a missing sheet and a foreign one get the same answer.
 
 :class:`AccessGate` wraps the policy so that every attempt, allowed or denied,
-writes exactly one append-only audit row; :func:`check` does the same inside the
-caller's transaction.
+writes exactly one append-only audit row.
 
 Example:
     >>> staff = Actor("slack", "T1", "U1", role="staff", department="総務課")
@@ -412,28 +411,6 @@ def write_audit(
         result=AuditResult.ALLOWED if outcome == "allowed" else AuditResult.DENIED,
         target=target, tenant=tenant, detail=facts or None, now=at,
     )
-
-
-def check(
-    session: Session,
-    actor: Actor,
-    action: AccessAction,
-    sheet: SheetFacts | None = None,
-    *,
-    audit_as: str,
-    target: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> Decision:
-    """:func:`decide`, and its audit row (``audit_as``, allowed or denied) in ``session``.
-
-    A denial's row is kept only if the caller's transaction commits: answer the
-    denial after leaving ``Database.session()``, don't raise inside it.
-    """
-    decision = decide(actor, action, sheet)
-    what = target if target is not None else (sheet.sheet_id if sheet is not None else None)
-    write_audit(session, actor, audit_as, "allowed" if decision.allowed else "denied",
-                target=what, detail=detail)
-    return decision
 
 
 @dataclass(frozen=True)

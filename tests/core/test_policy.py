@@ -3,7 +3,7 @@
 The review matrix (``tests/review/test_review_access_matrix.py``) covers the review
 actions through the desk; this covers the decisions the core and the CLI ask for
 (a requester's own sheets, follow-ups, reopening, review memos, reading) and
-:func:`write_audit` / :func:`check` on a real database.
+:func:`write_audit` on a real database.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from bot.core.policy import (
     SPEC_MEMO_NOT_ALLOWED,
     Actor,
     Sheet,
-    check,
     decide,
     write_audit,
 )
@@ -121,17 +120,4 @@ def test_write_audit_is_the_one_writer(database: Database) -> None:
         ("teams:T9:U9", "teams.activity", AuditResult.DENIED, "T9", None, {"reason": "tenant"}),
         ("slack:T1:UR", "review.change_status", AuditResult.DENIED, "T1", "s-1",
          {"outcome": "failed"}),
-    ]
-
-
-def test_check_decides_and_audits_allowed_and_denied(database: Database) -> None:
-    with database.session() as session:
-        allowed = check(session, REVIEWER, "view", sheet(), audit_as="sheet.view")
-        denied = check(session, OTHER_REQUESTER, "view", sheet(), audit_as="sheet.view")
-    assert allowed.allowed and not denied.allowed
-    with database.session() as session:
-        rows = list_audit(session=session, action="sheet.view")
-    assert [(r.actor, r.result, r.target) for r in rows] == [
-        ("slack:T1:UR", AuditResult.ALLOWED, "s-1"),
-        ("slack:T1:U2", AuditResult.DENIED, "s-1"),
     ]
