@@ -87,8 +87,14 @@ def test_review_spec_with_sheet_saves_the_memo_shown_by_review_show_and_exported
     assert "04_weak_items.docx" in row["仕様書（案）レビュー"]
 
     with services.database.session() as session:
-        [audit] = storage.list_audit(session=session, action="sheet.spec_memo")
-    assert audit.actor == reviewer and audit.target == sheet.id
+        refused, audit = storage.list_audit(session=session, action="sheet.spec_memo")
+    # The missing sheet's refusal is audited too, as the --as user's.
+    assert (refused.actor, refused.result, refused.target) == (
+        reviewer, storage.AuditResult.DENIED, None
+    )
+    assert (audit.actor, audit.result, audit.target) == (
+        reviewer, storage.AuditResult.ALLOWED, sheet.id
+    )
     assert audit.detail == {"via": "cli"}
 
 
