@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from bot.core.messages import Address, DeliveryError, Notifier
-from bot.review.access import AccessGate
+from bot.core.policy import AccessGate
 from bot.review.desk import compile_digest
 from bot.review.digest_render import render_chat
 from bot.review.records import Actor

@@ -30,7 +30,7 @@ from typing import Any, cast, get_args
 import yaml
 
 from bot.core.messages import ChannelName
-from bot.review.access import AccessGate, decide
+from bot.core.policy import AccessGate, decide
 from bot.review.outcomes import ReviewRefused
 from bot.review.records import ROLES, Actor, Role
 from bot.review.store import ReviewStore

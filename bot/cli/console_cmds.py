@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 
 from bot.cli.context import cli_settings, cli_zone
-from storage import AuditResult, actor_key, record_audit, utc_now
+from bot.core.policy import write_audit
+from storage import actor_key, utc_now
 from storage.console import list_sessions, revoke_sessions_of
 
 OPERATOR = actor_key("cli", "local", "operator")
@@ -72,7 +73,7 @@ def revoke(
     database = open_database(cli_settings())
     with database.session() as session:
         count = revoke_sessions_of(session=session, actor=user)
-        record_audit(session=session, actor=OPERATOR, action="console.revoke", target=user,
-                     result=AuditResult.ALLOWED, detail={"via": "cli", "count": count})
+        write_audit(session, OPERATOR, "console.revoke", target=user,
+                    detail={"via": "cli", "count": count})
     database.dispose()
     typer.echo(f"{user} のサインインを {count} 件無効にしました。")

@@ -164,6 +164,7 @@ def flow_document(
     import storage
     from bot.cli.sheet_cmds import OPERATOR
     from bot.core.documents import DocumentContext, sheet_document
+    from bot.core.policy import write_audit
     from bot.wiring import open_database
     from flows import FlowDefinitionError, load_flows
     from flows.rfi_document import render_docx, render_markdown
@@ -188,10 +189,7 @@ def flow_document(
                   "（RFI の事項を整理した相談シートを指定してください）。")
         name, build = found
         draft = build(session, sheet, context)
-        storage.record_audit(
-            session=session, actor=OPERATOR, action="sheet.document",
-            result=storage.AuditResult.ALLOWED, target=sheet.id,
-        )
+        write_audit(session, OPERATOR, "sheet.document", target=sheet.id)
     if out.suffix.lower() == ".docx":
         meta = DocumentMeta(author=sheet.department or settings.municipality or "soudan",
                             created=now)

@@ -1,30 +1,40 @@
-"""CLI commands for the operator: ``soudan sheets list|show|export`` and ``soudan db upgrade``.
+"""CLI commands: ``soudan sheets list|show|export --as USER``, ``soudan admin sheets …``
+and ``soudan db upgrade|status``.
 
-These act as the shell operator (an administrator, audited as
-``cli:local:operator``); the CIO補佐's access-controlled commands are ``soudan review``.
+``sheets`` acts as the user ``--as`` names, through the policy
+(:func:`bot.core.policy.decide`): a CIO補佐 sees every sheet of their tenant, staff
+their department's (a pending department: the sheets they requested), an
+administrator none; each attempt, allowed or refused, leaves one audit row
+(``sheet.list`` / ``sheet.view`` / ``sheet.export``, ``via=cli``). ``admin sheets``
+bypasses the policy for the operator at the shell (backups, migrations), audited
+with the OS user as actor (``admin.sheets.list`` / ``.show`` / ``.export``).
 
 Examples:
     soudan db upgrade
-    soudan sheets list --status submitted --department 市民課
-    soudan sheets show 2026-0001
-    soudan sheets export --format xlsx --out sheets.xlsx
+    soudan sheets list --as slack:T0123:U0456 --status submitted --department 市民課
+    soudan sheets show 2026-0001 --as U0456
+    soudan sheets export --as U0456 --format xlsx --out sheets.xlsx
+    soudan admin sheets export --format json --out backup.json
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
 import typer
+from sqlmodel import Session
 
+from bot.cli.acting import AsOption, named_user, os_operator, refuse
 from bot.cli.context import cli_settings, cli_zone
 from bot.cli.output import ForceOption, check_output, write_output
+from bot.core.policy import Actor, Scope, Sheet, decide, write_audit
 from flows.answer_reading import short_yen
 from storage import (
     STATUS_LABELS,
-    AuditResult,
     ConsultationSheet,
     Database,
     NotFoundError,
@@ -35,7 +45,6 @@ from storage import (
     list_sheet_comments,
     list_sheet_transitions,
     list_sheets,
-    record_audit,
     spec_memos,
     status_label,
 )
@@ -50,9 +59,20 @@ from storage.sheet_view import COMMENT_KIND_LABELS, sheet_content
 from storage.spreadsheet import display_width
 
 OPERATOR = actor_key("cli", "local", "operator")
-"""Who the audit log names for commands run from the shell."""
+"""Who the audit log names for the shell operator's other commands (``flow document``)."""
 
-sheets_app = typer.Typer(help="相談シートの一覧・表示・出力（運用者向け）", no_args_is_help=True)
+sheets_app = typer.Typer(
+    help="相談シートの一覧・表示・出力（--as で指定した利用者として。閲覧できる範囲だけ）",
+    no_args_is_help=True,
+)
+admin_app = typer.Typer(
+    help="運用者（管理者）の操作。アクセス制御を通さないため、すべて監査ログに OS ユーザー名で残ります",
+    no_args_is_help=True,
+)
+admin_sheets_app = typer.Typer(
+    help="すべての相談シートの一覧・表示・出力（バックアップ・移行用。監査ログに残ります）",
+    no_args_is_help=True,
+)
 db_app = typer.Typer(help="データベースの管理", no_args_is_help=True)
 
 StatusOption = Annotated[
@@ -79,8 +99,10 @@ TenantOption = Annotated[str | None, typer.Option("--tenant", help="ワークス
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``sheets …`` and ``db …`` to the ``soudan`` app."""
+    """Add ``sheets …``, ``admin sheets …`` and ``db …`` to the ``soudan`` app."""
     app.add_typer(sheets_app, name="sheets")
+    app.add_typer(admin_app, name="admin")
+    admin_app.add_typer(admin_sheets_app, name="sheets")
     app.add_typer(db_app, name="db")
 
 
@@ -90,12 +112,50 @@ def _database(*, upgrade: bool = True) -> Database:
     return open_database(cli_settings(), upgrade=upgrade)
 
 
-def _audit(database: Database, action: str, target: str | None, **detail: Any) -> None:
-    with database.session() as session:
-        record_audit(
-            session=session, actor=OPERATOR, action=action, target=target,
-            result=AuditResult.ALLOWED, detail={"via": "cli", **detail},
-        )
+@dataclass(frozen=True)
+class Reader:
+    """Who reads the sheets: a named user through the policy, or the OS operator
+    bypassing it (``soudan admin sheets``)."""
+
+    actor: Actor
+    bypass: bool = False
+
+    def audited_as(self, what: str) -> str:
+        """The audit action: ``sheet.<what>`` or ``admin.sheets.<what>``."""
+        return f"admin.sheets.{what}" if self.bypass else f"sheet.{what}"
+
+
+def _named(database: Database, spec: str) -> Reader:
+    return Reader(named_user(database, spec))
+
+
+def _operator() -> Reader:
+    return Reader(os_operator(), bypass=True)
+
+
+def _visible(
+    session: Session,
+    scope: Scope | None,
+    *,
+    statuses: list[SheetStatus] | None,
+    department: str | None,
+    tenant: str | None,
+    limit: int | None = None,
+) -> list[ConsultationSheet]:
+    """The sheets matching the filters, within ``scope`` (``None``: every sheet)."""
+    if scope is None:
+        return list_sheets(session=session, statuses=statuses, department=department,
+                           tenant=tenant, limit=limit)
+    if (tenant is not None and tenant != scope.tenant) or (
+        department is not None and scope.department not in (None, department)
+    ):
+        return []
+    rows = list_sheets(
+        session=session, statuses=statuses, tenant=scope.tenant,
+        department=department or scope.department,
+        requester_id=scope.requester[1] if scope.requester else None, limit=limit,
+    )
+    return [row for row in rows if scope.includes(Sheet.of(row))]
 
 
 # --- db ------------------------------------------------------------------------------------
@@ -138,21 +198,50 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
+LimitOption = Annotated[int, typer.Option(help="表示する最大件数")]
+
+
 @sheets_app.command("list")
 def list_command(
+    as_user: AsOption,
     status: StatusOption = None,
     department: DepartmentOption = None,
     tenant: TenantOption = None,
-    limit: Annotated[int, typer.Option(help="表示する最大件数")] = 50,
+    limit: LimitOption = 50,
 ) -> None:
-    """相談シートを新しい順に一覧表示する。"""
+    """閲覧できる相談シートを新しい順に一覧表示する。"""
     database = _database()
+    _list(database, _named(database, as_user), status, department, tenant, limit)
+
+
+@admin_sheets_app.command("list")
+def admin_list_command(
+    status: StatusOption = None,
+    department: DepartmentOption = None,
+    tenant: TenantOption = None,
+    limit: LimitOption = 50,
+) -> None:
+    """すべての相談シートを新しい順に一覧表示する（監査ログに残ります）。"""
+    _list(_database(), _operator(), status, department, tenant, limit)
+
+
+def _list(
+    database: Database, reader: Reader, status: list[str] | None, department: str | None,
+    tenant: str | None, limit: int,
+) -> None:
+    statuses = parse_statuses(status)
+    decision = None if reader.bypass else decide(reader.actor, "list")
+    sheets: list[ConsultationSheet] = []
     with database.session() as session:
-        sheets = list_sheets(
-            session=session, statuses=parse_statuses(status), department=department,
-            tenant=tenant, limit=limit,
-        )
-    _audit(database, "sheet.list", None, count=len(sheets))
+        if decision is None or decision.allowed:
+            sheets = _visible(session, decision.scope if decision else None, statuses=statuses,
+                              department=department, tenant=tenant, limit=limit)
+            write_audit(session, reader.actor, reader.audited_as("list"),
+                        detail={"count": len(sheets)})
+        else:
+            write_audit(session, reader.actor, reader.audited_as("list"), "denied")
+    if decision is not None and not decision.allowed:
+        raise refuse(decision.reason)
     if not sheets:
         typer.echo("条件に合う相談シートはありません。")
         return
@@ -234,23 +323,45 @@ def _show_text(
     return "\n".join(lines)
 
 
+KeyArgument = Annotated[str, typer.Argument(help="整理番号（例: 2026-0001）または ID")]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON で出力する")]
+
+
 @sheets_app.command("show")
-def show_command(
-    key: Annotated[str, typer.Argument(help="整理番号（例: 2026-0001）または ID")],
-    as_json: Annotated[bool, typer.Option("--json", help="JSON で出力する")] = False,
-) -> None:
-    """相談シート 1 件の内容・判断の根拠・履歴・コメントを表示する。"""
+def show_command(key: KeyArgument, as_user: AsOption, as_json: JsonOption = False) -> None:
+    """閲覧できる相談シート 1 件の内容・判断の根拠・履歴・コメントを表示する。"""
     database = _database()
+    _show(database, _named(database, as_user), key, as_json)
+
+
+@admin_sheets_app.command("show")
+def admin_show_command(key: KeyArgument, as_json: JsonOption = False) -> None:
+    """相談シート 1 件を表示する（アクセス制御を通さず、監査ログに残ります）。"""
+    _show(_database(), _operator(), key, as_json)
+
+
+def _show(database: Database, reader: Reader, key: str, as_json: bool) -> None:
+    refusal: str | None = None
     with database.session() as session:
         try:
-            sheet = find_sheet(session=session, key=key)
+            sheet: ConsultationSheet | None = find_sheet(session=session, key=key)
         except NotFoundError as error:
-            typer.echo(str(error), err=True)
-            raise typer.Exit(1) from error
-        comments = list_sheet_comments(session=session, sheet_id=sheet.id)
-        moves = list_sheet_transitions(session=session, sheet_id=sheet.id)
-        memos = spec_memos.list_spec_memos(session=session, sheet_id=sheet.id)
-    _audit(database, "sheet.view", sheet.id)
+            sheet, refusal = None, str(error)
+        if not reader.bypass:
+            # A missing sheet and another department's get the same answer.
+            decision = decide(reader.actor, "view", Sheet.of(sheet) if sheet else None)
+            refusal = None if decision.allowed else decision.reason
+        action = reader.audited_as("show" if reader.bypass else "view")
+        if sheet is None or refusal is not None:
+            write_audit(session, reader.actor, action, "denied",
+                        target=sheet.id if sheet else None)
+        else:
+            comments = list_sheet_comments(session=session, sheet_id=sheet.id)
+            moves = list_sheet_transitions(session=session, sheet_id=sheet.id)
+            memos = spec_memos.list_spec_memos(session=session, sheet_id=sheet.id)
+            write_audit(session, reader.actor, action, target=sheet.id)
+    if sheet is None or refusal is not None:
+        raise refuse(refusal or "")
     if as_json:
         document = sheet_document(sheet, comments, memos)
         document["transitions"] = [m.model_dump(mode="json") for m in moves]
@@ -259,18 +370,43 @@ def show_command(
     typer.echo(_show_text(sheet, comments, moves, ZoneInfo(cli_settings().timezone), memos))
 
 
+OutOption = Annotated[Path, typer.Option("--out", help="出力先のファイル")]
+FormatOption = Annotated[
+    str, typer.Option("--format", help=f"出力形式: {' / '.join(EXPORT_FORMATS)}")
+]
+
+
 @sheets_app.command("export")
 def export_command(
-    out: Annotated[Path, typer.Option("--out", help="出力先のファイル")],
-    export_format: Annotated[
-        str, typer.Option("--format", help=f"出力形式: {' / '.join(EXPORT_FORMATS)}")
-    ] = "xlsx",
+    out: OutOption,
+    as_user: AsOption,
+    export_format: FormatOption = "xlsx",
     status: StatusOption = None,
     department: DepartmentOption = None,
     tenant: TenantOption = None,
     force: ForceOption = False,
 ) -> None:
-    """相談シートを JSON・CSV（UTF-8 BOM 付き）・Excel に出力する。"""
+    """閲覧できる相談シートを JSON・CSV（UTF-8 BOM 付き）・Excel に出力する。"""
+    _export(as_user, out, export_format, status, department, tenant, force)
+
+
+@admin_sheets_app.command("export")
+def admin_export_command(
+    out: OutOption,
+    export_format: FormatOption = "xlsx",
+    status: StatusOption = None,
+    department: DepartmentOption = None,
+    tenant: TenantOption = None,
+    force: ForceOption = False,
+) -> None:
+    """すべての相談シートを出力する（バックアップ・移行用。監査ログに残ります）。"""
+    _export(None, out, export_format, status, department, tenant, force)
+
+
+def _export(
+    as_user: str | None, out: Path, export_format: str, status: list[str] | None,
+    department: str | None, tenant: str | None, force: bool,
+) -> None:
     if export_format not in EXPORT_FORMATS:
         typer.echo(
             f"形式「{export_format}」は使えません。{' / '.join(EXPORT_FORMATS)} のどれかを"
@@ -278,17 +414,27 @@ def export_command(
             err=True,
         )
         raise typer.Exit(2)
-    chosen: ExportFormat = export_format
+    chosen = cast(ExportFormat, export_format)
+    statuses = parse_statuses(status)
     target = check_output(out, cli_settings(), force=force)
     database = _database()
+    reader = _operator() if as_user is None else _named(database, as_user)
+    decision = None if reader.bypass else decide(reader.actor, "export")
     with database.session() as session:
-        sheets = list_sheets(
-            session=session, statuses=parse_statuses(status), department=department,
-            tenant=tenant,
-        )
-        comments = comments_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
-        memos = spec_memos.memos_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
+        if decision is not None and not decision.allowed:
+            write_audit(session, reader.actor, reader.audited_as("export"), "denied",
+                        detail={"format": chosen})
+            sheets: list[ConsultationSheet] = []
+        else:
+            sheets = _visible(session, decision.scope if decision else None, statuses=statuses,
+                              department=department, tenant=tenant)
+            comments = comments_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
+            memos = spec_memos.memos_by_sheet(session=session, sheet_ids=[s.id for s in sheets])
+    if decision is not None and not decision.allowed:
+        raise refuse(decision.reason)
     data = export_sheets(sheets, chosen, comments, cli_zone(), memos)
     write_output(target, data, force=force)
-    _audit(database, "sheet.export", None, format=chosen, count=len(sheets))
+    with database.session() as session:
+        write_audit(session, reader.actor, reader.audited_as("export"),
+                    detail={"format": chosen, "count": len(sheets)})
     typer.echo(f"{len(sheets)} 件の相談シートを {out} に出力しました（{chosen}）。")

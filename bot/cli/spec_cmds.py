@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,12 +16,11 @@ from bot.cli.output import ForceOption, check_output, write_output
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.core.policy import Actor
     from knowledge.spec_review import SpecReview, SpecReviewer
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "spec_review" / "drafts"
 EVAL_TARGET = 0.9
-CLI_OPERATOR = "cli:local:operator"
-"""Who saved a memo from the command line (the audit's actor)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -53,16 +53,22 @@ def review_spec(
     as_json: Annotated[bool, typer.Option("--json", help="判定を JSON で出力する")] = False,
     sheet: Annotated[
         str | None,
-        typer.Option("--sheet", help="レビューメモを保存する相談シートの整理番号（または ID）"),
+        typer.Option("--sheet", help="レビューメモを保存する相談シートの整理番号（または ID）。--as が必要"),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="メモを保存する利用者（相談シートの相談者本人か CIO補佐。"
+                     "channel:tenant:user_id または user_id）"),
     ] = None,
     force: ForceOption = False,
 ) -> None:
     """仕様書（案）をガイドラインの仕様書の主な内容と照合し、レビューメモを作る。
 
     ``--sheet`` を付けると、メモ（Markdown）・ファイル名・判定をその相談シートに保存し、
-    ``soudan review show`` と出力（export）に載ります。
+    ``soudan review show`` と出力（export）に載ります。保存するのは ``--as`` の利用者
+    （相談者本人か CIO補佐）で、監査ログにもその人が残ります。
 
-    Example: ``soudan review-spec 仕様書案.docx --out レビューメモ.docx --sheet 2026-0001``
+    Example: ``soudan review-spec 仕様書案.docx --out レビューメモ.docx --sheet 2026-0001 --as U0456``
     """
     from bot.terminal_markdown import echo_markdown
     from knowledge.documents import DocumentError
@@ -73,8 +79,12 @@ def review_spec(
     if method not in (None, "proposal", "bid"):
         typer.echo("--method は proposal か bid を指定してください。", err=True)
         raise typer.Exit(2)
+    if sheet is not None and as_user is None:
+        typer.echo("--sheet でメモを保存するときは、--as で保存する利用者（相談者本人か CIO補佐）を"
+                   "指定してください（例: --as slack:T0123:U0456）。", err=True)
+        raise typer.Exit(2)
     target = check_output(out, settings, force=force) if out is not None else None
-    sheet_id = _sheet_id(settings, sheet) if sheet is not None else None
+    keeper = _keeper(settings, sheet, as_user) if sheet is not None and as_user else None
     try:
         document = read_draft(file, max_bytes=settings.max_document_bytes)
     except DocumentError as error:
@@ -82,8 +92,8 @@ def review_spec(
         raise typer.Exit(1) from None
     review = spec_reviewer(settings).review(document, method=method)  # type: ignore[arg-type]
     today = datetime.now(ZoneInfo(settings.timezone)).date()
-    if sheet_id is not None:
-        reference = _save_on_sheet(settings, sheet_id, review, today)
+    if keeper is not None:
+        reference = _save_on_sheet(settings, keeper, review, today)
         typer.echo(f"レビューメモを相談シート {reference} に保存しました。", err=True)
     if as_json:
         typer.echo(json.dumps(review_json(review), ensure_ascii=False, indent=2))
@@ -97,24 +107,43 @@ def review_spec(
         echo_markdown(render_markdown(review, reviewed_on=today))
 
 
-def _sheet_id(settings: Settings, key: str) -> str:
-    """The id of the sheet ``key`` names (checked before the slow review)."""
+@dataclass(frozen=True)
+class _Keeper:
+    """Who keeps the memo on which sheet (the policy allowed it)."""
+
+    actor: Actor
+    sheet_id: str
+
+
+def _keeper(settings: Settings, key: str, as_user: str) -> _Keeper:
+    """The user ``--as`` names and the sheet ``key`` names, if the policy lets that user
+    keep a memo on it (``spec_memo``: its requester or a CIO補佐); checked before the
+    slow review. A refusal is audited; a missing sheet is answered as a foreign one."""
     import storage
+    from bot.cli.acting import named_user, refuse
+    from bot.core.policy import Sheet, decide, write_audit
     from bot.wiring import open_database
 
     database = open_database(settings)
     try:
+        actor = named_user(database, as_user)
         with database.session() as session:
-            return storage.find_sheet(session=session, key=key).id
-    except storage.NotFoundError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
+            found = storage.get_sheet(session=session, sheet_id=key) or (
+                storage.get_sheet_by_reference(session=session, reference=key)
+            )
+            decision = decide(actor, "spec_memo", Sheet.of(found) if found else None)
+            if found is None or not decision.allowed:
+                write_audit(session, actor, "sheet.spec_memo", "denied",
+                            target=found.id if found else None)
+        if found is None or not decision.allowed:
+            raise refuse(f"相談シート {key} にレビューメモを保存できません。{decision.reason}")
+        return _Keeper(actor, found.id)
     finally:
         database.dispose()
 
 
-def _save_on_sheet(settings: Settings, sheet_id: str, review: SpecReview, today: date) -> str:
-    """Keep the memo on the sheet (audited as the CLI operator); the sheet's reference."""
+def _save_on_sheet(settings: Settings, keeper: _Keeper, review: SpecReview, today: date) -> str:
+    """Keep the memo on the sheet (audited as the ``--as`` user); the sheet's reference."""
     import storage
     from bot.core.spec_drafts import keep_memo
     from bot.spec_drafts import reviewed_draft
@@ -124,10 +153,11 @@ def _save_on_sheet(settings: Settings, sheet_id: str, review: SpecReview, today:
     database = open_database(settings)
     try:
         with database.session() as session:
-            found = storage.get_sheet(session=session, sheet_id=sheet_id)
+            found = storage.get_sheet(session=session, sheet_id=keeper.sheet_id)
             assert found is not None
             keep_memo(
-                session, sheet_id=found.id, reviewed=reviewed, actor=CLI_OPERATOR, via="cli"
+                session, sheet_id=found.id, reviewed=reviewed, actor=keeper.actor.key,
+                tenant=keeper.actor.tenant, via="cli",
             )
             return found.reference
     finally:

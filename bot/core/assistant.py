@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 import storage
+from bot.core import policy
 from bot.core.commands import Command, asks_something, looks_like_question, parse_command
 from bot.core.consultations import (
     Consultations,
@@ -337,18 +338,16 @@ class Assistant:
             session=session, channel=inbound.channel, tenant=inbound.tenant,
             conversation=inbound.conversation,
         )
-        actor = storage.actor_key(inbound.channel, inbound.tenant, inbound.user_id)
-        if sheet is not None and sheet.requester_id != inbound.user_id:
-            profile = storage.get_user_profile(
-                session=session, channel=inbound.channel, tenant=inbound.tenant,
-                user_id=inbound.user_id,
-            )
-            if profile is None or profile.role != storage.UserRole.REVIEWER:
-                sheet = None
+        if sheet is not None:
+            sender = policy.actor_in(session, inbound.channel, inbound.tenant, inbound.user_id)
+            if not policy.decide(sender, "spec_memo", policy.Sheet.of(sheet)).allowed:
+                sheet = None  # the memo is shown, not kept
         if sheet is None:
             return memo_parts(reviewed, sheet_reference=None)
         keep_memo(
-            session, sheet_id=sheet.id, reviewed=reviewed, actor=actor, tenant=inbound.tenant
+            session, sheet_id=sheet.id, reviewed=reviewed,
+            actor=storage.actor_key(inbound.channel, inbound.tenant, inbound.user_id),
+            tenant=inbound.tenant,
         )
         return memo_parts(reviewed, sheet_reference=sheet.reference)
 
@@ -641,14 +640,14 @@ class Assistant:
     def _my_sheets(
         self, session: Session, *, channel: str, tenant: str, user_id: str
     ) -> list[Part]:
+        me = policy.Actor(cast(ChannelName, channel), tenant, user_id)
+        scope = policy.decide(me, "list_own").scope
+        assert scope is not None  # anyone may list the sheets they requested
         sheets = storage.list_sheets(
-            session=session, tenant=tenant, requester_id=user_id, limit=20
+            session=session, tenant=scope.tenant, requester_id=user_id, limit=20
         )
-        sheets = [s for s in sheets if s.channel == channel]
-        storage.record_audit(
-            session=session, actor=storage.actor_key(channel, tenant, user_id), action="sheet.list_own",
-            result=storage.AuditResult.ALLOWED, tenant=tenant, detail={"count": len(sheets)},
-        )
+        sheets = [s for s in sheets if scope.includes(policy.Sheet.of(s))]
+        policy.write_audit(session, me, "sheet.list_own", detail={"count": len(sheets)})
         offered = self.offered_flows(tenant)
         first = offered[0] if offered else self.consultations.entry_flow
         start = Choices("", (Choice("相談を始める", Action("flow.start", first)),))

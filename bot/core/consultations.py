@@ -11,16 +11,19 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, tzinfo
+from typing import cast
 
 from sqlmodel import Session, select
 
 import storage
+from bot.core import policy
 from bot.core.commands import looks_like_question, parse_command
 from bot.core.documents import DocumentContext, sheet_document
 from bot.core.flow_view import FlowView
 from bot.core.messages import (
     FIELD_PICK_INPUT,
     Action,
+    ChannelName,
     Choice,
     Choices,
     Inbound,
@@ -82,6 +85,11 @@ class Where:
             inbound.channel, inbound.tenant, inbound.conversation, inbound.user_id,
             inbound.user_name,
         )
+
+    @property
+    def actor(self) -> policy.Actor:
+        """The sender, as the policy and the audit name them."""
+        return policy.Actor(cast(ChannelName, self.channel), self.tenant, self.user_id)
 
 
 class Consultations:
@@ -179,12 +187,10 @@ class Consultations:
             if parent_sheet_id
             else None
         )
-        if parent is not None and (
-            parent.requester_id != where.user_id
-            or parent.tenant != where.tenant
-            or storage.SheetStatus(parent.status) not in storage.FOLLOW_UP_STATUSES
-        ):
-            parent = None
+        if parent is not None and not policy.decide(
+            where.actor, "follow_up", policy.Sheet.of(parent)
+        ).allowed:
+            parent = None  # not theirs, or it takes no follow-up: a sheet of its own
         engine = self.engines[flow_id]
         definition = engine.definition
         turn = engine.start(today=self.today())
@@ -250,17 +256,11 @@ class Consultations:
     def reopen(self, session: Session, where: Where, *, sheet_id: str) -> list[Part]:
         """Reopen a 相談シート the CIO補佐 returned, at its confirm step, to fix and resubmit."""
         sheet = storage.get_sheet(session=session, sheet_id=sheet_id)
-        if (
-            sheet is None
-            or sheet.requester_id != where.user_id
-            or sheet.tenant != where.tenant
-            or sheet.channel != where.channel
-        ):
-            return [Text("⚠️ この相談シートは修正できません（ご自身が提出したシートだけが対象です）。")]
-        if sheet.status != SheetStatus.RETURNED:
-            label = storage.status_label(sheet.status)
-            return [Text(f"相談シート {sheet.reference} は「{label}」のため修正できません。"
-                         "差し戻されたシートだけを修正・再提出できます。")]
+        decision = policy.decide(
+            where.actor, "reopen", policy.Sheet.of(sheet) if sheet is not None else None
+        )
+        if sheet is None or not decision.allowed:
+            return [Text(decision.reason)]
         flow_session = session.exec(
             # The sheet's own flow (a follow-up such as RFI has a session of its own).
             select(FlowSession).where(
@@ -443,10 +443,8 @@ class Consultations:
                 session=session, channel=inbound.channel, tenant=inbound.tenant,
                 user_id=inbound.user_id, department=department, confirmed_by=None,
             )
-            storage.record_audit(
-                session=session, actor=storage.actor_key(inbound.channel, inbound.tenant, inbound.user_id),
-                action="user.set_department", result=storage.AuditResult.ALLOWED,
-                tenant=inbound.tenant,
+            policy.write_audit(
+                session, Where.of(inbound).actor, "user.set_department",
                 detail={"department": department, "via": "chat", "status": "pending"},
             )
             registered = Text(f"所属課を「{department}」として登録しました。{PENDING_NOTE}")
@@ -501,12 +499,7 @@ class Consultations:
         follow_up = sheet.flow_id != flow_session.flow_id
         if follow_up and sheet.status not in storage.EDITABLE_STATUSES:
             # A follow-up adds its section to a sheet the CIO補佐 already has.
-            storage.record_audit(
-                session=session,
-                actor=storage.actor_key(where.channel, where.tenant, where.user_id),
-                action="sheet.add_section", result=storage.AuditResult.ALLOWED,
-                target=sheet.id, tenant=where.tenant,
-            )
+            policy.write_audit(session, where.actor, "sheet.add_section", target=sheet.id)
             done = Text(f"相談シート {sheet.reference} に「{definition.title}」の内容を追記しました。"
                         "CIO補佐も同じ相談シートで確認できます。")
         else:
@@ -515,11 +508,9 @@ class Consultations:
                 session=session, sheet_id=sheet.id, to_status=SheetStatus.SUBMITTED,
                 actor_id=where.user_id, actor_name=where.user_name,
             )
-            storage.record_audit(
-                session=session,
-                actor=storage.actor_key(where.channel, where.tenant, where.user_id),
-                action="sheet.resubmit" if resubmitted else "sheet.submit",
-                result=storage.AuditResult.ALLOWED, target=sheet.id, tenant=where.tenant,
+            policy.write_audit(
+                session, where.actor, "sheet.resubmit" if resubmitted else "sheet.submit",
+                target=sheet.id,
             )
             done = Text(f"相談シート {sheet.reference} を CIO補佐に提出しました。"
                         + RESULT_NOTICE.get(where.channel, RESULT_NOTICE_DEFAULT))

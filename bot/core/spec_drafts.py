@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 import storage
 from bot.core.messages import Memo, Part, Text
+from bot.core.policy import write_audit
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,17 @@ def keep_memo(
     via: str | None = None,
 ) -> storage.spec_memos.SpecReviewMemo:
     """Save the memo on the sheet and its audit row (``sheet.spec_memo``), in the caller's
-    transaction: the one way a memo is kept, from chat, the console or the CLI."""
+    transaction: the one way a memo is kept, from chat, the console or the CLI.
+
+    Who may keep one is the caller's question to the policy (``spec_memo``:
+    :func:`bot.core.policy.decide`)."""
     memo = storage.spec_memos.save_spec_memo(
         session=session, sheet_id=sheet_id, file_name=reviewed.file_name,
         title=reviewed.title, summary=reviewed.summary, items=reviewed.items,
         markdown=reviewed.markdown, actor=actor, docx=reviewed.docx,
     )
-    storage.record_audit(
-        session=session, actor=actor, action="sheet.spec_memo",
-        result=storage.AuditResult.ALLOWED, target=sheet_id, tenant=tenant,
+    write_audit(
+        session, actor, "sheet.spec_memo", target=sheet_id, tenant=tenant,
         detail={"via": via} if via else None,
     )
     return memo

@@ -3,7 +3,7 @@
 The pieces, from the inside out:
 
 * :mod:`bot.review.records` plain values (users, sheets, questions) the rest works on;
-* :mod:`bot.review.access` the one policy deciding who may do what, plus the audit;
+* :mod:`bot.core.policy` (in the core) the one policy deciding who may do what, plus the audit;
 * :mod:`bot.review.store` records over :mod:`storage` (the queries:
   :mod:`storage.review_queries`);
 * :mod:`bot.review.desk` :class:`ReviewDesk`, what the core and the CLI call;

@@ -1,6 +1,6 @@
 """ReviewDesk: what the conversation core and the CLI call for the CIO補佐 review.
 
-Every public method goes through :class:`~bot.review.access.AccessGate`: the policy
+Every public method goes through :class:`~bot.core.policy.AccessGate`: the policy
 decides, the operation runs only when allowed, and exactly one audit row is written
 either way. A refusal raises :class:`ReviewRefused` with a Japanese message; chat
 turns it into a reply (:meth:`ReviewDesk.handle` does), the CLI prints it.
@@ -27,7 +27,7 @@ from sqlmodel import Session
 from bot.core.consultations import department_problem
 from bot.core.messages import Inbound, Notifier
 from bot.core.outbox import Outbox
-from bot.review.access import (
+from bot.core.policy import (
     AccessAction,
     AccessGate,
     Decision,
@@ -110,7 +110,7 @@ class ReviewDesk:
         admitted: other Slack teams / Azure AD tenants whose users count as members
             of the tenant they write in (``SOUDAN_SLACK_ALLOWED_TEAMS``,
             ``SOUDAN_TEAMS_ALLOWED_TENANTS``); anyone else reported as coming from another
-            organisation is outside (:func:`bot.review.access.outside_tenant`).
+            organisation is outside (:func:`bot.core.policy.outside_tenant`).
         zone: the deployment's time zone (``timezone``): digest weeks, export times.
     """
 

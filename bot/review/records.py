@@ -2,65 +2,28 @@
 
 The storage adapter (:mod:`bot.review.store`) turns rows into these; the policy, the
 desk and the digest only ever see these, which keeps them pure and easy to test.
+:class:`Actor` and the roles belong to the policy (:mod:`bot.core.policy`); they are
+imported here for the review modules.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-from bot.core.messages import Address, ChannelName
+from bot.core.messages import Address
+from bot.core.policy import ROLE_LABELS as ROLE_LABELS
+from bot.core.policy import ROLES as ROLES
+from bot.core.policy import Actor as Actor
+from bot.core.policy import Role as Role
 from storage import lifecycle
-from storage.audit import actor_key
 from storage.lifecycle import SheetStatus
 from storage.sheet_view import EMPTY as EMPTY_CONTENT
 from storage.sheet_view import SheetContent
 from storage.transcript import is_unanswered
 
-Role = Literal["staff", "reviewer", "admin"]
-ROLES: tuple[Role, ...] = ("staff", "reviewer", "admin")
-
-ROLE_LABELS: dict[str, str] = {"staff": "所管課職員", "reviewer": "CIO補佐", "admin": "管理者"}
-
 OPEN_STATUSES = tuple(s.value for s in SheetStatus if s in lifecycle.OPEN_STATUSES)
 """Statuses in which a sheet waits for the CIO補佐 (storage's, in lifecycle order)."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """利用者 (a person acting): who they are and what they are assigned.
-
-    ``role`` is ``None`` for a user nobody has registered yet; such a user sees
-    nothing. A staff member without ``department`` sees nothing either; one whose
-    department is still pending (self-declared, not yet confirmed by an
-    administrator) sees only the sheets they requested themselves.
-    """
-
-    channel: ChannelName
-    tenant: str
-    user_id: str
-    role: Role | None = None
-    department: str | None = None
-    display_name: str | None = None
-    via: str | None = None
-    """How they reached us when not through their own channel (``cli``), for the audit."""
-    department_pending: bool = False
-    """``department`` was declared by the user and awaits an administrator's confirmation."""
-    outside_from: str | None = None
-    """The sender's own Slack team / Azure AD tenant when they come from outside this
-    tenant (Slack Connect, another organisation) and no setting admits it. The policy
-    refuses such a user everything about 相談シート."""
-
-    @property
-    def key(self) -> str:
-        """Stable identifier written to the audit log: ``channel:tenant:user_id``."""
-        return actor_key(self.channel, self.tenant, self.user_id)
-
-    @property
-    def confirmed_department(self) -> str | None:
-        """The department that counts for access: set and confirmed by an administrator."""
-        return None if self.department_pending else self.department
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.core.messages import Address, ChannelName, Part
 from bot.core.outbox import Outbox
-from bot.review.access import AuditEntry
+from bot.core.policy import AuditEntry
 from bot.review.records import (
     Actor,
     CommentRecord,
@@ -372,7 +372,7 @@ class ReviewStore:
     # --- audit ----------------------------------------------------------------------
 
     def record(self, entry: AuditEntry) -> None:
-        """:class:`bot.review.access.AuditTrail`: append one row in its own transaction.
+        """:class:`bot.core.policy.AuditTrail`: append one row in its own transaction.
 
         The storage result has two values; a refused-further-down attempt
         (``failed``) is stored as ``denied`` with ``detail["outcome"] = "failed"``.

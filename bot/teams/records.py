@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.core.messages import Address
-from storage.audit import record_audit
+from bot.core.policy import write_audit
 from storage.database import Database
-from storage.models import AuditResult
 from storage.people import (
     find_conversation_ref,
     find_user_conversation_ref,
@@ -86,11 +85,7 @@ class DatabaseTeamsRecords:
 
     def record_refusal(self, *, tenant: str, actor: str, reason: str) -> None:
         with self._database.session() as session:
-            record_audit(
-                session=session,
-                actor=actor,
-                action="teams.activity",
-                result=AuditResult.DENIED,
-                tenant=tenant,
+            write_audit(
+                session, actor, "teams.activity", "denied", tenant=tenant,
                 detail={"reason": reason},
             )

@@ -37,8 +37,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from bot.core.messages import CitationList, SheetSummary, Text
+from bot.core.policy import decide
 from bot.core.spec_drafts import DraftReviewPort
-from bot.review.access import decide
 from bot.review.records import Actor
 from bot.review.weeks import TOKYO
 from bot.web import spec_upload
@@ -64,6 +64,7 @@ from bot.web.pages import (
 )
 from bot.web.signin import SignInLinks
 from storage.console import ConsoleSession, find_session, open_session, revoke_session
+from storage.lifecycle import EDITABLE_STATUSES, SheetStatus
 
 if TYPE_CHECKING:
     from bot.review.desk import ReviewDesk
@@ -115,6 +116,9 @@ def build_templates(zone: tzinfo = TOKYO) -> Environment:
     environment.filters["md"] = _simple_markdown
     environment.filters["local"] = partial(local_time, zone=zone)
     environment.filters["yen"] = lambda v: "未記入" if v is None else f"{v:,}円"
+    # Templates compare statuses through the enum, never as string literals.
+    environment.globals["SheetStatus"] = SheetStatus
+    environment.globals["EDITABLE_STATUSES"] = EDITABLE_STATUSES
     return environment
 
 

@@ -2,7 +2,7 @@
 
 Every page and action resolves the signed-in person to an :class:`Actor` (fresh
 from the database on each request, so a role change applies at once) and asks the
-same :class:`~bot.review.access.AccessGate` as chat and the CLI: one audit row per
+same :class:`~bot.core.policy.AccessGate` as chat and the CLI: one audit row per
 attempt, allowed or denied. A sheet the viewer may not see is a 404 whether it
 exists or not. Functions here are synchronous (they run in a worker thread).
 """
@@ -20,7 +20,7 @@ from sqlmodel import col, func, select
 
 from bot.core.links import sheet_link
 from bot.core.messages import ChannelName, Choices
-from bot.review.access import AccessAction, Decision, decide
+from bot.core.policy import AccessAction, Decision, decide
 from bot.review.content import content_parts
 from bot.review.desk import ReviewDesk
 from bot.review.digest import Digest

@@ -1,6 +1,6 @@
 """レビュー一覧 (the review queue) as one SQL page: filters, sort order, count.
 
-The access policy decides the :class:`~bot.review.access.Scope` (tenant, department,
+The access policy decides the :class:`~bot.core.policy.Scope` (tenant, department,
 requester); this module only turns the scope and the reader's filters into a
 :class:`storage.review_queries.SheetFilter` (SQL ``WHERE``, ``LIMIT/OFFSET``), so a
 page costs the same with 50 sheets or 50,000. The rows are then read through the review
@@ -15,7 +15,7 @@ from typing import cast
 
 from sqlmodel import Session
 
-from bot.review.access import Scope
+from bot.core.policy import Scope
 from bot.review.desk import scope_filter
 from bot.review.digest import COST_BANDS, UNKNOWN_COST_BAND
 from bot.review.weeks import IsoWeek

@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bot.core.messages import Inbound, Part, Text
-from bot.review.access import decide
+from bot.core.policy import decide
 from bot.review.desk import ReviewDesk
 from bot.settings import Settings
 from storage.console import forget_expired, issue_sign_in, redeem_sign_in

@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 from aiohttp import BodyPartReader, web
 
 import storage
+from bot.core.policy import decide, write_audit
 from bot.core.spec_drafts import ReviewedDraft, keep_memo, refusal_text
 from bot.downloads import too_large
 from bot.review.outcomes import ReviewRefused
@@ -133,6 +134,12 @@ def _review_and_save(
         detail = console.pages.desk.show(viewer, ref)
     except ReviewRefused as refusal:
         return console.message(404, refusal.message, viewer=viewer, session=session)
+    keeping = decide(viewer, "spec_memo", detail.sheet)  # the requester or a CIO補佐
+    if not keeping.allowed:
+        with console.database.session() as db:
+            write_audit(db, viewer, "sheet.spec_memo", "denied", target=detail.sheet.sheet_id,
+                        detail={"via": "console"})
+        return console.message(403, keeping.reason, viewer=viewer, session=session, back=back)
     assert console.drafts is not None
     if (reason := console.drafts.refusal(name, len(data))) is not None:
         return console.message(

@@ -33,7 +33,8 @@ def run(*args: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("args", [
     ("--help",), ("review", "--help"), ("review", "show"), ("sheets", "list", "--bogus"),
-    ("sheets", "show", "a", "b"), ("sheets", "list", "--limit", "x"),
+    ("sheets", "show", "a", "b"), ("sheets", "list", "--limit", "x"), ("sheets", "list"),
+    ("admin", "sheets", "export"),
 ])
 def test_help_and_usage_errors_are_japanese(args: tuple[str, ...], cli_database: Database) -> None:
     _, output = run(*args)
@@ -54,16 +55,17 @@ def test_status_options_take_the_japanese_label_or_the_value(cli_database: Datab
     for status in ("提出済み", "submitted"):
         code, out = run("review", "list", "--as", "slack:T1:UR", "--status", status)
         assert code == 0 and "窓口予約" in out and "下書きの相談" not in out
-        code, out = run("sheets", "list", "--status", status)
+        code, out = run("sheets", "list", "--as", "slack:T1:UR", "--status", status)
         assert code == 0 and "窓口予約" in out and "下書きの相談" not in out
 
     for args in (("review", "list", "--as", "slack:T1:UR", "--status", "bogus"),
-                 ("sheets", "list", "--status", "bogus"),
-                 ("sheets", "export", "--status", "bogus", "--out", "x.csv", "--format", "csv")):
+                 ("sheets", "list", "--as", "slack:T1:UR", "--status", "bogus"),
+                 ("sheets", "export", "--as", "slack:T1:UR", "--status", "bogus", "--out", "x.csv",
+                  "--format", "csv")):
         code, out = run(*args)
         assert code in (1, 2), out
         assert "状態「bogus」はありません" in out and "提出済み（submitted）" in out
 
-    code, out = run("sheets", "export", "--status", "提出済み", "--format", "csv",
-                    "--out", "sheets.csv")
+    code, out = run("sheets", "export", "--as", "slack:T1:UR", "--status", "提出済み",
+                    "--format", "csv", "--out", "sheets.csv")
     assert code == 0 and "1 件の相談シート" in out

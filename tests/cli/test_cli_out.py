@@ -15,7 +15,8 @@ from bot.cli.main import app
 
 # Each command that writes a file with --out, as far as the path check needs.
 COMMANDS = {
-    "sheets export": ["sheets", "export", "--format", "json"],
+    "sheets export": ["sheets", "export", "--as", "UR", "--format", "json"],
+    "admin sheets export": ["admin", "sheets", "export", "--format", "json"],
     "review export": ["review", "export", "--as", "UR", "--format", "json"],
     "digest": ["digest", "--as", "UR", "--format", "md"],
     "flow document": ["flow", "document", "2026-0001"],
@@ -62,7 +63,7 @@ def test_force_replaces_an_existing_file(data_dir: Path, tmp_path: Path) -> None
     existing = tmp_path / "sheets.json"
     existing.write_text("old", encoding="utf-8")
 
-    result = run(*COMMANDS["sheets export"], "--out", str(existing), "--force")
+    result = run(*COMMANDS["admin sheets export"], "--out", str(existing), "--force")
 
     assert result.exit_code == 0, result.output
     assert json.loads(existing.read_text(encoding="utf-8")) == []
@@ -71,7 +72,7 @@ def test_force_replaces_an_existing_file(data_dir: Path, tmp_path: Path) -> None
 def test_a_new_file_is_written_and_its_folders_made(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "exports" / "2026" / "sheets.json"
 
-    result = run(*COMMANDS["sheets export"], "--out", str(out))
+    result = run(*COMMANDS["admin sheets export"], "--out", str(out))
 
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text(encoding="utf-8")) == []
@@ -125,13 +126,13 @@ def test_a_sqlite_database_outside_the_data_directory_is_protected_too(
     assert run("db", "upgrade").exit_code == 0
     before = elsewhere.read_bytes()
 
-    message = refused(run(*COMMANDS["sheets export"], "--out", str(elsewhere), "--force"))
+    message = refused(run(*COMMANDS["admin sheets export"], "--out", str(elsewhere), "--force"))
 
     assert "データディレクトリ" in message
     assert elsewhere.read_bytes() == before
 
 
-@pytest.mark.parametrize("command", ["sheets export", "review export", "digest"])
+@pytest.mark.parametrize("command", ["admin sheets export", "review export", "digest"])
 @pytest.mark.parametrize("where", ["under a file", "symlink loop", "name too long"])
 def test_an_unwritable_location_is_a_japanese_message_not_a_traceback(
     command: str, where: str, data_dir: Path, tmp_path: Path
@@ -146,7 +147,7 @@ def test_an_unwritable_location_is_a_japanese_message_not_a_traceback(
     else:
         out, code, reason = tmp_path / ("長" * 200 + ".json"), 2, "パスが長すぎます"
     args = COMMANDS[command]
-    if command != "sheets export":  # the reviewer must exist for the file to be made
+    if command != "admin sheets export":  # the reviewer must exist for the file to be made
         assert run("users", "add", "UR", "--tenant", "local", "--role", "reviewer").exit_code == 0
 
     message = refused(run(*args, "--out", str(out)), code=code)
@@ -163,7 +164,7 @@ def test_a_folder_without_write_permission_is_a_japanese_message(
     # root may write into any folder, but nobody may create a file in sysfs (EACCES):
     target = Path("/sys/soudan-export.json") if os.geteuid() == 0 else locked / "s.json"
     try:
-        message = refused(run(*COMMANDS["sheets export"], "--out", str(target)), code=1)
+        message = refused(run(*COMMANDS["admin sheets export"], "--out", str(target)), code=1)
     finally:
         locked.chmod(0o700)
 

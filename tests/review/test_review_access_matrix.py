@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.messages import Inbound
-from bot.review.access import OUTSIDE_TENANT, SHEET_UNAVAILABLE
+from bot.core.policy import OUTSIDE_TENANT, SHEET_UNAVAILABLE
 from bot.review.desk import ReviewDesk
 from bot.review.outcomes import ReviewRefused
 from bot.review.records import Actor

@@ -1,8 +1,11 @@
-"""``soudan sheets list|show|export`` and ``soudan db upgrade|status`` on a real database."""
+"""``soudan admin sheets list|show|export`` (the operator's, outside the policy: how the
+sheets are shown and written) and ``soudan db upgrade|status`` on a real database.
+``soudan sheets … --as`` through the policy: ``tests/cli/test_cli_acting_as.py``."""
 
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 from datetime import UTC, datetime
@@ -53,26 +56,26 @@ def _run(database: Database, tmp_path: Path, *args: str) -> tuple[int, str, str]
 
 
 def test_list_filters_and_audits(seeded: Database, tmp_path: Path) -> None:
-    code, out, _ = _run(seeded, tmp_path, "sheets", "list")
+    code, out, _ = _run(seeded, tmp_path, "admin", "sheets", "list")
     assert code == 0
     assert "2026-0001" in out and "2026-0002" in out
     assert "提出済み" in out and "450万円" in out
     assert out.strip().endswith("2 件")
 
-    code, out, _ = _run(seeded, tmp_path, "sheets", "list", "--status", "draft")
+    code, out, _ = _run(seeded, tmp_path, "admin", "sheets", "list", "--status", "draft")
     assert "2026-0002" in out and "2026-0001" not in out
-    code, out, _ = _run(seeded, tmp_path, "sheets", "list", "--department", "存在しない課")
+    code, out, _ = _run(seeded, tmp_path, "admin", "sheets", "list", "--department", "存在しない課")
     assert "ありません" in out
 
     with seeded.session() as session:
-        rows = list_audit(session=session, action="sheet.list")
+        rows = list_audit(session=session, action="admin.sheets.list")
         assert len(rows) == 3
-        assert {r.actor for r in rows} == {"cli:local:operator"}
+        assert {r.actor for r in rows} == {f"cli:local:{getpass.getuser()}"}
         assert rows[0].result is AuditResult.ALLOWED
 
 
 def test_show_text_json_and_unknown(seeded: Database, tmp_path: Path) -> None:
-    code, out, _ = _run(seeded, tmp_path, "sheets", "show", "2026-0001")
+    code, out, _ = _run(seeded, tmp_path, "admin", "sheets", "show", "2026-0001")
     assert code == 0
     assert "相談シート 2026-0001（提出済み）" in out
     assert "DX推進本部会議での協議: 必要" in out
@@ -83,12 +86,12 @@ def test_show_text_json_and_unknown(seeded: Database, tmp_path: Path) -> None:
     assert "下書き → 提出済み" in out
     assert "2026-11-20 10:30" in out  # Japan time
 
-    code, out, _ = _run(seeded, tmp_path, "sheets", "show", "2026-0002", "--json")
+    code, out, _ = _run(seeded, tmp_path, "admin", "sheets", "show", "2026-0002", "--json")
     document = json.loads(out)
     assert (document["reference"], document["status_label"]) == ("2026-0002", "下書き")
     assert document["transitions"] == []
 
-    code, _, err = _run(seeded, tmp_path, "sheets", "show", "2099-0001")
+    code, _, err = _run(seeded, tmp_path, "admin", "sheets", "show", "2099-0001")
     assert code == 1
     assert "見つかりません" in err
 
@@ -99,7 +102,7 @@ def test_export_writes_a_file_that_opens(
 ) -> None:
     out_file = tmp_path / "out" / f"sheets.{export_format}"
     code, out, _ = _run(
-        seeded, tmp_path, "sheets", "export", "--format", export_format, "--out", str(out_file)
+        seeded, tmp_path, "admin", "sheets", "export", "--format", export_format, "--out", str(out_file)
     )
     assert code == 0
     assert "2 件" in out
@@ -115,11 +118,11 @@ def test_export_writes_a_file_that_opens(
     else:
         assert len(json.loads(out_file.read_text(encoding="utf-8"))) == 2
     with seeded.session() as session:
-        assert count_audit(session=session, action="sheet.export") == 1
+        assert count_audit(session=session, action="admin.sheets.export") == 1
 
 
 def test_export_refuses_an_unknown_format(seeded: Database, tmp_path: Path) -> None:
-    code, _, err = _run(seeded, tmp_path, "sheets", "export", "--format", "pdf", "--out", "x.pdf")
+    code, _, err = _run(seeded, tmp_path, "admin", "sheets", "export", "--format", "pdf", "--out", "x.pdf")
     assert code == 2
     assert "json / csv / xlsx" in err
 

@@ -104,3 +104,28 @@ async def test_a_draft_uploaded_on_the_sheet_page_is_reviewed_saved_and_download
     with harness.database.session() as session:
         [audit] = storage.list_audit(session=session, action="sheet.spec_memo")
     assert audit.actor == REVIEWER.key
+
+
+async def test_only_the_requester_or_a_reviewer_keeps_a_memo_on_the_sheet(
+    harness: ConsoleHarness,
+) -> None:
+    """The policy's ``spec_memo``, as in chat and the CLI: a colleague of the department
+    sees the sheet but may not keep a memo on it; the refusal is audited."""
+    requester = harness.register(Person("U-req", "依頼 太郎", UserRole.STAFF, "市民課"))
+    colleague = harness.register(Person("U-col", "同僚 次郎", UserRole.STAFF, "市民課"))
+    reference = harness.sheet(requester=requester)
+    data = (DRAFTS / "04_weak_items.docx").read_bytes()
+    async with TestClient(TestServer(harness.app())) as client:
+        await sign_in(client, harness, colleague)
+        page = await (await client.get(f"/console/sheets/{reference}")).text()
+        refused = await client.post(
+            f"/console/sheets/{reference}/spec-review",
+            data=upload_form(hidden_fields(page)["csrf"], "仕様書案.docx", data),
+            allow_redirects=False,
+        )
+        assert refused.status == 403
+        assert "相談者本人か CIO補佐だけです" in await refused.text()
+    assert saved_memos(harness) == []
+    with harness.database.session() as session:
+        [audit] = storage.list_audit(session=session, action="sheet.spec_memo")
+    assert (audit.actor, audit.result) == (colleague.key, storage.AuditResult.DENIED)

@@ -1,7 +1,17 @@
-"""Who may do what with 相談シート, and the audit row every attempt leaves.
+"""Who may see or change which 相談シート, and the audit row every attempt leaves.
+
+The one policy module of soudan: chat (the core and the review desk), Slack, Teams,
+the web console, the CLI and the digest scheduler all ask :func:`decide`, and every
+audit row is written by :func:`write_audit` (directly, or through :class:`AccessGate`).
 
 One function, :func:`decide`, holds the whole policy:
 
+* anyone of the tenant may consult, list their own sheets (``list_own``), continue
+  their own sheet with a follow-up flow while it may take one (``follow_up``) and
+  reopen their own sheet the CIO補佐 returned (``reopen``); "own" is the sheet's
+  requester, in the same channel and tenant;
+* a 仕様書（案） review memo is kept on a sheet by its requester or a CIO補佐 of its
+  tenant (``spec_memo``);
 * staff see, list and export only their own department's sheets, and edit them only
   while ``draft`` or ``returned`` (their one status change is submitting). Only a
   department an administrator set or confirmed counts: a staff member whose
@@ -10,7 +20,8 @@ One function, :func:`decide`, holds the whole policy:
 * reviewers (CIO補佐) see every department of their tenant, comment, move sheets
   through the review and pull the digest;
 * admins manage the users of their tenant (the shell operator, every tenant); they
-  do not read sheets unless also a reviewer (give them the reviewer role for that);
+  do not read sheets unless also a reviewer (give them the reviewer role for that).
+  The shell operator's bypass is ``soudan admin …``, audited as the OS user;
 * unassigned users and users of another tenant see nothing;
 * a user who comes from outside the tenant (another Slack workspace or enterprise
   through Slack Connect, another Azure AD tenant) and is not admitted by a setting
@@ -32,20 +43,136 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast
 
-from bot.review.records import Actor, SheetRecord
+from bot.core.messages import ChannelName
+from storage.audit import actor_key, record_audit
 from storage.lifecycle import EDITABLE_STATUSES, SheetStatus, status_label
+from storage.models import AuditResult, UserRole
+from storage.people import get_user_profile
+from storage.sheets import FOLLOW_UP_STATUSES
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from storage.models import ConsultationSheet, UserProfile
+
+Role = Literal["staff", "reviewer", "admin"]
+ROLES: tuple[Role, ...] = ("staff", "reviewer", "admin")
+
+ROLE_LABELS: dict[str, str] = {"staff": "所管課職員", "reviewer": "CIO補佐", "admin": "管理者"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """利用者 (a person acting): who they are and what they are assigned.
+
+    ``role`` is ``None`` for a user nobody has registered yet; such a user sees
+    nothing. A staff member without ``department`` sees nothing either; one whose
+    department is still pending (self-declared, not yet confirmed by an
+    administrator) sees only the sheets they requested themselves.
+    """
+
+    channel: ChannelName
+    tenant: str
+    user_id: str
+    role: Role | None = None
+    department: str | None = None
+    display_name: str | None = None
+    via: str | None = None
+    """How they reached us when not through their own channel (``cli``), for the audit."""
+    department_pending: bool = False
+    """``department`` was declared by the user and awaits an administrator's confirmation."""
+    outside_from: str | None = None
+    """The sender's own Slack team / Azure AD tenant when they come from outside this
+    tenant (Slack Connect, another organisation) and no setting admits it. The policy
+    refuses such a user everything about 相談シート."""
+
+    @property
+    def key(self) -> str:
+        """Stable identifier written to the audit log: ``channel:tenant:user_id``."""
+        return actor_key(self.channel, self.tenant, self.user_id)
+
+    @property
+    def confirmed_department(self) -> str | None:
+        """The department that counts for access: set and confirmed by an administrator."""
+        return None if self.department_pending else self.department
+
+
+def actor_in(session: Session, channel: str, tenant: str, user_id: str) -> Actor:
+    """The user with their registered role and department (``role=None``: no profile)."""
+    profile = get_user_profile(session=session, channel=channel, tenant=tenant, user_id=user_id)
+    return actor_of(profile) if profile is not None else Actor(
+        cast(ChannelName, channel), tenant, user_id
+    )
+
+
+def actor_of(profile: UserProfile) -> Actor:
+    """The registered user a profile row describes."""
+    return Actor(
+        channel=cast(ChannelName, profile.channel),
+        tenant=profile.tenant,
+        user_id=profile.user_id,
+        role=cast(Role, UserRole(profile.role).value),
+        department=profile.department,
+        display_name=profile.display_name,
+        department_pending=profile.department_pending,
+    )
+
+
+class SheetFacts(Protocol):
+    """What the policy reads of a 相談シート (``bot.review.records.SheetRecord`` and
+    :class:`Sheet` have it)."""
+
+    @property
+    def sheet_id(self) -> str: ...
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def department(self) -> str | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def requester(self) -> tuple[str, str] | None: ...
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The policy's facts of a stored sheet row (the core and the CLI decide on these)."""
+
+    sheet_id: str
+    reference: str
+    tenant: str
+    department: str | None
+    status: str
+    requester: tuple[str, str] | None
+
+    @classmethod
+    def of(cls, row: ConsultationSheet) -> Sheet:
+        requester = (row.channel, row.requester_id) if row.requester_id else None
+        return cls(row.id, row.reference, row.tenant, row.department,
+                   SheetStatus(row.status).value, requester)
+
 
 AccessAction = Literal[
     "view", "list", "edit", "export", "digest", "comment", "change_status", "manage_users",
-    "consult",
+    "consult", "list_own", "follow_up", "reopen", "spec_memo",
 ]
-"""``consult``: start a consultation or list / resume one's own (the core asks for
-senders reported as coming from another organisation)."""
+"""``consult``: start a consultation or resume one's own (the core asks for senders
+reported as coming from another organisation). ``list_own``: list the sheets one
+requested. ``follow_up``: continue one's own sheet with a follow-up flow (RFI after
+the ICT-adoption consultation). ``reopen``: take one's own returned sheet back to fix
+and resubmit it. ``spec_memo``: keep a 仕様書（案） review memo on a sheet."""
 
 REVIEW_TARGETS = (
     SheetStatus.IN_REVIEW, SheetStatus.RETURNED, SheetStatus.ACCEPTED, SheetStatus.CLOSED
@@ -65,6 +192,11 @@ REVIEWERS_ONLY = (
 ADMINS_ONLY = "利用者の登録・変更は管理者だけが行えます。情報政策課に依頼してください。"
 OWN_TENANT_USERS_ONLY = "チャットで管理できるのは、ご自身の組織（テナント）の利用者だけです。"
 NO_DEPARTMENT = "所属部署が未登録のため、相談シートは表示できません。所属部署を登録してください。"
+NOT_YOURS = "⚠️ この相談シートは修正できません（ご自身が提出したシートだけが対象です）。"
+SPEC_MEMO_NOT_ALLOWED = (
+    "仕様書（案）のレビューメモを相談シートに保存できるのは、その相談シートの相談者本人か"
+    " CIO補佐だけです。"
+)
 OUTSIDE_TENANT = (
     "申し訳ありません。組織の外（別のワークスペース・別の組織）から参加している方は、"
     "相談シートの作成・閲覧はできません。ガイドラインについての質問にはお答えします。"
@@ -93,7 +225,7 @@ class Scope:
     requester: tuple[str, str] | None = None
     """(channel, user id): only the sheets this person requested (pending department)."""
 
-    def includes(self, sheet: SheetRecord) -> bool:
+    def includes(self, sheet: SheetFacts) -> bool:
         if sheet.tenant != self.tenant:
             return False
         if self.requester is not None and sheet.requester != self.requester:
@@ -117,7 +249,7 @@ def _deny(reason: str) -> Decision:
 def decide(
     actor: Actor,
     action: AccessAction,
-    sheet: SheetRecord | None = None,
+    sheet: SheetFacts | None = None,
     *,
     target_status: str | None = None,
     users_of: str | None = None,
@@ -140,6 +272,10 @@ def decide(
         return _deny(OUTSIDE_TENANT)
     if action == "consult":
         return Decision(True)  # anyone of the tenant; the department question registers
+    if action == "list_own":
+        return Decision(True, scope=_own(actor))
+    if action in ("follow_up", "reopen", "spec_memo"):
+        return _decide_own_sheet(actor, action, sheet)
     if actor.role is None:
         return _deny(NOT_REGISTERED)
     if action == "manage_users":
@@ -159,8 +295,38 @@ def decide(
     return _deny(REVIEWERS_ONLY)  # admin: user management only
 
 
+def _own(actor: Actor) -> Scope:
+    """The sheets ``actor`` requested (in this channel and tenant)."""
+    return Scope(actor.tenant, None, requester=(actor.channel, actor.user_id))
+
+
+def _decide_own_sheet(actor: Actor, action: AccessAction, sheet: SheetFacts | None) -> Decision:
+    mine = sheet is not None and _own(actor).includes(sheet)
+    if action == "spec_memo":
+        if sheet is None:
+            return _deny(SHEET_UNAVAILABLE)
+        if mine or (actor.role == "reviewer" and sheet is not None and sheet.tenant == actor.tenant):
+            return Decision(True)
+        return _deny(SPEC_MEMO_NOT_ALLOWED)
+    if sheet is None or not mine:
+        return _deny(NOT_YOURS)
+    if action == "follow_up":
+        if sheet.status not in FOLLOW_UP_STATUSES:
+            return _deny(
+                f"相談シート {sheet.reference} は「{status_label(sheet.status)}」のため、"
+                "続きの相談を追加できません。"
+            )
+        return Decision(True, scope=_own(actor))
+    if sheet.status != SheetStatus.RETURNED:
+        return _deny(
+            f"相談シート {sheet.reference} は「{status_label(sheet.status)}」のため修正できません。"
+            "差し戻されたシートだけを修正・再提出できます。"
+        )
+    return Decision(True, scope=_own(actor))
+
+
 def _decide_reviewer(
-    actor: Actor, action: AccessAction, sheet: SheetRecord | None, target: str | None
+    actor: Actor, action: AccessAction, sheet: SheetFacts | None, target: str | None
 ) -> Decision:
     if action in ("list", "export") and sheet is None:
         return Decision(True, scope=Scope(actor.tenant, None))
@@ -174,7 +340,7 @@ def _decide_reviewer(
 
 
 def _decide_staff(
-    actor: Actor, action: AccessAction, sheet: SheetRecord | None, target: str | None
+    actor: Actor, action: AccessAction, sheet: SheetFacts | None, target: str | None
 ) -> Decision:
     if actor.department is None:
         return _deny(NO_DEPARTMENT)
@@ -209,6 +375,44 @@ def _decide_staff(
 Outcome = Literal["allowed", "denied", "failed"]
 
 
+def write_audit(
+    session: Session,
+    actor: Actor | str,
+    action: str,
+    outcome: Outcome = "allowed",
+    *,
+    target: str | None = None,
+    tenant: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one audit row in the caller's transaction: the one way a row is written.
+
+    Args:
+        actor: who; an :class:`Actor` (its key, its tenant unless ``tenant`` is given,
+            and how it came — ``via``, ``outside_from``, a pending department — are
+            added to the detail) or an actor key already made (``channel:tenant:user``).
+        action: what, e.g. ``sheet.submit``, ``admin.sheets.export``.
+        outcome: ``failed`` (allowed, then refused further down) is stored as denied
+            with ``detail["outcome"] = "failed"`` (the stored result has two values).
+        detail: extra facts; never sheet content or personal information.
+    """
+    facts: dict[str, Any] = dict(detail or {})
+    if isinstance(actor, Actor):
+        facts = _facts(actor, facts)
+        tenant = tenant if tenant is not None else actor.tenant
+        key = actor.key
+    else:
+        key = actor
+    if outcome == "failed":
+        facts["outcome"] = "failed"
+    record_audit(
+        session=session, actor=key, action=action,
+        result=AuditResult.ALLOWED if outcome == "allowed" else AuditResult.DENIED,
+        target=target, tenant=tenant, detail=facts or None, now=at,
+    )
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One audit row: who, what, when, result. Holds no sheet content."""
@@ -219,7 +423,7 @@ class AuditEntry:
     outcome: Outcome
     at: datetime
     tenant: str | None = None
-    detail: dict[str, str] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 class AuditTrail(Protocol):
@@ -273,10 +477,10 @@ class AccessGate:
         action: AccessAction,
         operation: Callable[[Decision], T],
         *,
-        sheet: SheetRecord | None = None,
+        sheet: SheetFacts | None = None,
         target: str | None = None,
         target_status: str | None = None,
-        detail: dict[str, str] | None = None,
+        detail: Mapping[str, Any] | None = None,
     ) -> Attempt[T]:
         """Decide, run ``operation`` when allowed, and write exactly one audit row.
 
@@ -309,7 +513,7 @@ class AccessGate:
         action: str,
         target: str | None,
         outcome: Outcome,
-        detail: dict[str, str] | None = None,
+        detail: Mapping[str, Any] | None = None,
     ) -> None:
         """Write one audit row for something outside :meth:`attempt` (user management)."""
         self._write(actor, action, target, outcome, _facts(actor, detail))
@@ -320,13 +524,13 @@ class AccessGate:
         action: str,
         target: str | None,
         outcome: Outcome,
-        detail: dict[str, str],
+        detail: dict[str, Any],
     ) -> None:
         entry = AuditEntry(actor.key, action, target, outcome, self._now(), actor.tenant, detail)
         self._trail.record(entry)
 
 
-def _facts(actor: Actor, detail: dict[str, str] | None) -> dict[str, str]:
+def _facts(actor: Actor, detail: Mapping[str, Any] | None) -> dict[str, Any]:
     """The audit detail of an attempt: ``detail`` plus how and from where the actor came."""
     facts = dict(detail or {})
     if actor.via:
