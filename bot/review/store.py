@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.core.messages import Address, ChannelName, Part
 from bot.core.outbox import Outbox
-from bot.core.policy import AuditEntry
+from bot.core.policy import AuditEntry, actor_of, write_audit
 from bot.review.records import (
     Actor,
     CommentRecord,
@@ -28,16 +28,14 @@ from bot.review.records import (
     SheetRecord,
     Transition,
 )
-from storage import audit, people, receipts, review_queries, sheets
+from storage import people, receipts, review_queries, sheets
 from storage.database import Database
 from storage.export import DISPLAY_TIMEZONE, EXPORT_FORMATS, ExportFormat, export_sheets
 from storage.lifecycle import SheetStatus
 from storage.models import (
-    AuditResult,
     CommentKind,
     ConsultationSheet,
     SheetTransition,
-    UserProfile,
     UserRole,
 )
 from storage.review_queries import SheetFilter, SheetOrder
@@ -49,18 +47,6 @@ log = logging.getLogger(__name__)
 
 DIGEST_CLAIM_LEASE = timedelta(minutes=30)
 """A claimed but never posted digest may be claimed again after this long (crash)."""
-
-
-def _actor(profile: UserProfile) -> Actor:
-    return Actor(
-        channel=cast(ChannelName, profile.channel),
-        tenant=profile.tenant,
-        user_id=profile.user_id,
-        role=cast(Role, UserRole(profile.role).value),
-        department=profile.department,
-        display_name=profile.display_name,
-        department_pending=profile.department_pending,
-    )
 
 
 def _record(row: ConsultationSheet, history: Iterable[SheetTransition] = ()) -> SheetRecord:
@@ -167,13 +153,13 @@ class ReviewStore:
             profile = people.get_user_profile(
                 session=session, channel=channel, tenant=tenant, user_id=user_id
             )
-            return _actor(profile) if profile else Actor(channel, tenant, user_id)
+            return actor_of(profile) if profile else Actor(channel, tenant, user_id)
 
     def actors_named(self, user_id: str) -> list[Actor]:
         """Every registered profile with this user id (any channel or tenant)."""
         with self._session() as session:
             rows = review_queries.profiles_with_user_id(session=session, user_id=user_id)
-            return [_actor(row) for row in rows]
+            return [actor_of(row) for row in rows]
 
     def save_user(
         self,
@@ -206,13 +192,13 @@ class ReviewStore:
                     session=session, channel=channel, tenant=tenant, user_id=user_id,
                     department=department, confirmed_by=confirmed_by,
                 )
-            return _actor(profile)
+            return actor_of(profile)
 
     def users(self, tenant: str | None = None, *, pending: bool | None = None) -> list[Actor]:
         """Registered users (of ``tenant``); ``pending=True``: departments awaiting confirmation."""
         with self._session() as session:
             return [
-                _actor(p)
+                actor_of(p)
                 for p in people.list_user_profiles(session=session, tenant=tenant, pending=pending)
             ]
 
@@ -377,19 +363,10 @@ class ReviewStore:
         The storage result has two values; a refused-further-down attempt
         (``failed``) is stored as ``denied`` with ``detail["outcome"] = "failed"``.
         """
-        detail = dict(entry.detail)
-        if entry.outcome == "failed":
-            detail["outcome"] = "failed"
         with self._session() as session:
-            audit.record_audit(
-                session=session,
-                actor=entry.actor,
-                action=f"review.{entry.action}",
-                result=AuditResult.ALLOWED if entry.outcome == "allowed" else AuditResult.DENIED,
-                target=entry.target,
-                tenant=entry.tenant,
-                detail=detail,
-                now=entry.at,
+            write_audit(
+                session, entry.actor, f"review.{entry.action}", entry.outcome,
+                target=entry.target, tenant=entry.tenant, detail=entry.detail, at=entry.at,
             )
 
     # --- digest claims --------------------------------------------------------------
