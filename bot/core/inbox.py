@@ -40,6 +40,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, Protocol
 
+from sqlalchemy import event as sa_event
 from sqlmodel import Session
 
 import storage
@@ -121,11 +122,31 @@ class _Receipt:
         self._event_id = event_id
         self._owner = owner
         self._lease = lease
+        self.claimed: bool | None = None
+        """None: the core did not get as far as claiming; False: another worker holds
+        the row (or it is applied already); True: claimed in the turn's transaction."""
+        self.committed = False
+        """Whether that transaction committed (the claim and the turn's changes with it)."""
 
     def claim(self, session: Session) -> bool:
-        return storage.apply_inbox_event(
+        self.claimed = storage.apply_inbox_event(
             session=session, event_id=self._event_id, owner=self._owner, lease=self._lease
         )
+        if self.claimed:
+            sa_event.listen(session, "after_commit", self._on_commit, once=True)
+        return self.claimed
+
+    def _on_commit(self, _session: Session) -> None:
+        self.committed = True
+
+    @property
+    def outcome(self) -> Outcome:
+        """What the turn came to, known without reading the row again: applied when the
+        claim committed, lost when another worker held the row, refused otherwise (the
+        core failed before its claim, or its transaction was rolled back)."""
+        if self.claimed is False:
+            return Outcome.LOST
+        return Outcome.APPLIED if self.claimed and self.committed else Outcome.REFUSED
 
     def record(self, session: Session, parts: list[Part]) -> None:
         storage.record_inbox_reply(
@@ -182,12 +203,8 @@ class InboxTurn:
         except BaseException:
             self.outcome = Outcome.REFUSED
             raise
-        row = await asyncio.to_thread(inbox.get, self.event_id)
-        if row is None or row.lease_owner != inbox.owner:
-            self.outcome = Outcome.LOST
-            return []
-        self.outcome = Outcome.APPLIED if row.status == InboxStatus.APPLIED else Outcome.REFUSED
-        return parts
+        self.outcome = receipt.outcome
+        return [] if self.outcome is Outcome.LOST else parts
 
     def skip(self) -> None:
         """Nothing in this event is for the core (it is closed as done, unanswered)."""

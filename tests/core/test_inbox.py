@@ -302,3 +302,61 @@ def test_a_field_chooser_survives_the_inbox_json() -> None:
                    Action("flow.submit", "s1", "s1:confirm"),
                    pick=Action("flow.edit_field", "", "s1:confirm"))
     assert parts_from_json(parts_to_json([chooser])) == [chooser]
+
+
+class Thief(Recorder):
+    """A courier whose row another worker takes over (its lease ran out) before the turn."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__()
+        self.database = database
+
+    async def run(self, turn: InboxTurn) -> None:
+        with self.database.session() as session:
+            row = session.get(storage.InboxEvent, turn.event_id)
+            assert row is not None
+            row.lease_owner = "another-worker"
+            session.add(row)
+        await super().run(turn)
+
+
+async def test_a_turn_whose_row_another_worker_took_is_lost_not_applied_or_shown(
+    database: Database,
+) -> None:
+    courier = Thief(database)
+    core = EchoCore(database)
+    inbox = _inbox(database, core, courier)
+    await inbox.accept(Envelope(_inbound("取られる", "Ev1")))
+    await inbox.drain()
+    await inbox.stop()
+    assert [(t, o, p) for t, _, o, p in courier.shown] == [("取られる", Outcome.LOST, [])]
+    assert core.applied == []
+    [event] = _events(database)
+    assert (event.status, event.lease_owner) == (InboxStatus.PROCESSING, "another-worker")
+
+
+class RollingBackCore(EchoCore):
+    """Claims, then fails inside the transaction and answers with an error message, as
+    the real core does (its transaction, the claim with it, is rolled back)."""
+
+    def handle(self, inbound: Inbound, *, receipt: TurnReceipt | None = None) -> list[Part]:
+        try:
+            with self.database.session() as session:
+                assert receipt is not None and receipt.claim(session)
+                raise ValueError("the turn failed after its claim")
+        except ValueError:
+            return [Text("エラーが発生しました")]
+
+
+async def test_a_turn_rolled_back_after_its_claim_is_refused_not_applied(
+    database: Database,
+) -> None:
+    courier = Recorder()
+    inbox = _inbox(database, RollingBackCore(database), courier)
+    await inbox.accept(Envelope(_inbound("戻される", "Ev1")))
+    await inbox.drain()
+    await inbox.stop()
+    assert [(t, o) for t, _, o, _ in courier.shown] == [("戻される", Outcome.REFUSED)]
+    [event] = _events(database)
+    assert event.status == InboxStatus.FAILED
+    assert event.reply is None
