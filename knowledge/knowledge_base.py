@@ -14,6 +14,7 @@ from knowledge.catalog import load_municipalities, load_titles
 from knowledge.composer import NOT_LOADED_TEXT, ExtractiveComposer, abstain
 from knowledge.config import KnowledgeConfig
 from knowledge.embedder import TextEmbedder
+from knowledge.glossary import Definition, Glossary
 from knowledge.ingestion import IngestReport, ingest_files, stale_documents
 from knowledge.late_interaction import TokenVectorStore
 from knowledge.lexical import JapaneseTokenizer
@@ -96,6 +97,8 @@ class KnowledgeBase:
         self._token_store_for = ""
         self._refusals: RefusalRules | None = None
         self._refusals_for: object = None
+        self._glossary: Glossary | None = None
+        self._glossary_for: object = None
         self._search_version: str | None = None
         self._version_checked = 0.0
         self._lock = threading.RLock()
@@ -167,6 +170,16 @@ class KnowledgeBase:
                 )
                 self._refusals_for = search.passages
             return self._refusals
+
+    @property
+    def glossary(self) -> Glossary:
+        """The abbreviations the loaded documents define (rebuilt after an ingest)."""
+        with self._lock:
+            search = self.hybrid
+            if self._glossary is None or self._glossary_for is not search.passages:
+                self._glossary = Glossary.from_passages(p.passage for p in search.passages)
+                self._glossary_for = search.passages
+            return self._glossary
 
     def is_loaded(self) -> bool:
         """True when the index holds passages (``soudan ingest`` has run)."""
@@ -241,6 +254,9 @@ class KnowledgeBase:
         """
         if not self.is_loaded():
             return Answer(question=question, answered=False, text=NOT_LOADED_TEXT)
+        definition = self.glossary.definition(question)
+        if definition is not None:
+            return _defined(question, definition)
         query = self.contextual_query(question, history)
         documents = self.retriever().invoke(query)
         hits = [document_to_hit(document) for document in documents]
@@ -365,6 +381,17 @@ class KnowledgeBase:
     def is_answerable(cls, evidence: RetrievalEvidence | None) -> bool:
         """The abstain rule: answer only when the confidence reaches ``MIN_CONFIDENCE``."""
         return evidence is not None and cls.confidence(evidence) >= MIN_CONFIDENCE
+
+
+def _defined(question: str, definition: Definition) -> Answer:
+    """「RFIって何の略？」 answered from the passage where the document defines it."""
+    lines = [f"{definition.abbreviation} は「{definition.term}」のことです。[1]"]
+    sentence = definition.sentence()
+    if sentence:
+        lines.append(f"{sentence}[1]")
+    return Answer(
+        question=question, answered=True, text="\n".join(lines), citations=(definition.passage,)
+    )
 
 
 def _renumber(text: str, offset: int) -> str:

@@ -175,3 +175,29 @@ def test_chat_with_few_words_of_the_documents_is_still_declined(
 ) -> None:
     answer = corpus_knowledge.answer(question)
     assert not answer.answered
+
+
+@pytest.mark.parametrize(
+    ("question", "term", "doc"),
+    [
+        ("RFIって何の略？", "情報提供招請", "kisarazu-ict-guideline.md"),
+        ("SLAの正式名称は？", "サービスレベル合意書", "katsushika-system-guideline-operations.md"),
+    ],
+)
+def test_what_an_abbreviation_stands_for_comes_from_the_document_that_defines_it(
+    corpus_knowledge: KnowledgeBase, question: str, term: str, doc: str
+) -> None:
+    answer = corpus_knowledge.answer(question)
+    assert answer.answered
+    assert answer.text.startswith(f"{question[:3]} は「{term}」のことです。[1]")
+    assert [c.doc for c in answer.citations] == [doc]
+    assert f"{term}（{question[:3]}）" in answer.citations[0].text.replace(" ", "")
+
+
+def test_an_abbreviation_no_document_defines_is_searched_as_any_question(
+    corpus_knowledge: KnowledgeBase,
+) -> None:
+    assert "LGWAN" not in corpus_knowledge.glossary.definitions
+    assert "lgwan" not in corpus_knowledge.glossary.definitions
+    answer = corpus_knowledge.answer("LGWANって何の略？")
+    assert "のことです" not in answer.text
