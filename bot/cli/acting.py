@@ -33,13 +33,18 @@ def refuse(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def named_user(database: Database, spec: str) -> Actor:
+def named_user(database: Database, spec: str, *, refuse_unknown: bool = True) -> Actor:
     """The user ``--as`` names, with their role and department, ``via=cli``.
 
     ``spec`` is ``channel:tenant:user_id``, or a user id registered once. A full key
     of an unregistered person comes back unregistered (the policy decides what they
     may: their own sheets, say); a bare id nobody registered is refused here, as a
     user id registered in several channels or tenants is.
+
+    Args:
+        refuse_unknown: ``False`` (``soudan review``, ``soudan digest``): a bare id
+            nobody registered comes back unregistered too, and the policy refuses it
+            with its own message (an audited attempt), as those commands always did.
 
     Raises:
         typer.Exit: (1) the user cannot be named this way; the message says why.
@@ -52,7 +57,7 @@ def named_user(database: Database, spec: str) -> Actor:
         actor = UserDirectory(ReviewStore(database)).resolve(spec)
     except ReviewRefused as refusal:
         raise refuse(refusal.message) from None
-    if actor.role is None and parse_user_key(spec) is None:
+    if refuse_unknown and actor.role is None and parse_user_key(spec) is None:
         raise refuse(
             f"利用者「{spec}」は登録されていません。`soudan users list` で登録済みの利用者を確認し、"
             "--as に channel:tenant:user_id（例: slack:T0123:U0456）か user_id を指定してください。"
