@@ -4,8 +4,8 @@ A command that reads or changes 相談シート acts as the person ``--as`` name
 through the policy (:func:`bot.core.policy.decide`): a CIO補佐 sees every sheet of
 their tenant, staff their department's (a pending department: their own sheets), an
 administrator none. The few operations that must bypass the policy (backups,
-migrations) are ``soudan admin …``, audited with the OS user running them as actor
-(``cli:local:<OS user>``, ``admin.…`` actions).
+migrations, ending someone's console sessions) are ``soudan admin …``, audited with
+the OS user running them as actor (``cli:local:<OS user>``, ``admin.…`` actions).
 
 Example:
     >>> named_user(database, "slack:T0123:U0456").key      # doctest: +SKIP
@@ -25,6 +25,15 @@ from storage import Database
 
 AS_HELP = "操作する利用者（channel:tenant:user_id または user_id）。その人が閲覧できる相談シートだけを扱います"
 AsOption = Annotated[str, typer.Option("--as", help=AS_HELP)]
+
+
+admin_app = typer.Typer(
+    help="運用者（管理者）の操作。アクセス制御を通さないため、すべて監査ログに OS ユーザー名で残ります",
+    no_args_is_help=True,
+)
+"""``soudan admin …``: every operation that bypasses the policy (``admin sheets`` in
+:mod:`bot.cli.sheet_cmds`, ``admin console`` in :mod:`bot.cli.console_cmds`), audited
+as :func:`os_operator` with an ``admin.…`` action."""
 
 
 def refuse(message: str, code: int = 1) -> typer.Exit:
