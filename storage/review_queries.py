@@ -24,7 +24,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from storage.lifecycle import SheetStatus
+from storage.lifecycle import OPEN_STATUSES, SheetStatus
 from storage.models import ConsultationSheet, Message, SheetTransition, UserProfile
 from storage.sheets import rows_by_sheet
 
@@ -216,26 +216,31 @@ def sheet_departments(*, session: Session, tenant: str, department: str | None =
     return [d for d in rows if d]
 
 
-def digest_candidate_ids(
-    *, session: Session, tenant: str, start: datetime, end: datetime,
-    open_statuses: Iterable[SheetStatus],
-) -> list[str]:
-    """Ids of the tenant's sheets a digest of ``[start, end)`` may mention (a superset),
-    by 整理番号: created before ``end`` and created, submitted or moved since ``start``,
-    or open now (a sheet with no change since ``start`` had its current status all week).
+def digest_candidates(
+    *, session: Session, tenant: str | None, start: datetime, end: datetime
+) -> list[ConsultationSheet]:
+    """The sheets a digest of ``[start, end)`` may mention (a superset), by 整理番号, of
+    ``tenant`` (``None``: every tenant): created before ``end`` and created, submitted
+    or moved since ``start``, or open now.
+
+    The digest picks sheets created, moved or still open in the week; a sheet with no
+    change since ``start`` has had its current status all week, so only an open one
+    can be in it. The rest of the tenant's sheets (and their history) are not read.
     """
     sheet = ConsultationSheet
     moved_since = select(SheetTransition.sheet_id).where(col(SheetTransition.at) >= start)
-    statement = select(sheet.id).where(
-        col(sheet.tenant) == tenant,
+    where: list[sa.ColumnElement[bool]] = [
         col(sheet.created_at) < end,
         sa.or_(
             col(sheet.created_at) >= start,
             col(sheet.submitted_at) >= start,
-            col(sheet.status).in_(list(open_statuses)),
+            col(sheet.status).in_(sorted(OPEN_STATUSES)),
             col(sheet.id).in_(moved_since),
         ),
-    ).order_by(col(sheet.reference))
+    ]
+    if tenant is not None:
+        where.append(col(sheet.tenant) == tenant)
+    statement = select(sheet).where(*where).order_by(col(sheet.reference))
     return list(session.exec(statement).all())
 
 

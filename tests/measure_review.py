@@ -1,4 +1,5 @@
-"""What one 「レビュー」 queue open costs with 500 sheets in a tenant: SQL statements and rows.
+"""What one 「レビュー」 queue open and one weekly digest cost with 500 sheets in a tenant:
+SQL statements and rows.
 
 Run from the repository root (not collected by pytest)::
 
@@ -12,13 +13,17 @@ the core calls it (``ReviewChat.handle`` inside one session; App Home's ``home``
 the same queue):
 
 * ``reviewer 「レビュー」``: the reviewer's queue (what App Home shows too);
-* ``staff 「レビュー」``: the staff member's department list.
+* ``staff 「レビュー」``: the staff member's department list;
+* ``reviewer digest 2026-W22``: the weekly digest of a week in the middle of the data
+  (``ReviewDesk.digest``, what ``soudan digest``, chat 「ダイジェスト」 and the scheduler
+  build; 24 sheets created in that week).
 
 For each: SQL statements (``after_cursor_execute``; ``selects`` = those reading),
 rows loaded as ORM instances, per table (``load`` events; a count or an id list adds
 no instance), and the time (median of five runs after a warm-up). It uses only APIs
 that existed before the queries moved into ``storage/review_queries.py`` (c72d092),
-so the same script measures the code before and after.
+so the same script measures the code before and after (the digest: before the
+digest's candidate sheets were selected in SQL, 45957c9).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from bot.core.messages import Inbound
 from bot.review.desk import ReviewDesk
 from bot.review.port import ReviewChat
 from bot.review.store import ReviewStore
+from bot.review.weeks import IsoWeek
 from storage import ConsultationSheetCreate, Database, create_sheet, transition_sheet
 from storage.lifecycle import SheetStatus
 
@@ -61,6 +67,8 @@ PATHS: dict[str, tuple[SheetStatus, ...]] = {
 MIX = (["submitted"] * 3 + ["in_review"] * 3 + ["draft"] * 6 + ["returned"] * 2
        + ["accepted"] * 3 + ["closed"] * 8)
 """Per 25 sheets: 6 waiting (→ 120 of 500), the rest in every other status."""
+DIGEST_WEEK = IsoWeek(2026, 22)
+"""Monday 2026-05-25 .. Sunday 2026-05-31 (JST): 24 of the 500 sheets are created in it."""
 
 
 def seed(database: Database, tenant: str, count: int) -> None:
@@ -163,11 +171,18 @@ def report(database: Database, backend: str) -> None:
                 chat.handle(session, Inbound("slack", "T1", "D1:1.0", user, text="レビュー"))
         return run
 
+    desk = ReviewDesk(store, {})
+    reviewer = store.actor("slack", "T1", "UR")
+
+    def digest() -> None:
+        desk.digest(reviewer, DIGEST_WEEK)
+
     print(f"backend: {backend}; tenant T1: 500 sheets (120 waiting), T2: 50")
     print("| open | statements | selects | rows loaded | by table | median ms |")
     print("|---|---:|---:|---:|---|---:|")
-    for label, user in (("reviewer 「レビュー」", "UR"), ("staff 「レビュー」", "U1")):
-        found = measure(database, turn(user))
+    for label, run in (("reviewer 「レビュー」", turn("UR")), ("staff 「レビュー」", turn("U1")),
+                       (f"reviewer digest {DIGEST_WEEK}", digest)):
+        found = measure(database, run)
         loaded = ", ".join(f"{t} {n}" for t, n in sorted(found.loaded.items()))
         rows = sum(found.loaded.values())
         print(f"| {label} | {found.statements} | {found.selects} | {rows} | {loaded} | "

@@ -1,10 +1,14 @@
-"""CLI commands for the web console's sessions: ``soudan console sessions|revoke``.
+"""CLI commands for the web console's sessions: ``soudan console sessions``,
+``soudan admin console revoke``.
 
-These act as the shell operator (audited as ``cli:local:operator``).
+Ending someone's sessions bypasses the policy, so it is an ``admin`` command, audited
+with the OS user as actor (``cli:local:<OS user>``, ``admin.console.revoke``).
+``soudan console revoke`` is its deprecated alias: it says so on standard error and
+does the same.
 
 Examples:
     soudan console sessions --user slack:T0123:U0456
-    soudan console revoke slack:T0123:U0456
+    soudan admin console revoke slack:T0123:U0456
 """
 
 from __future__ import annotations
@@ -14,19 +18,31 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.acting import admin_app, os_operator
 from bot.cli.context import cli_settings, cli_zone
 from bot.core.policy import write_audit
-from storage import actor_key, utc_now
+from storage import utc_now
 from storage.console import list_sessions, revoke_sessions_of
 
-OPERATOR = actor_key("cli", "local", "operator")
-
 console_app = typer.Typer(help="管理画面（Web コンソール）のサインインの管理", no_args_is_help=True)
+admin_console_app = typer.Typer(
+    help="管理画面のサインインを無効にする（監査ログに OS ユーザー名で残ります）",
+    no_args_is_help=True,
+)
+
+MOVED_NOTE = (
+    "お知らせ: `soudan console revoke` は `soudan admin console revoke` に移りました。"
+    "同じ処理を行いますが、今後は `soudan admin console revoke` を使ってください。"
+)
+"""What the deprecated alias prints on standard error before doing the same."""
+
+UserArgument = Annotated[str, typer.Argument(help="channel:tenant:user_id")]
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``console …`` to the ``soudan`` app."""
+    """Add ``console …`` and ``admin console …`` to the ``soudan`` app."""
     app.add_typer(console_app, name="console")
+    admin_app.add_typer(admin_console_app, name="console")
 
 
 def _when(moment: datetime | None) -> str:
@@ -59,11 +75,21 @@ def sessions(
     typer.echo("\n".join(lines) if lines else "該当するサインインはありません。")
 
 
+@admin_console_app.command("revoke")
+def admin_revoke(user: UserArgument) -> None:
+    """利用者の管理画面のサインインをすべて無効にする（すぐにサインアウトされます。監査ログに残ります）。"""
+    _revoke(user)
+
+
 @console_app.command("revoke")
-def revoke(
-    user: Annotated[str, typer.Argument(help="channel:tenant:user_id")],
-) -> None:
-    """利用者の管理画面のサインインをすべて無効にする（すぐにサインアウトされます）。"""
+def revoke(user: UserArgument) -> None:
+    """（非推奨）`soudan admin console revoke` と同じです。"""
+    typer.echo(MOVED_NOTE, err=True)
+    _revoke(user)
+
+
+def _revoke(user: str) -> None:
+    """End every console session of ``user``, audited as the OS user (``admin.console.revoke``)."""
     from bot.wiring import open_database
 
     if user.count(":") < 2:
@@ -73,7 +99,7 @@ def revoke(
     database = open_database(cli_settings())
     with database.session() as session:
         count = revoke_sessions_of(session=session, actor=user)
-        write_audit(session, OPERATOR, "console.revoke", target=user,
-                    detail={"via": "cli", "count": count})
+        write_audit(session, os_operator(), "admin.console.revoke", target=user,
+                    detail={"count": count})
     database.dispose()
     typer.echo(f"{user} のサインインを {count} 件無効にしました。")

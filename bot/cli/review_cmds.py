@@ -1,7 +1,8 @@
 """CLI commands (review): ``soudan users …``, ``soudan review …``, ``soudan digest …``.
 
 Review and digest commands act as a registered reviewer named with ``--as``
-(``slack:T0123:U0456``, or a user id registered once); the policy applies and the
+(``slack:T0123:U0456``, or a user id registered once; resolved by
+:func:`bot.cli.acting.named_user`, like ``soudan sheets``); the policy applies and the
 audit records that person, with ``via=cli``. User management is the shell
 operator's (an administrator), audited as ``cli:local:operator``.
 
@@ -16,7 +17,6 @@ Examples:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Annotated, cast
 
 import typer
 
+from bot.cli.acting import named_user, refuse
 from bot.cli.context import cli_settings, cli_zone
 from bot.cli.output import ForceOption, check_output, write_output
 from bot.core.messages import ChannelName, Notifier
@@ -73,17 +74,10 @@ def _store() -> ReviewStore:
     return ReviewStore(open_database(cli_settings()))
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(message, err=True, fg=typer.colors.RED)
-    return typer.Exit(code=1)
-
-
 def _reviewer(store: ReviewStore, spec: str) -> Actor:
-    try:
-        actor = UserDirectory(store).resolve(spec)
-    except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
-    return dataclasses.replace(actor, via="cli")
+    """The reviewer ``--as`` names (:func:`bot.cli.acting.named_user`); an unregistered
+    one is refused by the policy, audited."""
+    return named_user(store.database, spec, refuse_unknown=False)
 
 
 def _line(sheet: SheetRecord) -> str:
@@ -101,7 +95,7 @@ def _week(text: str | None) -> IsoWeek | None:
     try:
         return IsoWeek.parse(text, cli_zone())
     except WeekFormatError as error:
-        raise _fail(str(error)) from None
+        raise refuse(str(error)) from None
 
 
 def _output(out: Path | None, force: bool) -> Path | None:
@@ -112,7 +106,7 @@ def _output(out: Path | None, force: bool) -> Path | None:
 def _write(data: bytes, target: Path | None, force: bool, *, markdown: bool = False) -> None:
     if target is None:
         if data.startswith(b"PK"):  # a zip container: xlsx
-            raise _fail("xlsx は --out でファイルに保存してください。")
+            raise refuse("xlsx は --out でファイルに保存してください。")
         text = data.decode("utf-8-sig")
         if markdown:
             echo_markdown(text)  # drawn on a terminal, Markdown as is into a pipe
@@ -137,13 +131,13 @@ def users_add(
 ) -> None:
     """利用者を登録（または更新）する。"""
     if channel not in CHANNELS:
-        raise _fail(f"--channel は {' / '.join(CHANNELS)} のいずれかです。")
+        raise refuse(f"--channel は {' / '.join(CHANNELS)} のいずれかです。")
     entry = UserEntry(cast(ChannelName, channel), tenant, user_id, cast(Role, role),
                       department, name)
     try:
         saved = UserDirectory(_store()).add(entry)
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     typer.echo(f"登録しました: {_user_line(saved)}")
 
 
@@ -156,7 +150,7 @@ def users_set_role(
     try:
         saved = UserDirectory(_store()).set_role(user, role)
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     typer.echo(f"変更しました: {_user_line(saved)}")
 
 
@@ -169,7 +163,7 @@ def users_set_department(
     try:
         saved = UserDirectory(_store()).set_department(user, department)
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     typer.echo(f"変更しました: {_user_line(saved)}")
 
 
@@ -181,7 +175,7 @@ def users_confirm_department(
     try:
         saved = UserDirectory(_store()).confirm_department(user)
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     typer.echo(f"承認しました: {_user_line(saved)}")
 
 
@@ -207,7 +201,7 @@ def users_import(file: Annotated[Path, typer.Argument(help="users: の一覧を�
     try:
         saved = UserDirectory(_store()).import_file(file)
     except (UserFileError, ReviewRefused) as error:
-        raise _fail(getattr(error, "message", str(error))) from None
+        raise refuse(getattr(error, "message", str(error))) from None
     typer.echo(f"{len(saved)} 人を登録しました。")
 
 
@@ -236,14 +230,14 @@ def review_list(
     try:
         status = [parse_status(value).value for value in status or ()]
     except ValueError as error:
-        raise _fail(str(error)) from None
+        raise refuse(str(error)) from None
     store = _store()
     desk = ReviewDesk(store, zone=cli_zone())
     try:
         sheets = desk.list_sheets(_reviewer(store, as_user), statuses=tuple(status or ()),
                                   department=department, week=_week(week))
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     if not sheets:
         typer.echo("該当する相談シートはありません。")
     for sheet in sheets:
@@ -263,7 +257,7 @@ def review_show(
     try:
         detail = ReviewDesk(store, zone=cli_zone()).show(_reviewer(store, as_user), reference)
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     summary = sheet_summary(detail.sheet, cli_zone())
     typer.echo(f"{summary.reference}（{summary.status}）")
     for label, value in summary.rows:
@@ -313,7 +307,7 @@ def _move(kind: str, reference: str, as_user: str, comment: str | None = None) -
         else:
             outcome = desk.close(actor, reference)
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     typer.echo(f"{outcome.sheet.reference}: {status_label(outcome.sheet.status)} にしました。"
                f"{outcome.notice}")
 
@@ -342,7 +336,7 @@ def review_comment(reference: str, text: str, as_user: AsOption) -> None:
     try:
         ReviewDesk(store, zone=cli_zone()).comment(_reviewer(store, as_user), reference, text)
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     typer.echo(f"{reference} にコメントしました。")
 
 
@@ -385,7 +379,7 @@ def review_export(
     try:
         data = ReviewDesk(store, zone=cli_zone()).export(_reviewer(store, as_user), format)
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     _write(data, target, force)
 
 
@@ -405,15 +399,15 @@ def digest(
     if ctx.invoked_subcommand is not None:
         return
     if as_user is None:
-        raise _fail("--as で CIO補佐を指定してください（例: --as slack:T0123:U0456）。")
+        raise refuse("--as で CIO補佐を指定してください（例: --as slack:T0123:U0456）。")
     if format not in FORMATS:
-        raise _fail(f"--format は {' / '.join(FORMATS)} のいずれかです。")
+        raise refuse(f"--format は {' / '.join(FORMATS)} のいずれかです。")
     target = _output(out, force)
     store = _store()
     try:
         result = ReviewDesk(store, zone=cli_zone()).digest(_reviewer(store, as_user), _week(week))
     except ReviewRefused as refusal:
-        raise _fail(refusal.message) from None
+        raise refuse(refusal.message) from None
     _write(render(result, format), target, force, markdown=format == "md")
 
 
@@ -426,19 +420,19 @@ def digest_run_scheduler(
     store = _store()
     targets = digest_targets(settings, store)
     if not targets():
-        raise _fail("投稿先がありません。SOUDAN_DIGEST_SLACK_CHANNEL か "
+        raise refuse("投稿先がありません。SOUDAN_DIGEST_SLACK_CHANNEL か "
                     "SOUDAN_DIGEST_TEAMS_CONVERSATION を設定してください"
                     "（reviewers と書くと CIO補佐全員への DM）。")
     notifiers = _cli_notifiers()
     if not any(target.address.channel in notifiers for target in targets()):
-        raise _fail("Slack / Teams への投稿手段がこのコマンドでは使えません。"
+        raise refuse("Slack / Teams への投稿手段がこのコマンドでは使えません。"
                     "定期投稿は `soudan serve` が毎分確認して行います。")
     try:
         scheduler = DigestScheduler(
             store, notifiers, targets, cron=settings.digest_cron, zone=cli_zone()
         )
     except ScheduleError as error:
-        raise _fail(str(error)) from None
+        raise refuse(str(error)) from None
     configure_logging(settings)
     if once:
         posted = scheduler.run_due()

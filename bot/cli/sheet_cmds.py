@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlmodel import Session
 
-from bot.cli.acting import AsOption, named_user, os_operator, refuse
+from bot.cli.acting import AsOption, admin_app, named_user, os_operator, refuse
 from bot.cli.context import cli_settings, cli_zone
 from bot.cli.output import ForceOption, check_output, write_output
 from bot.core.policy import Actor, Scope, Sheet, decide, write_audit
@@ -63,10 +63,6 @@ OPERATOR = actor_key("cli", "local", "operator")
 
 sheets_app = typer.Typer(
     help="相談シートの一覧・表示・出力（--as で指定した利用者として。閲覧できる範囲だけ）",
-    no_args_is_help=True,
-)
-admin_app = typer.Typer(
-    help="運用者（管理者）の操作。アクセス制御を通さないため、すべて監査ログに OS ユーザー名で残ります",
     no_args_is_help=True,
 )
 admin_sheets_app = typer.Typer(

@@ -501,7 +501,12 @@ def reviewer_refusal(from_status: str, to_status: str) -> str:
 
 
 def compile_digest(store: ReviewStore, week: IsoWeek, tenant: str | None, now: datetime) -> Digest:
-    """Load what the digest of ``week`` needs and build it (``tenant=None``: all tenants)."""
-    sheets = store.sheets(tenant=tenant)
+    """Load what the digest of ``week`` needs and build it (``tenant=None``: all tenants).
+
+    The one way a digest is made: chat 「ダイジェスト」, ``soudan digest``, the scheduler
+    and the web console. Only the sheets that can appear in the week are read
+    (:meth:`ReviewStore.digest_sheets`, selected in SQL), whatever the size of the tenant.
+    """
+    sheets = store.digest_sheets(tenant=tenant, since=week.start(), before=week.end())
     questions = store.questions(tenant=tenant, since=week.start(), before=week.end())
     return build_digest(week, tenant, sheets, questions, now=now)

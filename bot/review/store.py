@@ -215,10 +215,6 @@ class ReviewStore:
             history = sheets.list_sheet_transitions(session=session, sheet_id=row.id)
             return _record(row, history)
 
-    def sheets(self, *, tenant: str | None, department: str | None = None) -> list[SheetRecord]:
-        """Sheets of a tenant (``None``: all tenants), with their history, oldest first."""
-        return self.find(SheetFilter(tenant=tenant, department=department))
-
     def find(
         self, where: SheetFilter, *, order: SheetOrder = "oldest", limit: int | None = None
     ) -> list[SheetRecord]:
@@ -246,6 +242,17 @@ class ReviewStore:
             return []
         with self._session() as session:
             rows = review_queries.sheets_by_ids(session=session, ids=ids)
+            return self._with_history(session, rows)
+
+    def digest_sheets(
+        self, *, tenant: str | None, since: datetime, before: datetime
+    ) -> list[SheetRecord]:
+        """The sheets a digest of ``[since, before)`` may mention, with their history
+        (selected in SQL: :func:`storage.review_queries.digest_candidates`)."""
+        with self._session() as session:
+            rows = review_queries.digest_candidates(
+                session=session, tenant=tenant, start=since, end=before
+            )
             return self._with_history(session, rows)
 
     @staticmethod

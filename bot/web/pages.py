@@ -22,7 +22,7 @@ from bot.core.links import sheet_link
 from bot.core.messages import ChannelName, Choices
 from bot.core.policy import AccessAction, Decision, decide
 from bot.review.content import content_parts
-from bot.review.desk import ReviewDesk
+from bot.review.desk import ReviewDesk, compile_digest
 from bot.review.digest import Digest
 from bot.review.digest_render import FORMATS as DIGEST_FORMATS
 from bot.review.digest_render import render as render_digest
@@ -33,7 +33,6 @@ from bot.review.records import ROLE_LABELS, Actor, SheetRecord
 from bot.review.store import ReviewStore
 from bot.review.weeks import TOKYO, IsoWeek, WeekFormatError
 from bot.web.charts import bar_chart, column_chart
-from bot.web.digest_scope import week_digest
 from bot.web.queue import COST_BAND_KEYS, SORTS, QueueQuery, queue_page, waiting_days
 from storage.lifecycle import STATUS_LABELS, SheetStatus, status_label
 from storage.masking import mask_personal_data
@@ -307,7 +306,7 @@ class ConsolePages:
         def run(decision: Decision) -> dict[str, Any]:
             assert decision.scope is not None
             tenant = decision.scope.tenant
-            digest = week_digest(self.store, tenant, week, now)
+            digest = compile_digest(self.store, week, tenant, now)
             return {"digest": digest, "trend": self._trend(tenant, week)}
 
         found = self._attempt(actor, "digest", run, target=f"digest:{week}")
@@ -340,7 +339,9 @@ class ConsolePages:
 
         def run(decision: Decision) -> bytes:
             assert decision.scope is not None
-            return render_digest(week_digest(self.store, decision.scope.tenant, week, now), fmt)
+            return render_digest(
+                compile_digest(self.store, week, decision.scope.tenant, now), fmt
+            )
 
         data: bytes = self._attempt(
             actor, "digest", run, target=f"digest:{week}", detail={"format": fmt}

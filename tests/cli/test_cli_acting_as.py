@@ -154,3 +154,29 @@ def test_admin_sheets_bypass_the_policy_and_leave_an_audit_row(
     ]
     assert rows[0].detail == {"format": "json", "count": 3, "via": "cli"}
     assert rows[1].target is not None
+
+
+def test_review_and_digest_name_their_user_like_sheets(cli_database: Database) -> None:
+    """One resolver (``bot.cli.acting.named_user``) for ``sheets``, ``review`` and ``digest``;
+    an unregistered bare id is refused up front by ``sheets`` and by the policy (audited)
+    for ``review`` and ``digest``, as each always did."""
+    code, out = run("review", "list", "--as", "UR2")
+    assert code == 0 and "他市の相談" in out and "窓口予約" not in out
+    code, out = run("review", "list", "--as", "U-nobody")
+    assert code == 1 and NOT_REGISTERED in out
+    code, out = run("digest", "--as", "U-nobody")
+    assert code == 1 and NOT_REGISTERED in out
+
+    with cli_database.session() as session:
+        upsert_user_profile(session=session, channel="teams", tenant="T9", user_id="UR",
+                            role=UserRole.REVIEWER)
+    for command in (("sheets", "list"), ("review", "list"), ("digest",)):
+        code, out = run(*command, "--as", "UR")
+        assert code == 1 and "利用者「UR」は複数登録されています" in out, command
+
+    with cli_database.session() as session:
+        refused = list_audit(session=session, result=AuditResult.DENIED)
+        listed_by = list_audit(session=session, action="review.list")
+    assert [(r.actor, r.action) for r in refused] == [
+        ("cli:local:U-nobody", "review.list"), ("cli:local:U-nobody", "review.digest")]
+    assert listed_by[0].actor == "slack:T2:UR2" and listed_by[0].detail.get("via") == "cli"

@@ -15,7 +15,7 @@ from storage.models import ConsultationSheet
 from storage.review_queries import (
     SheetFilter,
     count_sheets,
-    digest_candidate_ids,
+    digest_candidates,
     find_sheets,
     sheet_departments,
     sheet_ids,
@@ -121,10 +121,9 @@ def test_orders_and_pages(database: Database) -> None:
 def test_digest_candidates(database: Database) -> None:
     made = _make(database)
     with database.session() as session:
-        ids = digest_candidate_ids(
+        ids = [row.id for row in digest_candidates(
             session=session, tenant="T1", start=WEEK[0], end=WEEK[1],
-            open_statuses=[SheetStatus.SUBMITTED, SheetStatus.IN_REVIEW],
-        )
+        )]
     # 0002 and 0007 (drafts untouched since before the week) cannot be in the digest.
     assert ids == [made[r] for r in ("2026-0001", "2026-0003", "2026-0005", "2026-0006")]
 

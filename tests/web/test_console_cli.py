@@ -1,7 +1,11 @@
-"""``soudan console sessions|revoke``: an administrator ends someone's console sessions."""
+"""``soudan console sessions`` and ``soudan admin console revoke``: an administrator ends
+someone's console sessions (audited as the OS user); ``soudan console revoke`` is its
+deprecated alias."""
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from tests.web.harness import Clock, ConsoleHarness, Person, settings_for
 from tests.web.http_client import sign_in
 
 STAFF = Person("U-shimin", "市民 太郎", UserRole.STAFF, "市民課")
+OPERATOR = f"cli:local:{getpass.getuser()}"
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -23,31 +28,53 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-async def test_revoke_signs_the_user_out_everywhere(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConsoleHarness]:
+    """The console on a real SQLite file the CLI opens too, with STAFF registered."""
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
     database = Database(url)
     database.upgrade()
     # Sessions expire by the real clock here: the CLI lists what is live now.
-    harness = ConsoleHarness(database, Clock(datetime.now(UTC)), settings_for(tmp_path))
-    harness.register(STAFF)
-    try:
-        async with TestClient(TestServer(harness.app())) as client:
-            await sign_in(client, harness, STAFF)
-            code, out = run("console", "sessions")
-            assert code == 0 and f"{STAFF.key}\t有効" in out
-            assert run("console", "revoke", STAFF.key) == (
-                0, f"{STAFF.key} のサインインを 1 件無効にしました。\n")
-            assert (await client.get("/console/mine")).status == 401
+    console = ConsoleHarness(database, Clock(datetime.now(UTC)), settings_for(tmp_path))
+    console.register(STAFF)
+    yield console
+    database.dispose()
+
+
+def revoked_by_operator(database: Database) -> None:
+    """One audit row: the OS user ended STAFF's sessions, bypassing the policy."""
+    with database.session() as session:
+        (row,) = list_audit(session=session, action="admin.console.revoke")
+    assert (row.actor, row.target) == (OPERATOR, STAFF.key)
+    assert row.detail == {"count": 1, "via": "cli"}
+
+
+async def test_revoke_signs_the_user_out_everywhere(harness: ConsoleHarness) -> None:
+    async with TestClient(TestServer(harness.app())) as client:
+        await sign_in(client, harness, STAFF)
         code, out = run("console", "sessions")
-        assert out == "該当するサインインはありません。\n"
-        assert f"{STAFF.key}\t無効化" in run("console", "sessions", "--all")[1]
-        assert run("console", "revoke", "U-shimin")[0] == 2
-        with database.session() as session:
-            (row,) = list_audit(session=session, action="console.revoke")
-            assert (row.actor, row.target) == ("cli:local:operator", STAFF.key)
-    finally:
-        database.dispose()
+        assert code == 0 and f"{STAFF.key}\t有効" in out
+        assert run("admin", "console", "revoke", STAFF.key) == (
+            0, f"{STAFF.key} のサインインを 1 件無効にしました。\n")
+        assert (await client.get("/console/mine")).status == 401
+    code, out = run("console", "sessions")
+    assert out == "該当するサインインはありません。\n"
+    assert f"{STAFF.key}\t無効化" in run("console", "sessions", "--all")[1]
+    assert run("admin", "console", "revoke", "U-shimin")[0] == 2
+    revoked_by_operator(harness.database)
+
+
+async def test_the_old_command_points_to_the_new_one_and_does_the_same(
+    harness: ConsoleHarness,
+) -> None:
+    async with TestClient(TestServer(harness.app())) as client:
+        await sign_in(client, harness, STAFF)
+        result = CliRunner().invoke(app, ["console", "revoke", STAFF.key])
+        assert result.exit_code == 0
+        assert result.stdout == f"{STAFF.key} のサインインを 1 件無効にしました。\n"
+        assert "`soudan admin console revoke` に移りました" in result.stderr
+        assert (await client.get("/console/mine")).status == 401
+    assert CliRunner().invoke(app, ["console", "revoke", "U-shimin"]).exit_code == 2
+    revoked_by_operator(harness.database)
