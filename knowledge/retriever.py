@@ -260,9 +260,12 @@ class HybridSearch:
         terms = list(dict.fromkeys(self.tokenizer.tokens(question)))
         if not terms:
             return 0.0
-        held = set(self.tokenizer.tokens(lexical_text(passage)))
-        rarest = self.bm25.idf("")  # df 0: the weight of a word in no passage
-        weights = {t: self.bm25.idf(t) if t in self.bm25.postings else rarest for t in terms}
+        position = self.by_id.get(passage.id)
+        held = set(
+            self.terms[position] if position is not None
+            else self.tokenizer.tokens(lexical_text(passage))
+        )
+        weights = {t: self.bm25.idf(t) for t in terms}  # a word in no passage: df 0, the rarest
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in held) / total if total > 0 else 0.0
 
