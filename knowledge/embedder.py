@@ -52,9 +52,10 @@ class TextEmbedder:
                 transformers_logging.disable_progress_bar()
 
                 torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-                self._model = SentenceTransformer(
-                    self.model_name, device="cpu", local_files_only=True
-                )
+                model = SentenceTransformer(self.model_name, device="cpu", local_files_only=True)
+                if path.is_dir():
+                    use_compact_embeddings(model, path)
+                self._model = model
         return self._model
 
     @property
@@ -136,3 +137,44 @@ class TextEmbedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return self._encode(texts, "passage")
+
+
+def use_compact_embeddings(model: Any, directory: Path) -> bool:
+    """Swap the model's fp32 word-embedding table for its Q4_0 blocks when ``directory``
+    holds them (``knowledge.bundled_model.COMPACT_EMBEDDINGS``, written by the bundled
+    model's build).
+
+    The fp32 table (250k words x 384, 384 MB) lives in ``model.safetensors``, mapped
+    from the file: every page an ingest touches stays resident, and an ingest touches most
+    of them. The blocks are 54 MB, mapped read-only too (shared by every process on the
+    host), and a looked-up row is dequantised exactly as the build wrote it, so the
+    vectors are bit for bit the same (tested). Returns True when swapped.
+    """
+    import torch
+
+    from knowledge.bundled_model import COMPACT_EMBEDDINGS, dequantize_q4_0
+
+    source = directory / COMPACT_EMBEDDINGS
+    embeddings: Any = getattr(getattr(model[0], "auto_model", None), "embeddings", None)
+    table: Any = getattr(embeddings, "word_embeddings", None)
+    if not source.is_file() or not isinstance(table, torch.nn.Embedding):
+        return False
+    blocks = np.load(source, mmap_mode="r")
+    if blocks.shape[0] != table.num_embeddings or blocks.shape[1] * 32 != table.embedding_dim:
+        return False
+
+    class CompactEmbedding(torch.nn.Module):
+        """``nn.Embedding`` over Q4_0 blocks: rows are dequantised when looked up."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.num_embeddings, self.embedding_dim = table.num_embeddings, table.embedding_dim
+            self.padding_idx = table.padding_idx
+
+        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+            ids = input_ids.detach().cpu().numpy().reshape(-1)
+            rows = dequantize_q4_0(np.asarray(blocks[ids])).reshape(len(ids), self.embedding_dim)
+            return torch.from_numpy(rows).reshape(*input_ids.shape, self.embedding_dim)
+
+    embeddings.word_embeddings = CompactEmbedding()
+    return True

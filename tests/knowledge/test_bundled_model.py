@@ -60,3 +60,49 @@ def test_half_written_directory_is_not_taken_for_a_model(tmp_path: Path) -> None
     target.mkdir()
     (target / "config.json").write_text("{}", "utf-8")
     assert not is_built(target)
+
+
+def test_compact_word_embeddings_give_the_same_vectors(
+    model_dir: Path, embedder: TextEmbedder
+) -> None:
+    """The Q4_0 word-embedding blocks replace the 384 MB fp32 table without changing a
+    single bit of any vector (indexes built before stay valid)."""
+    from sentence_transformers import SentenceTransformer
+
+    from knowledge.bundled_model import COMPACT_EMBEDDINGS
+    from knowledge.embedder import use_compact_embeddings
+
+    assert (model_dir / COMPACT_EMBEDDINGS).is_file()
+    texts = [*TEXTS, "Привет мир, مرحبا, 안녕하세요 — 多言語の見積書", "長い節 " * 300]
+    ours = embedder.embed_passages(texts)
+    assert type(embedder._load()[0].auto_model.embeddings.word_embeddings).__name__ == (
+        "CompactEmbedding"
+    )
+    plain = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    reference = plain.encode(
+        ["passage: " + text for text in texts],
+        batch_size=4,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+    )
+    assert np.array_equal(ours, reference)
+    assert use_compact_embeddings(plain, model_dir)
+    assert np.array_equal(
+        plain.encode(["passage: " + text for text in texts], batch_size=4,
+                     normalize_embeddings=True, convert_to_numpy=True),
+        reference,
+    )
+
+
+def test_a_build_from_before_the_compact_table_gets_it(tmp_path: Path, model_dir: Path) -> None:
+    import shutil
+
+    from knowledge.bundled_model import COMPACT_EMBEDDINGS
+
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    (copy / COMPACT_EMBEDDINGS).unlink()
+    assert build_bundled_model(copy) is False  # not rebuilt: only the table is added
+    assert np.array_equal(
+        np.load(copy / COMPACT_EMBEDDINGS), np.load(model_dir / COMPACT_EMBEDDINGS)
+    )
