@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
@@ -14,17 +10,6 @@ from bot.review.records import Actor
 from bot.review.store import ReviewStore
 from storage import Database
 from storage.audit import list_audit
-
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def run(*args: str) -> tuple[int, str]:
