@@ -373,7 +373,7 @@ class UserProfile(SQLModel, table=True):
     department_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When an administrator confirmed ``department``; ``None``: self-declared (pending)."""
     department_confirmed_by: str | None = Field(default=None, max_length=300)
-    """Who confirmed it (audit actor key, e.g. ``cli:local:operator``)."""
+    """Who confirmed it (audit actor key, e.g. ``cli:local:<OS user>``)."""
     role: UserRole = Field(default=UserRole.STAFF, sa_type=enum_string(UserRole, 10))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 

@@ -4,7 +4,8 @@ Review and digest commands act as a registered reviewer named with ``--as``
 (``slack:T0123:U0456``, or a user id registered once; resolved by
 :func:`bot.cli.acting.named_user`, like ``soudan sheets``); the policy applies and the
 audit records that person, with ``via=cli``. User management is the shell
-operator's (an administrator), audited as ``cli:local:operator``.
+operator's (an administrator: :func:`bot.cli.acting.os_operator`), audited as
+``cli:local:<OS user>`` like ``soudan admin …``.
 
 Examples:
     soudan users add U0456 --channel slack --tenant T0123 --role reviewer
@@ -24,7 +25,7 @@ from typing import Annotated, cast
 
 import typer
 
-from bot.cli.acting import named_user, refuse
+from bot.cli.acting import named_user, os_operator, refuse
 from bot.cli.context import cli_settings, cli_zone
 from bot.cli.output import ForceOption, check_output, write_output
 from bot.core.messages import ChannelName, Notifier
@@ -135,7 +136,7 @@ def users_add(
     entry = UserEntry(cast(ChannelName, channel), tenant, user_id, cast(Role, role),
                       department, name)
     try:
-        saved = UserDirectory(_store()).add(entry)
+        saved = UserDirectory(_store()).add(entry, operator=os_operator())
     except ReviewRefused as refusal:
         raise refuse(refusal.message) from None
     typer.echo(f"登録しました: {_user_line(saved)}")
@@ -148,7 +149,7 @@ def users_set_role(
 ) -> None:
     """利用者の役割を変更する。"""
     try:
-        saved = UserDirectory(_store()).set_role(user, role)
+        saved = UserDirectory(_store()).set_role(user, role, operator=os_operator())
     except ReviewRefused as refusal:
         raise refuse(refusal.message) from None
     typer.echo(f"変更しました: {_user_line(saved)}")
@@ -161,7 +162,9 @@ def users_set_department(
 ) -> None:
     """利用者の所属部署を変更する。"""
     try:
-        saved = UserDirectory(_store()).set_department(user, department)
+        saved = UserDirectory(_store()).set_department(
+            user, department, operator=os_operator()
+        )
     except ReviewRefused as refusal:
         raise refuse(refusal.message) from None
     typer.echo(f"変更しました: {_user_line(saved)}")
@@ -173,7 +176,7 @@ def users_confirm_department(
 ) -> None:
     """本人が申告した所属部署を承認する（承認後、その部署の相談シートを閲覧できる）。"""
     try:
-        saved = UserDirectory(_store()).confirm_department(user)
+        saved = UserDirectory(_store()).confirm_department(user, operator=os_operator())
     except ReviewRefused as refusal:
         raise refuse(refusal.message) from None
     typer.echo(f"承認しました: {_user_line(saved)}")
@@ -187,7 +190,9 @@ def users_list(
     ] = False,
 ) -> None:
     """登録済みの利用者を一覧表示する（承認待ちの所属部署には「承認待ち」と表示）。"""
-    users = UserDirectory(_store()).registered(tenant, pending=True if pending else None)
+    users = UserDirectory(_store()).registered(
+        tenant, operator=os_operator(), pending=True if pending else None
+    )
     if not users:
         typer.echo("承認待ちの所属部署はありません。" if pending else
                    "登録済みの利用者はいません。`soudan users add` で登録してください。")
@@ -199,7 +204,7 @@ def users_list(
 def users_import(file: Annotated[Path, typer.Argument(help="users: の一覧を書いた YAML")]) -> None:
     """YAML ファイルから利用者をまとめて登録する。"""
     try:
-        saved = UserDirectory(_store()).import_file(file)
+        saved = UserDirectory(_store()).import_file(file, operator=os_operator())
     except (UserFileError, ReviewRefused) as error:
         raise refuse(getattr(error, "message", str(error))) from None
     typer.echo(f"{len(saved)} 人を登録しました。")

@@ -39,7 +39,6 @@ from storage import (
     Database,
     NotFoundError,
     SheetStatus,
-    actor_key,
     comments_by_sheet,
     find_sheet,
     list_sheet_comments,
@@ -57,9 +56,6 @@ from storage.export import (
 from storage.lifecycle import parse_status
 from storage.sheet_view import COMMENT_KIND_LABELS, sheet_content
 from storage.spreadsheet import display_width
-
-OPERATOR = actor_key("cli", "local", "operator")
-"""Who the audit log names for the shell operator's other commands (``flow document``)."""
 
 sheets_app = typer.Typer(
     help="相談シートの一覧・表示・出力（--as で指定した利用者として。閲覧できる範囲だけ）",

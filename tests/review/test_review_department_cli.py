@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
+from bot.cli.acting import os_operator
 from bot.cli.main import app
 from bot.review.desk import ReviewDesk
 from bot.review.records import Actor
@@ -47,5 +48,5 @@ def test_a_declared_department_is_listed_as_pending_until_confirmed(
     with cli_database.session() as session:
         rows = list_audit(session=session, action="review.user.confirm_department")
     assert [(r.actor, r.target, r.result.value) for r in rows] == [
-        ("cli:local:operator", "slack:T1:UNEW", "allowed"),
+        (os_operator().key, "slack:T1:UNEW", "allowed"),
     ]
