@@ -138,6 +138,11 @@ class ConsultationSheet(ConsultationSheetBase, table=True):
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    @property
+    def requester(self) -> tuple[str, str] | None:
+        """(channel, user id) of the person who made the sheet, when known."""
+        return (self.channel, self.requester_id) if self.requester_id else None
+
 
 class SheetOutcome(SQLModel, table=True):
     """One decision outcome of a sheet, typed and indexed for reports (mirrors ``outcomes``).

@@ -40,7 +40,7 @@ from bot.review.desk import ReviewDesk
 from bot.review.digest_render import FORMATS, render
 from bot.review.outcomes import ReviewRefused
 from bot.review.parts import sheet_summary
-from bot.review.records import ROLE_LABELS, Actor, Role, SheetRecord
+from bot.review.records import ROLE_LABELS, Actor, Role
 from bot.review.store import ReviewStore
 from bot.review.weeks import IsoWeek, WeekFormatError
 from bot.terminal_markdown import echo_markdown
@@ -48,7 +48,8 @@ from bot.users import CHANNELS, UserDirectory, UserEntry, UserFileError
 from flows.answer_reading import short_yen
 from storage.export import EXPORT_FORMATS
 from storage.lifecycle import parse_status, status_label
-from storage.sheet_view import COMMENT_KIND_LABELS, decision_lines_text
+from storage.models import ConsultationSheet
+from storage.sheet_view import COMMENT_KIND_LABELS, decision_lines_text, sheet_content
 
 users_app = typer.Typer(help="利用者（役割・所属部署）の登録と一覧", no_args_is_help=True)
 review_app = typer.Typer(help="CIO補佐のレビュー（一覧・表示・コメント・差し戻し・受理・完了）",
@@ -81,7 +82,7 @@ def _reviewer(store: ReviewStore, spec: str) -> Actor:
     return named_user(store.database, spec, refuse_unknown=False)
 
 
-def _line(sheet: SheetRecord) -> str:
+def _line(sheet: ConsultationSheet) -> str:
     created = sheet.created_at.astimezone(cli_zone()).strftime("%Y-%m-%d")
     cost = short_yen(sheet.initial_cost)
     return (
@@ -267,7 +268,7 @@ def review_show(
     typer.echo(f"{summary.reference}（{summary.status}）")
     for label, value in summary.rows:
         typer.echo(f"  {label}: {value}")
-    content = detail.sheet.content
+    content = sheet_content(detail.sheet.sections)
     flow_title = None
     for answer in content.answers:
         if answer.flow_title != flow_title:
