@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -49,7 +50,12 @@ from flows.answer_reading import short_yen
 from storage.export import EXPORT_FORMATS
 from storage.lifecycle import parse_status, status_label
 from storage.models import ConsultationSheet
-from storage.sheet_view import COMMENT_KIND_LABELS, decision_lines_text, sheet_content
+from storage.sheet_view import (
+    COMMENT_KIND_LABELS,
+    answer_lines_by_flow,
+    decision_lines_text,
+    sheet_content,
+)
 
 users_app = typer.Typer(help="利用者（役割・所属部署）の登録と一覧", no_args_is_help=True)
 review_app = typer.Typer(help="CIO補佐のレビュー（一覧・表示・コメント・差し戻し・受理・完了）",
@@ -122,6 +128,16 @@ def _write(data: bytes, target: Path | None, force: bool, *, markdown: bool = Fa
 # --- users --------------------------------------------------------------------------------
 
 
+def _change_user(change: Callable[[UserDirectory, Actor], Actor], done: str) -> None:
+    """Run one user change as the shell's administrator (:func:`os_operator`) and print
+    ``done`` with the user, or the refusal."""
+    try:
+        saved = change(UserDirectory(_store()), os_operator())
+    except ReviewRefused as refusal:
+        raise refuse(refusal.message) from None
+    typer.echo(f"{done}: {_user_line(saved)}")
+
+
 @users_app.command("add")
 def users_add(
     user_id: Annotated[str, typer.Argument(help="Slack / Teams のユーザー ID")],
@@ -136,11 +152,7 @@ def users_add(
         raise refuse(f"--channel は {' / '.join(CHANNELS)} のいずれかです。")
     entry = UserEntry(cast(ChannelName, channel), tenant, user_id, cast(Role, role),
                       department, name)
-    try:
-        saved = UserDirectory(_store()).add(entry, operator=os_operator())
-    except ReviewRefused as refusal:
-        raise refuse(refusal.message) from None
-    typer.echo(f"登録しました: {_user_line(saved)}")
+    _change_user(lambda users, operator: users.add(entry, operator=operator), "登録しました")
 
 
 @users_app.command("set-role")
@@ -149,11 +161,8 @@ def users_set_role(
     role: Annotated[str, typer.Argument(help="staff / reviewer / admin")],
 ) -> None:
     """利用者の役割を変更する。"""
-    try:
-        saved = UserDirectory(_store()).set_role(user, role, operator=os_operator())
-    except ReviewRefused as refusal:
-        raise refuse(refusal.message) from None
-    typer.echo(f"変更しました: {_user_line(saved)}")
+    _change_user(lambda users, operator: users.set_role(user, role, operator=operator),
+                 "変更しました")
 
 
 @users_app.command("set-department")
@@ -162,13 +171,10 @@ def users_set_department(
     department: Annotated[str, typer.Argument(help="所属部署")],
 ) -> None:
     """利用者の所属部署を変更する。"""
-    try:
-        saved = UserDirectory(_store()).set_department(
-            user, department, operator=os_operator()
-        )
-    except ReviewRefused as refusal:
-        raise refuse(refusal.message) from None
-    typer.echo(f"変更しました: {_user_line(saved)}")
+    _change_user(
+        lambda users, operator: users.set_department(user, department, operator=operator),
+        "変更しました",
+    )
 
 
 @users_app.command("confirm-department")
@@ -176,11 +182,8 @@ def users_confirm_department(
     user: Annotated[str, typer.Argument(help="channel:tenant:user_id または user_id")],
 ) -> None:
     """本人が申告した所属部署を承認する（承認後、その部署の相談シートを閲覧できる）。"""
-    try:
-        saved = UserDirectory(_store()).confirm_department(user, operator=os_operator())
-    except ReviewRefused as refusal:
-        raise refuse(refusal.message) from None
-    typer.echo(f"承認しました: {_user_line(saved)}")
+    _change_user(lambda users, operator: users.confirm_department(user, operator=operator),
+                 "承認しました")
 
 
 @users_app.command("list")
@@ -269,12 +272,8 @@ def review_show(
     for label, value in summary.rows:
         typer.echo(f"  {label}: {value}")
     content = sheet_content(detail.sheet.sections)
-    flow_title = None
-    for answer in content.answers:
-        if answer.flow_title != flow_title:
-            flow_title = answer.flow_title
-            typer.echo(f"回答（{flow_title}）:" if flow_title else "回答:")
-        typer.echo(f"  {answer.label}: {answer.text}")
+    for line in answer_lines_by_flow(content):
+        typer.echo(line)
     if content.decisions:
         typer.echo("判断と根拠:")
         for line in decision_lines_text(content).splitlines():

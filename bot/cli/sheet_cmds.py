@@ -54,7 +54,7 @@ from storage.export import (
     sheet_document,
 )
 from storage.lifecycle import parse_status
-from storage.sheet_view import COMMENT_KIND_LABELS, sheet_content
+from storage.sheet_view import COMMENT_KIND_LABELS, answer_lines_by_flow, sheet_content
 from storage.spreadsheet import display_width
 
 sheets_app = typer.Typer(
@@ -275,12 +275,7 @@ def _show_text(
         f"  作成: {when(sheet.created_at)}  提出: {when(sheet.submitted_at)}  "
         f"確認: {when(sheet.reviewed_at)}  完了: {when(sheet.closed_at)}"
     )
-    flow_title = None
-    for answer in content.answers:
-        if answer.flow_title != flow_title:
-            flow_title = answer.flow_title
-            lines.append(f"回答（{flow_title}）:" if flow_title else "回答:")
-        lines.append(f"  {answer.label}: {answer.text}")
+    lines += answer_lines_by_flow(content)
     if content.decisions:
         lines.append("判断と根拠:")
         for decision in content.decisions:
