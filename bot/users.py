@@ -1,8 +1,10 @@
 """利用者の登録 (user directory): roles and departments, managed by an admin.
 
-Used by ``soudan users …`` and by administrators in chat. The CLI operator is an
-administrator (shell access to the server is the administrator's), recorded in the
-audit as ``cli:local:operator``. Every change, allowed or denied, writes one audit row.
+Used by ``soudan users …`` and by administrators in chat; every method names the
+administrator acting (``operator``). At the shell that is the OS user
+(:func:`bot.cli.acting.os_operator`, ``cli:local:<OS user>``, as for ``soudan admin …``:
+shell access to the server is the administrator's, and the first administrator is
+registered this way). Every change, allowed or denied, writes one audit row.
 
 A department set here by an administrator (add, set-department, import) is
 confirmed; a department a user declared in chat is pending until an administrator
@@ -35,7 +37,6 @@ from bot.review.outcomes import ReviewRefused
 from bot.review.records import ROLES, Actor, Role
 from bot.review.store import ReviewStore
 
-CLI_OPERATOR = Actor("cli", "local", "operator", role="admin", via="cli")
 CHANNELS: tuple[str, ...] = get_args(ChannelName)
 
 
@@ -105,7 +106,7 @@ class UserDirectory:
         self.gate.record(operator, what, user.key, "allowed", detail)
         return saved
 
-    def add(self, entry: UserEntry, operator: Actor = CLI_OPERATOR) -> Actor:
+    def add(self, entry: UserEntry, *, operator: Actor) -> Actor:
         """Register (or update) a user with role, department and name."""
         role = check_role(entry.role)
         if role == "staff" and not entry.department:
@@ -123,7 +124,7 @@ class UserDirectory:
             "user.add",
         )
 
-    def set_role(self, spec: str, role: str, operator: Actor = CLI_OPERATOR) -> Actor:
+    def set_role(self, spec: str, role: str, *, operator: Actor) -> Actor:
         checked = check_role(role)
         user = self._registered(spec)
         return self._change(
@@ -132,8 +133,7 @@ class UserDirectory:
             "user.set_role",
         )
 
-    def set_department(self, spec: str, department: str,
-                       operator: Actor = CLI_OPERATOR) -> Actor:
+    def set_department(self, spec: str, department: str, *, operator: Actor) -> Actor:
         name = " ".join(department.split())
         if not name:
             raise ReviewRefused("所属部署名を指定してください（例: 総務課）。")
@@ -145,7 +145,7 @@ class UserDirectory:
             "user.set_department",
         )
 
-    def confirm_department(self, spec: str, operator: Actor = CLI_OPERATOR) -> Actor:
+    def confirm_department(self, spec: str, *, operator: Actor) -> Actor:
         """Confirm the department a user declared themselves (it then opens that
         department's sheets). Confirming an already confirmed one changes nothing.
 
@@ -172,8 +172,8 @@ class UserDirectory:
     def registered(
         self,
         tenant: str | None = None,
-        operator: Actor = CLI_OPERATOR,
         *,
+        operator: Actor,
         pending: bool | None = None,
     ) -> list[Actor]:
         """Every registered user (of ``tenant`` when given); ``pending=True``: only
@@ -195,10 +195,10 @@ class UserDirectory:
             )
         return user
 
-    def import_file(self, path: Path, operator: Actor = CLI_OPERATOR) -> list[Actor]:
+    def import_file(self, path: Path, *, operator: Actor) -> list[Actor]:
         """Register every user in a YAML file (all checked before any is saved)."""
         entries = read_user_file(path)
-        return [self.add(entry, operator) for entry in entries]
+        return [self.add(entry, operator=operator) for entry in entries]
 
 
 def read_user_file(path: Path) -> list[UserEntry]:

@@ -138,6 +138,11 @@ class ConsultationSheet(ConsultationSheetBase, table=True):
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    @property
+    def requester(self) -> tuple[str, str] | None:
+        """(channel, user id) of the person who made the sheet, when known."""
+        return (self.channel, self.requester_id) if self.requester_id else None
+
 
 class SheetOutcome(SQLModel, table=True):
     """One decision outcome of a sheet, typed and indexed for reports (mirrors ``outcomes``).
@@ -373,7 +378,7 @@ class UserProfile(SQLModel, table=True):
     department_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When an administrator confirmed ``department``; ``None``: self-declared (pending)."""
     department_confirmed_by: str | None = Field(default=None, max_length=300)
-    """Who confirmed it (audit actor key, e.g. ``cli:local:operator``)."""
+    """Who confirmed it (audit actor key, e.g. ``cli:local:<OS user>``)."""
     role: UserRole = Field(default=UserRole.STAFF, sa_type=enum_string(UserRole, 10))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 

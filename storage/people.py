@@ -88,7 +88,7 @@ def assign_department(
 
     Args:
         department: the department name; ``None`` clears it.
-        confirmed_by: the administrator's audit actor key (``cli:local:operator``,
+        confirmed_by: the administrator's audit actor key (``cli:local:<OS user>``,
             ``slack:T1:UADMIN``) when an administrator set or confirmed it; ``None``
             for a department the user declared themselves, which stays *pending*
             (it opens only the user's own sheets) until an administrator confirms it.

@@ -151,6 +151,19 @@ def answer_lines_text(content: SheetContent) -> str:
     return "\n".join(lines)
 
 
+def answer_lines_by_flow(content: SheetContent) -> list[str]:
+    """Every answer as an indented 「ラベル: 回答」 line under a 「回答（フロー名）:」 line per
+    flow (the terminal's form: ``soudan sheets show``, ``soudan review show``)."""
+    lines: list[str] = []
+    flow_title = None
+    for answer in content.answers:
+        if answer.flow_title != flow_title:
+            flow_title = answer.flow_title
+            lines.append(f"回答（{flow_title}）:" if flow_title else "回答:")
+        lines.append(f"  {answer.label}: {answer.text}")
+    return lines
+
+
 def decision_lines_text(content: SheetContent) -> str:
     """Every outcome as 「ラベル: 値 — 説明（根拠: 文書名 > 章節）」 lines."""
     lines = []

@@ -408,3 +408,29 @@ def list_sheet_transitions(
     # The id is a monotonic sequence: the order the changes happened in, whatever ``at`` says.
     statement = statement.order_by(col(SheetTransition.id))
     return list(session.exec(statement).all())
+
+
+def status_at(
+    sheet: ConsultationSheet, history: Sequence[SheetTransition], moment: datetime
+) -> str | None:
+    """The status ``sheet`` had at ``moment`` (``None`` before it existed), read from its
+    ``history`` (:func:`list_sheet_transitions`, oldest first); without history, its
+    status now."""
+    if moment < sheet.created_at:
+        return None
+    if not history:
+        return SheetStatus(sheet.status).value
+    status = SheetStatus.DRAFT.value
+    for step in history:
+        if step.at >= moment:
+            break
+        status = SheetStatus(step.to_status).value
+    return status
+
+
+def last_entered(
+    history: Iterable[SheetTransition], status: str, before: datetime
+) -> datetime | None:
+    """When the sheet whose ``history`` this is last moved into ``status`` before ``before``."""
+    moments = [t.at for t in history if t.to_status == status and t.at < before]
+    return max(moments) if moments else None

@@ -8,6 +8,8 @@ Fixtures (each test gets its own fresh, migrated database):
 * ``postgres_database`` -- a :class:`storage.Database` on a new PostgreSQL database.
 * ``database`` -- parametrised over both: a test using it runs once per backend.
 * ``empty_database`` -- like ``database`` but not migrated (for migration tests).
+* ``cli_database`` -- ``sqlite_database`` that the ``soudan`` commands open
+  (``SOUDAN_DATABASE_URL``), run from ``tmp_path`` (no stray ``.env``).
 
 PostgreSQL is the server on 127.0.0.1:5432 (user postgres, trust auth), or
 ``SOUDAN_TEST_POSTGRES_URL``. One uniquely named database is created and migrated
@@ -139,6 +141,18 @@ def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]
     database = Database(f"sqlite:///{path}")
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def cli_database(
+    sqlite_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Database:
+    """A fresh migrated SQLite file the CLI (``typer`` ``CliRunner``) opens too."""
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv(
+        "SOUDAN_DATABASE_URL", sqlite_database.url.render_as_string(hide_password=False)
+    )
+    return sqlite_database
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,4 +1,9 @@
-"""CLI commands (flows and the terminal chat): ``soudan chat``, ``soudan flow run|list``."""
+"""CLI commands (flows and the terminal chat): ``soudan chat``, ``soudan flow run|list|document``.
+
+``soudan flow document`` reads a 相談シート, so it acts as the person ``--as`` names and
+asks the policy (``view``), like ``soudan sheets show``; ``flow run`` and ``flow list``
+read only the flow files (``flow run --save`` creates a draft for ``--user``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from zoneinfo import ZoneInfo
 import typer
 import yaml
 
+from bot.cli.acting import AsOption
 from bot.cli.context import cli_settings
 from bot.cli.output import ForceOption, check_output, write_output
 from flows import FlowRun
@@ -158,13 +164,14 @@ def _fail(message: str) -> NoReturn:
 def flow_document(
     key: Annotated[str, typer.Argument(help="相談シートの整理番号（例: 2026-0002）または ID")],
     out: Annotated[Path, typer.Option("--out", help="出力先（.docx または .md）")],
+    as_user: AsOption,
     force: ForceOption = False,
 ) -> None:
-    """フローが作る文書（RFI フローの情報提供依頼書（案））を Word / Markdown で出力する。"""
+    """フローが作る文書（RFI フローの情報提供依頼書（案））を Word / Markdown で出力する（--as の利用者が閲覧できる相談シートだけ）。"""
     import storage
-    from bot.cli.sheet_cmds import OPERATOR
+    from bot.cli.acting import named_user, refuse
     from bot.core.documents import DocumentContext, sheet_document
-    from bot.core.policy import write_audit
+    from bot.core.policy import Sheet, decide, write_audit
     from bot.wiring import open_database
     from flows import FlowDefinitionError, load_flows
     from flows.rfi_document import render_docx, render_markdown
@@ -178,18 +185,28 @@ def flow_document(
     except FlowDefinitionError as error:
         _fail(f"フロー定義を読み込めません: {error}")
     context = DocumentContext(now.date(), flows, settings.municipality)
-    with open_database(settings).session() as session:
+    database = open_database(settings)
+    actor = named_user(database, as_user)
+    with database.session() as session:
         try:
-            sheet = storage.find_sheet(session=session, key=key)
-        except storage.NotFoundError as error:
-            _fail(str(error))
-        found = sheet_document(sheet)
-        if found is None:
-            _fail(f"相談シート {sheet.reference} には文書を作るフローの回答がありません"
-                  "（RFI の事項を整理した相談シートを指定してください）。")
-        name, build = found
-        draft = build(session, sheet, context)
-        write_audit(session, OPERATOR, "sheet.document", target=sheet.id)
+            sheet: storage.ConsultationSheet | None = storage.find_sheet(session=session, key=key)
+        except storage.NotFoundError:
+            sheet = None
+        # A missing sheet and one the person may not read get the same answer.
+        decision = decide(actor, "view", Sheet.of(sheet) if sheet else None)
+        if sheet is None or not decision.allowed:
+            write_audit(session, actor, "sheet.document", "denied",
+                        target=sheet.id if sheet else None)
+        else:
+            found = sheet_document(sheet)
+            if found is None:
+                _fail(f"相談シート {sheet.reference} には文書を作るフローの回答がありません"
+                      "（RFI の事項を整理した相談シートを指定してください）。")
+            name, build = found
+            draft = build(session, sheet, context)
+            write_audit(session, actor, "sheet.document", target=sheet.id)
+    if sheet is None or not decision.allowed:
+        raise refuse(decision.reason)
     if out.suffix.lower() == ".docx":
         meta = DocumentMeta(author=sheet.department or settings.municipality or "soudan",
                             created=now)

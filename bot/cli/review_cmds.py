@@ -4,7 +4,8 @@ Review and digest commands act as a registered reviewer named with ``--as``
 (``slack:T0123:U0456``, or a user id registered once; resolved by
 :func:`bot.cli.acting.named_user`, like ``soudan sheets``); the policy applies and the
 audit records that person, with ``via=cli``. User management is the shell
-operator's (an administrator), audited as ``cli:local:operator``.
+operator's (an administrator: :func:`bot.cli.acting.os_operator`), audited as
+``cli:local:<OS user>`` like ``soudan admin …``.
 
 Examples:
     soudan users add U0456 --channel slack --tenant T0123 --role reviewer
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, cast
 
 import typer
 
-from bot.cli.acting import named_user, refuse
+from bot.cli.acting import named_user, os_operator, refuse
 from bot.cli.context import cli_settings, cli_zone
 from bot.cli.output import ForceOption, check_output, write_output
 from bot.core.messages import ChannelName, Notifier
@@ -39,7 +41,7 @@ from bot.review.desk import ReviewDesk
 from bot.review.digest_render import FORMATS, render
 from bot.review.outcomes import ReviewRefused
 from bot.review.parts import sheet_summary
-from bot.review.records import ROLE_LABELS, Actor, Role, SheetRecord
+from bot.review.records import ROLE_LABELS, Actor, Role
 from bot.review.store import ReviewStore
 from bot.review.weeks import IsoWeek, WeekFormatError
 from bot.terminal_markdown import echo_markdown
@@ -47,7 +49,13 @@ from bot.users import CHANNELS, UserDirectory, UserEntry, UserFileError
 from flows.answer_reading import short_yen
 from storage.export import EXPORT_FORMATS
 from storage.lifecycle import parse_status, status_label
-from storage.sheet_view import COMMENT_KIND_LABELS, decision_lines_text
+from storage.models import ConsultationSheet
+from storage.sheet_view import (
+    COMMENT_KIND_LABELS,
+    answer_lines_by_flow,
+    decision_lines_text,
+    sheet_content,
+)
 
 users_app = typer.Typer(help="利用者（役割・所属部署）の登録と一覧", no_args_is_help=True)
 review_app = typer.Typer(help="CIO補佐のレビュー（一覧・表示・コメント・差し戻し・受理・完了）",
@@ -80,7 +88,7 @@ def _reviewer(store: ReviewStore, spec: str) -> Actor:
     return named_user(store.database, spec, refuse_unknown=False)
 
 
-def _line(sheet: SheetRecord) -> str:
+def _line(sheet: ConsultationSheet) -> str:
     created = sheet.created_at.astimezone(cli_zone()).strftime("%Y-%m-%d")
     cost = short_yen(sheet.initial_cost)
     return (
@@ -120,6 +128,16 @@ def _write(data: bytes, target: Path | None, force: bool, *, markdown: bool = Fa
 # --- users --------------------------------------------------------------------------------
 
 
+def _change_user(change: Callable[[UserDirectory, Actor], Actor], done: str) -> None:
+    """Run one user change as the shell's administrator (:func:`os_operator`) and print
+    ``done`` with the user, or the refusal."""
+    try:
+        saved = change(UserDirectory(_store()), os_operator())
+    except ReviewRefused as refusal:
+        raise refuse(refusal.message) from None
+    typer.echo(f"{done}: {_user_line(saved)}")
+
+
 @users_app.command("add")
 def users_add(
     user_id: Annotated[str, typer.Argument(help="Slack / Teams のユーザー ID")],
@@ -134,11 +152,7 @@ def users_add(
         raise refuse(f"--channel は {' / '.join(CHANNELS)} のいずれかです。")
     entry = UserEntry(cast(ChannelName, channel), tenant, user_id, cast(Role, role),
                       department, name)
-    try:
-        saved = UserDirectory(_store()).add(entry)
-    except ReviewRefused as refusal:
-        raise refuse(refusal.message) from None
-    typer.echo(f"登録しました: {_user_line(saved)}")
+    _change_user(lambda users, operator: users.add(entry, operator=operator), "登録しました")
 
 
 @users_app.command("set-role")
@@ -147,11 +161,8 @@ def users_set_role(
     role: Annotated[str, typer.Argument(help="staff / reviewer / admin")],
 ) -> None:
     """利用者の役割を変更する。"""
-    try:
-        saved = UserDirectory(_store()).set_role(user, role)
-    except ReviewRefused as refusal:
-        raise refuse(refusal.message) from None
-    typer.echo(f"変更しました: {_user_line(saved)}")
+    _change_user(lambda users, operator: users.set_role(user, role, operator=operator),
+                 "変更しました")
 
 
 @users_app.command("set-department")
@@ -160,11 +171,10 @@ def users_set_department(
     department: Annotated[str, typer.Argument(help="所属部署")],
 ) -> None:
     """利用者の所属部署を変更する。"""
-    try:
-        saved = UserDirectory(_store()).set_department(user, department)
-    except ReviewRefused as refusal:
-        raise refuse(refusal.message) from None
-    typer.echo(f"変更しました: {_user_line(saved)}")
+    _change_user(
+        lambda users, operator: users.set_department(user, department, operator=operator),
+        "変更しました",
+    )
 
 
 @users_app.command("confirm-department")
@@ -172,11 +182,8 @@ def users_confirm_department(
     user: Annotated[str, typer.Argument(help="channel:tenant:user_id または user_id")],
 ) -> None:
     """本人が申告した所属部署を承認する（承認後、その部署の相談シートを閲覧できる）。"""
-    try:
-        saved = UserDirectory(_store()).confirm_department(user)
-    except ReviewRefused as refusal:
-        raise refuse(refusal.message) from None
-    typer.echo(f"承認しました: {_user_line(saved)}")
+    _change_user(lambda users, operator: users.confirm_department(user, operator=operator),
+                 "承認しました")
 
 
 @users_app.command("list")
@@ -187,7 +194,9 @@ def users_list(
     ] = False,
 ) -> None:
     """登録済みの利用者を一覧表示する（承認待ちの所属部署には「承認待ち」と表示）。"""
-    users = UserDirectory(_store()).registered(tenant, pending=True if pending else None)
+    users = UserDirectory(_store()).registered(
+        tenant, operator=os_operator(), pending=True if pending else None
+    )
     if not users:
         typer.echo("承認待ちの所属部署はありません。" if pending else
                    "登録済みの利用者はいません。`soudan users add` で登録してください。")
@@ -199,7 +208,7 @@ def users_list(
 def users_import(file: Annotated[Path, typer.Argument(help="users: の一覧を書いた YAML")]) -> None:
     """YAML ファイルから利用者をまとめて登録する。"""
     try:
-        saved = UserDirectory(_store()).import_file(file)
+        saved = UserDirectory(_store()).import_file(file, operator=os_operator())
     except (UserFileError, ReviewRefused) as error:
         raise refuse(getattr(error, "message", str(error))) from None
     typer.echo(f"{len(saved)} 人を登録しました。")
@@ -262,13 +271,9 @@ def review_show(
     typer.echo(f"{summary.reference}（{summary.status}）")
     for label, value in summary.rows:
         typer.echo(f"  {label}: {value}")
-    content = detail.sheet.content
-    flow_title = None
-    for answer in content.answers:
-        if answer.flow_title != flow_title:
-            flow_title = answer.flow_title
-            typer.echo(f"回答（{flow_title}）:" if flow_title else "回答:")
-        typer.echo(f"  {answer.label}: {answer.text}")
+    content = sheet_content(detail.sheet.sections)
+    for line in answer_lines_by_flow(content):
+        typer.echo(line)
     if content.decisions:
         typer.echo("判断と根拠:")
         for line in decision_lines_text(content).splitlines():

@@ -39,7 +39,6 @@ from storage import (
     Database,
     NotFoundError,
     SheetStatus,
-    actor_key,
     comments_by_sheet,
     find_sheet,
     list_sheet_comments,
@@ -55,11 +54,8 @@ from storage.export import (
     sheet_document,
 )
 from storage.lifecycle import parse_status
-from storage.sheet_view import COMMENT_KIND_LABELS, sheet_content
+from storage.sheet_view import COMMENT_KIND_LABELS, answer_lines_by_flow, sheet_content
 from storage.spreadsheet import display_width
-
-OPERATOR = actor_key("cli", "local", "operator")
-"""Who the audit log names for the shell operator's other commands (``flow document``)."""
 
 sheets_app = typer.Typer(
     help="相談シートの一覧・表示・出力（--as で指定した利用者として。閲覧できる範囲だけ）",
@@ -279,12 +275,7 @@ def _show_text(
         f"  作成: {when(sheet.created_at)}  提出: {when(sheet.submitted_at)}  "
         f"確認: {when(sheet.reviewed_at)}  完了: {when(sheet.closed_at)}"
     )
-    flow_title = None
-    for answer in content.answers:
-        if answer.flow_title != flow_title:
-            flow_title = answer.flow_title
-            lines.append(f"回答（{flow_title}）:" if flow_title else "回答:")
-        lines.append(f"  {answer.label}: {answer.text}")
+    lines += answer_lines_by_flow(content)
     if content.decisions:
         lines.append("判断と根拠:")
         for decision in content.decisions:

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
+from typing import cast
 
-from bot.core.messages import Address
+from bot.core.messages import Address, ChannelName
+from storage.models import ConsultationSheet
 
 LinkFormat = Callable[[Address], str | None]
 """A channel's deep link to the conversation of an address (None when it has none)."""
@@ -34,6 +36,15 @@ class SheetLink:
     """The CLI command that shows it."""
     url: str | None = None
     """Link to the conversation in its channel, when one can be built."""
+
+
+def sheet_address(sheet: ConsultationSheet) -> Address:
+    """The conversation ``sheet`` was made in, with its requester: where review results
+    are posted and what a link to the sheet points at."""
+    return Address(
+        channel=cast(ChannelName, sheet.channel), tenant=sheet.tenant,
+        conversation=sheet.conversation, user_id=sheet.requester_id,
+    )
 
 
 def cli_reference(reference: str) -> str:

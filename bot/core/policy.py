@@ -124,11 +124,11 @@ def actor_of(profile: UserProfile) -> Actor:
 
 
 class SheetFacts(Protocol):
-    """What the policy reads of a 相談シート (``bot.review.records.SheetRecord`` and
-    :class:`Sheet` have it)."""
+    """What the policy reads of a 相談シート (the stored row,
+    :class:`storage.models.ConsultationSheet`, and :class:`Sheet` have it)."""
 
     @property
-    def sheet_id(self) -> str: ...
+    def id(self) -> str: ...
 
     @property
     def reference(self) -> str: ...
@@ -150,7 +150,7 @@ class SheetFacts(Protocol):
 class Sheet:
     """The policy's facts of a stored sheet row (the core and the CLI decide on these)."""
 
-    sheet_id: str
+    id: str
     reference: str
     tenant: str
     department: str | None
@@ -489,7 +489,7 @@ class AccessGate:
         status transition, say); that is audited as ``failed``.
         """
         decision = decide(actor, action, sheet, target_status=target_status)
-        what = target if target is not None else (sheet.sheet_id if sheet else None)
+        what = target if target is not None else (sheet.id if sheet else None)
         facts = _facts(actor, detail)
         if target_status is not None:
             facts["to"] = target_status

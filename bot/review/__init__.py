@@ -2,9 +2,10 @@
 
 The pieces, from the inside out:
 
-* :mod:`bot.review.records` plain values (users, sheets, questions) the rest works on;
+* :mod:`bot.review.records` plain values (comments, memos, questions) shown with a sheet,
+  which is storage's row (:class:`storage.models.ConsultationSheet`);
 * :mod:`bot.core.policy` (in the core) the one policy deciding who may do what, plus the audit;
-* :mod:`bot.review.store` records over :mod:`storage` (the queries:
+* :mod:`bot.review.store` sheets and the rest through :mod:`storage` (the queries:
   :mod:`storage.review_queries`);
 * :mod:`bot.review.desk` :class:`ReviewDesk`, what the core and the CLI call;
 * :mod:`bot.review.chat` the chat turns, :mod:`bot.review.port` :class:`ReviewChat`,

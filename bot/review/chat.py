@@ -134,7 +134,7 @@ def _outcome_parts(outcome: ReviewOutcome, desk: ReviewDesk) -> list[Part]:
     if outcome.notice:
         line += "\n" + outcome.notice
     # The comments come with the change just made; reading them is not another view.
-    comments = desk.store.comments(sheet.sheet_id)
+    comments = desk.store.comments(sheet.id)
     return [Text(line), *detail_parts(sheet, comments, reviewer=True, zone=desk.zone)]
 
 

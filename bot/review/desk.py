@@ -25,6 +25,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from bot.core.consultations import department_problem
+from bot.core.links import sheet_address
 from bot.core.messages import Inbound, Notifier
 from bot.core.outbox import Outbox
 from bot.core.policy import (
@@ -39,12 +40,13 @@ from bot.core.policy import (
 from bot.review.digest import Digest, build_digest
 from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused, SheetDetail
 from bot.review.parts import requester_notice
-from bot.review.records import OPEN_STATUSES, Actor, SheetRecord
+from bot.review.records import OPEN_STATUSES, Actor
 from bot.review.store import ReviewStore
 from bot.review.weeks import TOKYO, IsoWeek
 from bot.users import UserDirectory
 from storage.errors import IllegalTransitionError, StorageError
 from storage.lifecycle import SheetStatus, status_label
+from storage.models import ConsultationSheet
 from storage.review_queries import SheetFilter, SheetOrder
 
 log = logging.getLogger(__name__)
@@ -230,7 +232,7 @@ class ReviewDesk:
         action: AccessAction,
         operation: Callable[[Decision], T],
         *,
-        sheet: SheetRecord | None = None,
+        sheet: ConsultationSheet | None = None,
         target: str | None = None,
         target_status: str | None = None,
         detail: dict[str, str] | None = None,
@@ -243,9 +245,9 @@ class ReviewDesk:
             raise ReviewRefused(attempt.message)
         return attempt.result  # type: ignore[return-value]
 
-    def _sheet(self, key: str) -> tuple[SheetRecord | None, str]:
+    def _sheet(self, key: str) -> tuple[ConsultationSheet | None, str]:
         sheet = self.store.sheet(key.strip())
-        return sheet, (sheet.sheet_id if sheet else f"unknown:{key.strip()[:60]}")
+        return sheet, (sheet.id if sheet else f"unknown:{key.strip()[:60]}")
 
     # --- reading --------------------------------------------------------------------
 
@@ -257,11 +259,11 @@ class ReviewDesk:
         department: str | None = None,
         week: IsoWeek | None = None,
         order: SheetOrder = "oldest",
-    ) -> list[SheetRecord]:
+    ) -> list[ConsultationSheet]:
         """Sheets the actor may see, filtered by status, department and ISO week (in SQL),
         oldest first (``order``)."""
 
-        def run(decision: Decision) -> list[SheetRecord]:
+        def run(decision: Decision) -> list[ConsultationSheet]:
             assert decision.scope is not None
             wanted = scope_filter(decision.scope, statuses, department=department, week=week)
             return self.store.find(wanted, order=order)
@@ -277,12 +279,12 @@ class ReviewDesk:
         *,
         statuses: tuple[str, ...] = (),
         order: SheetOrder = "oldest",
-    ) -> tuple[list[SheetRecord], int]:
+    ) -> tuple[list[ConsultationSheet], int]:
         """The first ``limit`` sheets the actor may see in ``order`` and how many there are
         in all (a chat list: one page and a count, whatever the size of the tenant).
         Audited like :meth:`list_sheets`."""
 
-        def run(decision: Decision) -> tuple[list[SheetRecord], int]:
+        def run(decision: Decision) -> tuple[list[ConsultationSheet], int]:
             assert decision.scope is not None
             wanted = scope_filter(decision.scope, statuses)
             return self.store.page(wanted, order=order, limit=limit)
@@ -291,11 +293,11 @@ class ReviewDesk:
             actor, "list", run, target="sheets", detail=_list_detail(statuses, None, None)
         )
 
-    def pending(self, actor: Actor) -> list[SheetRecord]:
+    def pending(self, actor: Actor) -> list[ConsultationSheet]:
         """Sheets waiting for the CIO補佐 (提出済み, 確認中), oldest submission first."""
         return self.list_sheets(actor, statuses=OPEN_STATUSES, order="queue")
 
-    def first_pending(self, actor: Actor, limit: int) -> tuple[list[SheetRecord], int]:
+    def first_pending(self, actor: Actor, limit: int) -> tuple[list[ConsultationSheet], int]:
         """The first ``limit`` of :meth:`pending` and how many there are."""
         return self.first_sheets(actor, limit, statuses=OPEN_STATUSES, order="queue")
 
@@ -306,8 +308,8 @@ class ReviewDesk:
         def run(_: Decision) -> SheetDetail:
             assert sheet is not None
             return SheetDetail(
-                sheet, tuple(self.store.comments(sheet.sheet_id)),
-                tuple(self.store.memos(sheet.sheet_id)),
+                sheet, tuple(self.store.comments(sheet.id)),
+                tuple(self.store.memos(sheet.id)), tuple(self.store.history(sheet.id)),
             )
 
         return self._attempt(actor, "view", run, sheet=sheet, target=target)
@@ -349,8 +351,8 @@ class ReviewDesk:
             assert sheet is not None
             if not text.strip():
                 raise OperationFailed("コメントを入力してください。", "empty_comment")
-            self.store.add_comment(sheet.sheet_id, actor, text.strip(), self.now())
-            return SheetDetail(sheet, tuple(self.store.comments(sheet.sheet_id)))
+            self.store.add_comment(sheet.id, actor, text.strip(), self.now())
+            return SheetDetail(sheet, tuple(self.store.comments(sheet.id)))
 
         return self._attempt(actor, "comment", run, sheet=sheet, target=target)
 
@@ -381,7 +383,7 @@ class ReviewDesk:
         key: str,
         *,
         target_status: str | None = None,
-    ) -> SheetRecord:
+    ) -> ConsultationSheet:
         """Check (and audit, one row) that ``actor`` may do ``action`` on the sheet now.
 
         The core calls ``authorize(actor, "edit", sheet_id)`` before applying a staff
@@ -393,7 +395,7 @@ class ReviewDesk:
         """
         sheet, target = self._sheet(key)
 
-        def run(_: Decision) -> SheetRecord:
+        def run(_: Decision) -> ConsultationSheet:
             assert sheet is not None
             return sheet
 
@@ -425,7 +427,7 @@ class ReviewDesk:
             try:
                 # The status change and the notice announcing it commit together.
                 with self.store.transaction() as store:
-                    moved = store.transition(sheet.sheet_id, to_status, actor, self.now(), text)
+                    moved = store.transition(sheet.id, to_status, actor, self.now(), text)
                     if to_status in _ANNOUNCED:
                         notice = self._queue_notice(store, moved, text)
             except IllegalTransitionError as error:
@@ -443,16 +445,12 @@ class ReviewDesk:
             actor, "change_status", run, sheet=sheet, target=target, target_status=to_status
         )
 
-    def _queue_notice(self, store: ReviewStore, sheet: SheetRecord,
-                      comment: str | None) -> int | None:
+    def _queue_notice(self, store: ReviewStore, sheet: ConsultationSheet,
+                      comment: str | None) -> int:
         """Write the requester's notice to the outbox in ``store``'s transaction (the one
-        that changes the status); its row id, or None when the sheet has no address."""
-        address = sheet.address
-        if address is None:
-            log.warning("sheet %s has no address; requester not told", sheet.sheet_id)
-            return None
+        that changes the status); its row id."""
         return store.enqueue_notice(
-            self.outbox, address, requester_notice(sheet, comment, self.zone),
+            self.outbox, sheet_address(sheet), requester_notice(sheet, comment, self.zone),
             kind=f"review.{sheet.status}", subject=sheet.reference,
         )
 
@@ -507,6 +505,6 @@ def compile_digest(store: ReviewStore, week: IsoWeek, tenant: str | None, now: d
     and the web console. Only the sheets that can appear in the week are read
     (:meth:`ReviewStore.digest_sheets`, selected in SQL), whatever the size of the tenant.
     """
-    sheets = store.digest_sheets(tenant=tenant, since=week.start(), before=week.end())
+    sheets, history = store.digest_sheets(tenant=tenant, since=week.start(), before=week.end())
     questions = store.questions(tenant=tenant, since=week.start(), before=week.end())
-    return build_digest(week, tenant, sheets, questions, now=now)
+    return build_digest(week, tenant, sheets, questions, now=now, history=history)

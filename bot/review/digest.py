@@ -32,15 +32,18 @@ Cancelled sheets (取消) are in no section and no count.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.links import SheetLink, sheet_link
-from bot.review.records import OPEN_STATUSES, QuestionRecord, SheetRecord
+from bot.core.links import SheetLink, sheet_address, sheet_link
+from bot.review.records import OPEN_STATUSES, QuestionRecord
 from bot.review.weeks import IsoWeek, as_utc
 from storage.lifecycle import SheetStatus, status_label
 from storage.masking import mask_personal_data
+from storage.models import ConsultationSheet, SheetTransition
+from storage.sheet_view import sheet_content
+from storage.sheets import last_entered, status_at
 
 WAITING_LIMIT = timedelta(days=7)
 
@@ -140,10 +143,11 @@ _STATUS_ORDER = tuple(status.value for status in SheetStatus)  # lifecycle order
 def build_digest(
     week: IsoWeek,
     tenant: str | None,
-    sheets: Iterable[SheetRecord],
+    sheets: Iterable[ConsultationSheet],
     questions: Iterable[QuestionRecord],
     *,
     now: datetime,
+    history: Mapping[str, Sequence[SheetTransition]] | None = None,
 ) -> Digest:
     """Compute the digest of ``week`` for ``tenant``.
 
@@ -154,6 +158,8 @@ def build_digest(
         questions: candidate questions (any week; the function picks).
         now: the current time; for the running week, "still open" and "waiting"
             are judged now rather than at the end of the week.
+        history: status changes by sheet id, oldest first (a sheet without any: its
+            current status, and submitted when ``submitted_at`` says).
 
     Example:
         >>> from datetime import UTC
@@ -170,29 +176,38 @@ def build_digest(
         key=lambda s: s.reference,
     )
 
-    def entered(sheet: SheetRecord, status: str) -> bool:
-        if sheet.transitions:
-            return any(t.to_status == status and week.contains(t.at) for t in sheet.transitions)
+    changes = history or {}
+
+    def moves(sheet: ConsultationSheet) -> Sequence[SheetTransition]:
+        return changes.get(sheet.id, ())
+
+    def entered(sheet: ConsultationSheet, status: str) -> bool:
+        if moves(sheet):
+            return any(t.to_status == status and week.contains(t.at) for t in moves(sheet))
         return status == SheetStatus.SUBMITTED and week.contains(sheet.submitted_at)
 
-    def line(sheet: SheetRecord) -> DigestSheet:
-        return _line(sheet, sheet.status_at(as_of) or sheet.status)
+    def then(sheet: ConsultationSheet) -> str:
+        """Its status at ``as_of`` (its status now if it did not exist yet)."""
+        return status_at(sheet, moves(sheet), as_of) or SheetStatus(sheet.status).value
+
+    def line(sheet: ConsultationSheet) -> DigestSheet:
+        return _line(sheet, then(sheet))
 
     new = [s for s in mine if week.contains(s.created_at)]
     submitted = [s for s in mine if entered(s, SheetStatus.SUBMITTED)]
     returned = [s for s in mine if entered(s, SheetStatus.RETURNED)]
     accepted = [s for s in mine if entered(s, SheetStatus.ACCEPTED)]
-    still_open = [s for s in mine if s.status_at(as_of) in OPEN_STATUSES]
+    still_open = [s for s in mine if status_at(s, moves(s), as_of) in OPEN_STATUSES]
 
-    involved: dict[str, SheetRecord] = {}
+    involved: dict[str, ConsultationSheet] = {}
     for group in (new, submitted, returned, accepted, still_open):
         for sheet in group:
-            involved.setdefault(sheet.sheet_id, sheet)
+            involved.setdefault(sheet.id, sheet)
     everyone = sorted(involved.values(), key=lambda s: s.reference)
 
     waiting: list[WaitingSheet] = []
     for sheet in still_open:
-        since = sheet.last_entered(SheetStatus.SUBMITTED, as_of) or sheet.submitted_at
+        since = last_entered(moves(sheet), SheetStatus.SUBMITTED, as_of) or sheet.submitted_at
         if since is not None and as_of - since > WAITING_LIMIT:
             waiting.append(WaitingSheet(line(sheet), (as_of - since).days, since))
     waiting.sort(key=lambda w: w.submitted_at)
@@ -217,8 +232,8 @@ def build_digest(
         returned=tuple(line(s) for s in returned),
         accepted=tuple(line(s) for s in accepted),
         still_open=tuple(line(s) for s in still_open),
-        by_department=_by_department(everyone, as_of),
-        by_status=_by_status(everyone, as_of),
+        by_department=_by_department(everyone, then),
+        by_status=_by_status(everyone, then),
         groups=_groups(everyone, line),
         cost_bands=bands,
         cost_total=sum(band.total for band in bands),
@@ -232,24 +247,24 @@ def build_digest(
     )
 
 
-def _line(sheet: SheetRecord, status: str) -> DigestSheet:
+def _line(sheet: ConsultationSheet, status: str) -> DigestSheet:
     return DigestSheet(
-        sheet_id=sheet.sheet_id,
+        sheet_id=sheet.id,
         reference=sheet.reference,
         department=sheet.department or NO_DEPARTMENT,
         business=sheet.business,
         initial_cost=sheet.initial_cost,
         status=status_label(status),
-        link=sheet_link(sheet.reference, sheet.address),
+        link=sheet_link(sheet.reference, sheet_address(sheet)),
     )
 
 
 def _groups(
-    sheets: list[SheetRecord], line: Callable[[SheetRecord], DigestSheet]
+    sheets: list[ConsultationSheet], line: Callable[[ConsultationSheet], DigestSheet]
 ) -> tuple[DigestGroup, ...]:
     grouped: dict[str, list[DigestSheet]] = {}
     for sheet in sheets:
-        for title in sheet.content.digest_groups:
+        for title in sheet_content(sheet.sections).digest_groups:
             grouped.setdefault(title, []).append(line(sheet))
     return tuple(DigestGroup(title, tuple(lines)) for title, lines in grouped.items())
 
@@ -269,7 +284,7 @@ def cost_band(initial_cost: int | None) -> str:
     raise AssertionError("cost bands cover every amount")  # pragma: no cover
 
 
-def _cost_bands(sheets: list[SheetRecord]) -> tuple[CostBand, ...]:
+def _cost_bands(sheets: list[ConsultationSheet]) -> tuple[CostBand, ...]:
     counts: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     for sheet in sheets:
@@ -280,16 +295,20 @@ def _cost_bands(sheets: list[SheetRecord]) -> tuple[CostBand, ...]:
     return tuple(CostBand(label, counts[label], totals[label]) for label in labels)
 
 
-def _by_status(sheets: list[SheetRecord], as_of: datetime) -> tuple[tuple[str, int], ...]:
-    counts = Counter(sheet.status_at(as_of) or sheet.status for sheet in sheets)
+def _by_status(
+    sheets: list[ConsultationSheet], then: Callable[[ConsultationSheet], str]
+) -> tuple[tuple[str, int], ...]:
+    counts = Counter(then(sheet) for sheet in sheets)
     return tuple((status_label(s), counts[s]) for s in _STATUS_ORDER if counts[s])
 
 
-def _by_department(sheets: list[SheetRecord], as_of: datetime) -> tuple[DepartmentCount, ...]:
+def _by_department(
+    sheets: list[ConsultationSheet], then: Callable[[ConsultationSheet], str]
+) -> tuple[DepartmentCount, ...]:
     grouped: dict[str, Counter[str]] = {}
     for sheet in sheets:
         department = sheet.department or NO_DEPARTMENT
-        grouped.setdefault(department, Counter())[sheet.status_at(as_of) or sheet.status] += 1
+        grouped.setdefault(department, Counter())[then(sheet)] += 1
     return tuple(
         DepartmentCount(
             department=department,

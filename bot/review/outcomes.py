@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.review.records import CommentRecord, MemoRecord, SheetRecord
+from bot.review.records import CommentRecord, MemoRecord
+from storage.models import ConsultationSheet, SheetTransition
 
 
 class ReviewRefused(Exception):
@@ -18,10 +19,12 @@ class ReviewRefused(Exception):
 
 @dataclass(frozen=True)
 class SheetDetail:
-    sheet: SheetRecord
+    sheet: ConsultationSheet
     comments: tuple[CommentRecord, ...]
     memos: tuple[MemoRecord, ...] = ()
     """仕様書（案） review memos saved on the sheet, oldest first."""
+    history: tuple[SheetTransition, ...] = ()
+    """Its status changes, oldest first (:meth:`ReviewDesk.show`)."""
 
 
 Notification = Literal["none", "sent", "failed", "queued"]
@@ -44,10 +47,15 @@ _NOTICES: dict[str, str] = {
 class ReviewOutcome:
     """A status change done by the desk."""
 
-    sheet: SheetRecord
+    sheet: ConsultationSheet
     notification: Notification = "none"
 
     @property
     def notice(self) -> str:
         """One Japanese line for the reviewer about the notification."""
-        return _NOTICES[self.notification]
+        return notice_for(self.notification)
+
+
+def notice_for(notification: Notification) -> str:
+    """One Japanese line for the reviewer about what became of telling the requester."""
+    return _NOTICES[notification]

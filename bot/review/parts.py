@@ -10,20 +10,22 @@ from datetime import tzinfo
 
 from bot.core.consultations import reopen_choice
 from bot.core.messages import Action, Choice, Choices, Form, FormField, Part, SheetSummary, Text
-from bot.review.records import Actor, CommentRecord, SheetRecord
+from bot.review.records import Actor, CommentRecord
 from bot.review.weeks import TOKYO
 from flows.answer_reading import short_yen as yen
 from storage.lifecycle import SheetStatus, status_label
+from storage.models import ConsultationSheet
 from storage.sheet_view import (
     COMMENT_KIND_LABELS,
     SheetContent,
     answer_lines_text,
     decision_lines_text,
+    sheet_content,
 )
 
 QUEUE_LIMIT = 10
 
-def sheet_summary(sheet: SheetRecord, zone: tzinfo = TOKYO) -> SheetSummary:
+def sheet_summary(sheet: ConsultationSheet, zone: tzinfo = TOKYO) -> SheetSummary:
     """The sheet at a glance (department, business, cost, its flows' decisions, submitted
     — in ``zone``, the ``timezone`` setting)."""
     submitted = (
@@ -31,14 +33,14 @@ def sheet_summary(sheet: SheetRecord, zone: tzinfo = TOKYO) -> SheetSummary:
         if sheet.submitted_at else "未提出"
     )
     return SheetSummary(
-        sheet_id=sheet.sheet_id,
+        sheet_id=sheet.id,
         reference=sheet.reference,
         status=status_label(sheet.status),
         rows=(
             ("部署", sheet.department or "未設定"),
             ("対象業務", sheet.business or "未記入"),
             *((("イニシャルコスト", yen(sheet.initial_cost)),) if sheet.initial_cost is not None else ()),
-            *((d.label, d.value_label) for d in sheet.content.headline),
+            *((d.label, d.value_label) for d in sheet_content(sheet.sections).headline),
             ("提出日時", submitted),
         ),
     )
@@ -69,7 +71,7 @@ def comment_parts(comments: list[CommentRecord], zone: tzinfo = TOKYO) -> list[P
 
 
 def queue_parts(
-    sheets: list[SheetRecord], total: int, *, title: str, zone: tzinfo = TOKYO
+    sheets: list[ConsultationSheet], total: int, *, title: str, zone: tzinfo = TOKYO
 ) -> list[Part]:
     """The first sheets of a list of ``total``, each with an 「開く」 button
     (``review.open``); a line says how many more there are."""
@@ -80,7 +82,7 @@ def queue_parts(
     for sheet in shown:
         parts.append(sheet_summary(sheet, zone))
         parts.append(
-            Choices("", (Choice("開く", Action("review.open", sheet.sheet_id), "primary"),))
+            Choices("", (Choice("開く", Action("review.open", sheet.id), "primary"),))
         )
     if total > len(shown):
         parts.append(
@@ -92,9 +94,9 @@ def queue_parts(
     return parts
 
 
-def review_choices(sheet: SheetRecord) -> Choices | None:
+def review_choices(sheet: ConsultationSheet) -> Choices | None:
     """The reviewer's next steps for the sheet's status, as buttons."""
-    value = sheet.sheet_id
+    value = sheet.id
     options: list[Choice] = []
     if sheet.status == SheetStatus.SUBMITTED:
         options.append(Choice("確認を開始", Action("review.start", value), "primary"))
@@ -108,10 +110,10 @@ def review_choices(sheet: SheetRecord) -> Choices | None:
 
 
 def detail_parts(
-    sheet: SheetRecord, comments: list[CommentRecord], *, reviewer: bool, zone: tzinfo = TOKYO
+    sheet: ConsultationSheet, comments: list[CommentRecord], *, reviewer: bool, zone: tzinfo = TOKYO
 ) -> list[Part]:
     """The sheet, all it holds, its comments, and (for reviewers) the next-step buttons."""
-    parts: list[Part] = [sheet_summary(sheet, zone), *content_parts(sheet.content)]
+    parts: list[Part] = [sheet_summary(sheet, zone), *content_parts(sheet_content(sheet.sections))]
     parts.extend(comment_parts(comments, zone))
     if reviewer:
         choices = review_choices(sheet)
@@ -185,7 +187,7 @@ def pending_users_parts(users: list[Actor]) -> list[Part]:
 
 
 def requester_notice(
-    sheet: SheetRecord, comment: str | None, zone: tzinfo = TOKYO
+    sheet: ConsultationSheet, comment: str | None, zone: tzinfo = TOKYO
 ) -> list[Part]:
     """What the requester reads when the CIO補佐 returns or accepts their sheet."""
     if sheet.status == SheetStatus.RETURNED:
@@ -202,5 +204,5 @@ def requester_notice(
         )
     parts: list[Part] = [Text(text), sheet_summary(sheet, zone)]
     if sheet.status == SheetStatus.RETURNED:
-        parts.append(Choices("", (reopen_choice(sheet.sheet_id),)))
+        parts.append(Choices("", (reopen_choice(sheet.id),)))
     return parts

@@ -1,14 +1,16 @@
 """The review package's view of the database, over :mod:`storage`'s repository.
 
-:class:`ReviewStore` turns rows into :mod:`bot.review.records` values and back; each
-method runs in its own transaction (``Database.session()``), so an audit row for a
-denied attempt is committed even though nothing else happened.
+:class:`ReviewStore` reads and writes through :mod:`storage`: a sheet is its row,
+:class:`storage.models.ConsultationSheet`, its history :class:`SheetTransition` rows
+(comments, memos and questions are mapped to :mod:`bot.review.records` values). Each
+method runs in its own transaction (``Database.session()``) unless bound, so an audit
+row for a denied attempt is committed even though nothing else happened.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
 from typing import cast
@@ -19,15 +21,7 @@ from sqlmodel import Session
 from bot.core.messages import Address, ChannelName, Part
 from bot.core.outbox import Outbox
 from bot.core.policy import AuditEntry, actor_of, write_audit
-from bot.review.records import (
-    Actor,
-    CommentRecord,
-    MemoRecord,
-    QuestionRecord,
-    Role,
-    SheetRecord,
-    Transition,
-)
+from bot.review.records import Actor, CommentRecord, MemoRecord, QuestionRecord, Role
 from storage import people, receipts, review_queries, sheets
 from storage.database import Database
 from storage.export import DISPLAY_TIMEZONE, EXPORT_FORMATS, ExportFormat, export_sheets
@@ -39,7 +33,6 @@ from storage.models import (
     UserRole,
 )
 from storage.review_queries import SheetFilter, SheetOrder
-from storage.sheet_view import sheet_content
 from storage.spec_memos import list_spec_memos, memos_by_sheet
 from storage.transcript import is_unanswered
 
@@ -47,35 +40,6 @@ log = logging.getLogger(__name__)
 
 DIGEST_CLAIM_LEASE = timedelta(minutes=30)
 """A claimed but never posted digest may be claimed again after this long (crash)."""
-
-
-def _record(row: ConsultationSheet, history: Iterable[SheetTransition] = ()) -> SheetRecord:
-    return SheetRecord(
-        sheet_id=row.id,
-        reference=row.reference,
-        tenant=row.tenant,
-        department=row.department,
-        business=row.business,
-        status=SheetStatus(row.status).value,
-        created_at=row.created_at,
-        initial_cost=row.initial_cost,
-        requester_id=row.requester_id,
-        requester_name=row.requester_name,
-        submitted_at=row.submitted_at,
-        content=sheet_content(row.sections),
-        address=Address(
-            channel=cast(ChannelName, row.channel),
-            tenant=row.tenant,
-            conversation=row.conversation,
-            user_id=row.requester_id,
-        ),
-        transitions=tuple(
-            Transition(
-                SheetStatus(t.from_status).value, SheetStatus(t.to_status).value, t.at, t.actor_id
-            )
-            for t in history
-        ),
-    )
 
 
 class ReviewStore:
@@ -204,65 +168,60 @@ class ReviewStore:
 
     # --- sheets ---------------------------------------------------------------------
 
-    def sheet(self, key: str) -> SheetRecord | None:
-        """The sheet named by id or 整理番号, with its history; None when absent."""
+    def sheet(self, key: str) -> ConsultationSheet | None:
+        """The sheet named by id or 整理番号; None when absent."""
         with self._session() as session:
-            row = sheets.get_sheet(session=session, sheet_id=key) or (
+            return sheets.get_sheet(session=session, sheet_id=key) or (
                 sheets.get_sheet_by_reference(session=session, reference=key)
             )
-            if row is None:
-                return None
-            history = sheets.list_sheet_transitions(session=session, sheet_id=row.id)
-            return _record(row, history)
+
+    def history(self, sheet_id: str) -> list[SheetTransition]:
+        """The sheet's status changes, oldest first."""
+        with self._session() as session:
+            return sheets.list_sheet_transitions(session=session, sheet_id=sheet_id)
 
     def find(
         self, where: SheetFilter, *, order: SheetOrder = "oldest", limit: int | None = None
-    ) -> list[SheetRecord]:
-        """The sheets matching ``where`` (filtered in SQL) in ``order``, with their history."""
+    ) -> list[ConsultationSheet]:
+        """The sheets matching ``where`` (filtered in SQL) in ``order``."""
         with self._session() as session:
-            rows = review_queries.find_sheets(
+            return review_queries.find_sheets(
                 session=session, where=where, order=order, limit=limit
             )
-            return self._with_history(session, rows)
 
     def page(
         self, where: SheetFilter, *, order: SheetOrder, limit: int
-    ) -> tuple[list[SheetRecord], int]:
+    ) -> tuple[list[ConsultationSheet], int]:
         """The first ``limit`` sheets matching ``where`` in ``order`` and how many match."""
         with self._session() as session:
             found = review_queries.sheet_page(
                 session=session, where=where, order=order, limit=limit
             )
-            return self._with_history(session, found.rows), found.total
+            return found.rows, found.total
 
-    def sheets_by_id(self, ids: list[str]) -> list[SheetRecord]:
-        """The sheets with these ids, with their history, in the order given (one page of
-        the web console's queue, selected and sorted in SQL)."""
+    def sheets_by_id(self, ids: list[str]) -> list[ConsultationSheet]:
+        """The sheets with these ids, in the order given (one page of the web console's
+        queue, selected and sorted in SQL)."""
         if not ids:
             return []
         with self._session() as session:
-            rows = review_queries.sheets_by_ids(session=session, ids=ids)
-            return self._with_history(session, rows)
+            return review_queries.sheets_by_ids(session=session, ids=ids)
 
     def digest_sheets(
         self, *, tenant: str | None, since: datetime, before: datetime
-    ) -> list[SheetRecord]:
-        """The sheets a digest of ``[since, before)`` may mention, with their history
-        (selected in SQL: :func:`storage.review_queries.digest_candidates`)."""
+    ) -> tuple[list[ConsultationSheet], dict[str, list[SheetTransition]]]:
+        """The sheets a digest of ``[since, before)`` may mention and their history by
+        sheet id (selected in SQL: :func:`storage.review_queries.digest_candidates`)."""
         with self._session() as session:
             rows = review_queries.digest_candidates(
                 session=session, tenant=tenant, start=since, end=before
             )
-            return self._with_history(session, rows)
-
-    @staticmethod
-    def _with_history(session: Session, rows: list[ConsultationSheet]) -> list[SheetRecord]:
-        if not rows:
-            return []
-        history = review_queries.transitions_by_sheet(
-            session=session, sheet_ids=[row.id for row in rows]
-        )
-        return [_record(row, history.get(row.id, ())) for row in rows]
+            if not rows:
+                return [], {}
+            history = review_queries.transitions_by_sheet(
+                session=session, sheet_ids=[row.id for row in rows]
+            )
+            return rows, history
 
     def comments(self, sheet_id: str) -> list[CommentRecord]:
         with self._session() as session:
@@ -298,15 +257,13 @@ class ReviewStore:
 
     def transition(
         self, sheet_id: str, to_status: str, actor: Actor, now: datetime, comment: str | None
-    ) -> SheetRecord:
+    ) -> ConsultationSheet:
         """Move the sheet; raises :class:`storage.errors.IllegalTransitionError`."""
         with self._session() as session:
-            row = sheets.transition_sheet(
+            return sheets.transition_sheet(
                 session=session, sheet_id=sheet_id, to_status=SheetStatus(to_status),
                 actor_id=actor.key, actor_name=actor.display_name, comment=comment, now=now,
             )
-            history = sheets.list_sheet_transitions(session=session, sheet_id=row.id)
-            return _record(row, history)
 
     def export_sheets(
         self,

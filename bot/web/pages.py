@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import col, func, select
 
-from bot.core.links import sheet_link
+from bot.core.links import sheet_address, sheet_link
 from bot.core.messages import ChannelName, Choices
 from bot.core.policy import AccessAction, Decision, decide
 from bot.review.content import content_parts
@@ -26,17 +26,17 @@ from bot.review.desk import ReviewDesk, compile_digest
 from bot.review.digest import Digest
 from bot.review.digest_render import FORMATS as DIGEST_FORMATS
 from bot.review.digest_render import render as render_digest
-from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused
+from bot.review.outcomes import Notification, ReviewOutcome, ReviewRefused, notice_for
 from bot.review.parts import COMMENT_KIND_LABELS, comment_form, return_form, review_choices
 from bot.review.parts import sheet_summary as summary_part
-from bot.review.records import ROLE_LABELS, Actor, SheetRecord
+from bot.review.records import ROLE_LABELS, Actor
 from bot.review.store import ReviewStore
 from bot.review.weeks import TOKYO, IsoWeek, WeekFormatError
 from bot.web.charts import bar_chart, column_chart
 from bot.web.queue import COST_BAND_KEYS, SORTS, QueueQuery, queue_page, waiting_days
 from storage.lifecycle import STATUS_LABELS, SheetStatus, status_label
 from storage.masking import mask_personal_data
-from storage.models import Feedback, FeedbackValue, Message
+from storage.models import ConsultationSheet, Feedback, FeedbackValue, Message
 from storage.transcript import unanswered_questions
 
 WAITING_HIGHLIGHT_DAYS = 7
@@ -64,8 +64,7 @@ def notification_notice(code: str | None) -> str:
     """The desk's own Japanese line about telling the requester (``sent``, ``failed`` …)."""
     if code not in ("sent", "failed", "queued"):
         return ""
-    placeholder = SheetRecord("", "", "", None, "", SheetStatus.DRAFT, datetime.now(UTC))
-    return ReviewOutcome(placeholder, cast(Notification, code)).notice
+    return notice_for(cast(Notification, code))
 
 
 class PageError(Exception):
@@ -172,7 +171,7 @@ class ConsolePages:
             "link": lambda **change: queue_link(page.query, **change),
         }
 
-    def _row(self, sheet: SheetRecord, now: datetime) -> dict[str, Any]:
+    def _row(self, sheet: ConsultationSheet, now: datetime) -> dict[str, Any]:
         waited = waiting_days(sheet.submitted_at, sheet.status, now)
         return {
             "sheet": sheet,
@@ -192,7 +191,7 @@ class ConsolePages:
             raise PageError(404, refusal.message) from refusal
         sheet = detail.sheet
         timeline: list[dict[str, Any]] = []
-        for step in sheet.transitions:
+        for step in detail.history:
             timeline.append({
                 "at": step.at, "kind": "transition",
                 "title": f"{status_label(step.from_status)} → {status_label(step.to_status)}",
@@ -210,12 +209,12 @@ class ConsolePages:
             "sheet": sheet,
             "status_label": status_label(sheet.status),
             "summary": summary_part(sheet, self.desk.zone),
-            "content": content_parts(self.store, sheet.sheet_id, self.titles),
+            "content": content_parts(self.store, sheet.id, self.titles),
             "timeline": timeline,
             "memos": detail.memos,
             "actions": self.actions(actor, sheet),
             "waiting": waiting_days(sheet.submitted_at, sheet.status, now),
-            "link": sheet_link(sheet.reference, sheet.address),
+            "link": sheet_link(sheet.reference, sheet_address(sheet)),
         }
 
     def _who(self, actor_id: str | None) -> str:
@@ -229,7 +228,7 @@ class ConsolePages:
         return person.display_name or user_id
 
     @staticmethod
-    def actions(actor: Actor, sheet: SheetRecord) -> list[ActionForm]:
+    def actions(actor: Actor, sheet: ConsultationSheet) -> list[ActionForm]:
         """The review buttons of the sheet's status that the policy allows ``actor``."""
         choices: Choices | None = review_choices(sheet)
         forms: list[ActionForm] = []
@@ -242,9 +241,9 @@ class ConsolePages:
                 continue
             text_label = None
             if verb == "return":
-                text_label = return_form(sheet.sheet_id).fields[0].label
+                text_label = return_form(sheet.id).fields[0].label
             elif verb == "comment":
-                text_label = comment_form(sheet.sheet_id).fields[0].label
+                text_label = comment_form(sheet.id).fields[0].label
             forms.append(ActionForm(
                 verb=verb, label=choice.label, style=choice.style, text_label=text_label,
                 text_required=text_label is not None,
@@ -277,7 +276,7 @@ class ConsolePages:
         raise PageError(404, "このページはありません。")
 
     @staticmethod
-    def _refusal_status(actor: Actor, sheet: SheetRecord | None, verb: str) -> int:
+    def _refusal_status(actor: Actor, sheet: ConsultationSheet | None, verb: str) -> int:
         """404 for a sheet the actor may not see (never says it exists), 403 for an action
         the policy refuses, 409 for one the sheet's status or input did not allow."""
         if sheet is None or not decide(actor, "view", sheet).allowed:
@@ -410,7 +409,7 @@ class ConsolePages:
         for sheet in found["sheets"]:
             reasons = []
             if sheet.status == SheetStatus.RETURNED.value:
-                reasons = [c for c in self.store.comments(sheet.sheet_id) if c.kind == "return"]
+                reasons = [c for c in self.store.comments(sheet.id) if c.kind == "return"]
             rows.append({
                 "sheet": sheet,
                 "summary": summary_part(sheet, self.desk.zone),
@@ -436,10 +435,10 @@ def queue_link(query: QueueQuery, **change: Any) -> str:
     return "/console/queue?" + urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
 
-def _continue_hint(sheet: SheetRecord) -> dict[str, str | None]:
+def _continue_hint(sheet: ConsultationSheet) -> dict[str, str | None]:
     """Where the requester continues the consultation."""
-    link = sheet_link(sheet.reference, sheet.address)
-    channel = sheet.address.channel if sheet.address else None
+    link = sheet_link(sheet.reference, sheet_address(sheet))
+    channel = sheet.channel
     if channel == "slack":
         return {"url": link.url, "text": "Slack の相談スレッドを開く"}
     if channel == "teams":

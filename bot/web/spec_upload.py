@@ -137,7 +137,7 @@ def _review_and_save(
     keeping = decide(viewer, "spec_memo", detail.sheet)  # the requester or a CIO補佐
     if not keeping.allowed:
         with console.database.session() as db:
-            write_audit(db, viewer, "sheet.spec_memo", "denied", target=detail.sheet.sheet_id,
+            write_audit(db, viewer, "sheet.spec_memo", "denied", target=detail.sheet.id,
                         detail={"via": "console"})
         return console.message(403, keeping.reason, viewer=viewer, session=session, back=back)
     assert console.drafts is not None
@@ -152,7 +152,7 @@ def _review_and_save(
         )
     with console.database.session() as db:
         memo = keep_memo(
-            db, sheet_id=detail.sheet.sheet_id, reviewed=reviewed, actor=viewer.key,
+            db, sheet_id=detail.sheet.id, reviewed=reviewed, actor=viewer.key,
             tenant=viewer.tenant, via="console",
         )
         memo_id = memo.id
@@ -197,7 +197,7 @@ def _memo(console: Console, viewer: Actor, request: web.Request) -> tuple[Any, A
         raise PageError(404, refusal.message) from refusal
     with console.database.session() as db:
         memo = storage.spec_memos.get_spec_memo(session=db, memo_id=request.match_info["memo"])
-        if memo is None or memo.sheet_id != detail.sheet.sheet_id:
+        if memo is None or memo.sheet_id != detail.sheet.id:
             raise PageError(404, "このレビューメモは見つかりません。")
         db.expunge(memo)
     return detail.sheet, memo

@@ -27,13 +27,9 @@ OPERATOR = f"cli:local:{getpass.getuser()}"
 
 
 @pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+def cli_database(cli_database: Database) -> Database:
     """Sheets of two tenants, and the people the commands act as."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
-    database = Database(url)
-    database.upgrade()
+    database = cli_database
     created = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 整理番号 2026-0001 … 0003
     seeder = Seeder(database)
     seeder.sheet(created_at=created, business="窓口予約", requester_id="U1")  # 2026-0001 T1 市民課

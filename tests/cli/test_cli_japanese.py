@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,16 +13,6 @@ from tests.review.review_fakes import Seeder
 
 ENGLISH = ("Show this message", "Missing argument", "Usage:", "No such option",
            "Got unexpected", "Input should be", "Options", "Commands", "Error")
-
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
-    database = Database(url)
-    database.upgrade()
-    return database
 
 
 def run(*args: str) -> tuple[int, str]:

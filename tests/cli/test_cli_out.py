@@ -19,7 +19,7 @@ COMMANDS = {
     "admin sheets export": ["admin", "sheets", "export", "--format", "json"],
     "review export": ["review", "export", "--as", "UR", "--format", "json"],
     "digest": ["digest", "--as", "UR", "--format", "md"],
-    "flow document": ["flow", "document", "2026-0001"],
+    "flow document": ["flow", "document", "2026-0001", "--as", "UR"],
 }
 
 

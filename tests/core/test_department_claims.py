@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 
 import storage
+from bot.cli.acting import os_operator
 from bot.core.messages import Action, SheetSummary
 from bot.review.store import ReviewStore
 from bot.users import UserDirectory, UserEntry
@@ -34,7 +35,8 @@ def services(make_services: Callable[..., Services]) -> Services:
 def tax_sheet(services: Services) -> str:
     """A 税務課 sheet made by a colleague whose department an administrator registered."""
     store = ReviewStore(services.database)
-    UserDirectory(store).add(UserEntry("terminal", TENANT, "U-suzuki", "staff", "税務課"))
+    UserDirectory(store).add(UserEntry("terminal", TENANT, "U-suzuki", "staff", "税務課"),
+                             operator=os_operator())
     with services.database.session() as session:
         sheet = storage.create_sheet(
             session=session,
@@ -76,7 +78,8 @@ def test_a_claimed_department_opens_its_sheets_only_once_an_administrator_confir
 
     # An administrator of the tenant sees the claim in chat and confirms it.
     UserDirectory(ReviewStore(services.database)).add(
-        UserEntry("terminal", TENANT, "U-admin", "admin", display_name="情報政策課 管理者")
+        UserEntry("terminal", TENANT, "U-admin", "admin", display_name="情報政策課 管理者"),
+        operator=os_operator(),
     )
     admin = Conversation(services.assistant, conversation="dm-admin", user_id="U-admin",
                          user_name="情報政策課 管理者", tenant=TENANT)
@@ -116,7 +119,8 @@ def test_an_admin_of_another_tenant_cannot_confirm(services: Services, tax_sheet
     newcomer.say("相談を始める")
     newcomer.say("税務課")
     store = ReviewStore(services.database)
-    UserDirectory(store).add(UserEntry("terminal", "T-other", "U-admin2", "admin"))
+    UserDirectory(store).add(UserEntry("terminal", "T-other", "U-admin2", "admin"),
+                             operator=os_operator())
     stranger = Conversation(services.assistant, conversation="dm-x", user_id="U-admin2",
                             tenant="T-other")
     stranger.say("レビュー")

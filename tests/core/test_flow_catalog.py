@@ -115,15 +115,12 @@ def test_a_running_assistant_asks_the_revised_question_after_a_publish_elsewhere
 
 
 def test_soudan_flow_publish_validates_then_publishes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    cli_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
     flows_dir = tmp_path / "flows"
     flows_dir.mkdir()
     for name, text in revised(shipped()).files.items():
         (flows_dir / name).write_text(text, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
     monkeypatch.setenv("SOUDAN_FLOWS_DIR", str(flows_dir))
 
     first = CliRunner().invoke(app, ["flow", "publish"])
@@ -134,9 +131,7 @@ def test_soudan_flow_publish_validates_then_publishes(
     (flows_dir / "broken.yaml").write_text("id: broken\nsteps: [\n", encoding="utf-8")
     refused = CliRunner().invoke(app, ["flow", "publish"])
     assert refused.exit_code == 2 and "broken.yaml" in refused.output
-    database = Database(url)
-    with database.session() as session:
+    with cli_database.session() as session:
         stored = shared.get_shared_version(session=session, name="flows")
-    database.dispose()
     assert stored is not None and "broken.yaml" not in (stored.content or {})
     assert stored.digest == revised(shipped()).digest

@@ -207,14 +207,8 @@ def test_a_dispatcher_that_died_while_posting_is_taken_over_after_its_lease(
     assert len(slack.delivered) == 1
 
 
-def test_undeliverable_notices_are_listed_and_can_be_put_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
-    database = Database(url)
-    database.upgrade()
+def test_undeliverable_notices_are_listed_and_can_be_put_back(cli_database: Database) -> None:
+    database = cli_database
     clock = FakeClock(datetime.now(UTC))  # --retry puts the row back due at the real now
     down = CollectingNotifier("slack", failing=True)
     outbox = Outbox(database, {"slack": down}, retry_seconds=1, max_attempts=2, now=clock)

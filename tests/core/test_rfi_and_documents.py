@@ -211,10 +211,15 @@ def test_rfi_request_as_word_document(
     talk.click("この内容で確定する")
     with services.database.session() as session:
         [rfi_sheet] = storage.list_sheets(session=session)
+        storage.upsert_user_profile(
+            session=session, channel="terminal", tenant=talk.tenant, user_id="U-cio",
+            role=storage.UserRole.REVIEWER,
+        )
 
     monkeypatch.setenv("SOUDAN_DATA_DIR", str(services.settings.data_dir))
     out = tmp_path / "rfi.docx"  # type: ignore[operator]
-    result = CliRunner().invoke(app, ["flow", "document", rfi_sheet.reference, "--out", str(out)])
+    result = CliRunner().invoke(app, ["flow", "document", rfi_sheet.reference, "--out", str(out),
+                                      "--as", f"terminal:{talk.tenant}:U-cio"])
     assert result.exit_code == 0, result.output
     paragraphs = "\n".join(p.text for p in Document(str(out)).paragraphs)
     assert "情報提供依頼書" in paragraphs

@@ -26,6 +26,15 @@ personal_information: いいえ
 other_notes: 特にない
 """
 
+STAFF = "cli:local:U-kosodate"
+"""A 子育て支援課 member (department confirmed): may read the department's sheets."""
+
+
+def register_staff(runner: CliRunner) -> None:
+    added = runner.invoke(app, ["users", "add", "U-kosodate", "--channel", "cli", "--tenant",
+                                "local", "--department", "子育て支援課"])
+    assert added.exit_code == 0, added.output
+
 
 def test_the_outline_sheet_becomes_a_word_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -33,6 +42,7 @@ def test_the_outline_sheet_becomes_a_word_document(tmp_path: Path, monkeypatch: 
     monkeypatch.delenv("SOUDAN_DATABASE_URL", raising=False)
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    register_staff(runner)
     answers = tmp_path / "answers.yaml"
     answers.write_text(ANSWERS, encoding="utf-8")
     run = runner.invoke(app, ["flow", "run", "outline", "--answers", str(answers), "--json", "--save",
@@ -43,7 +53,8 @@ def test_the_outline_sheet_becomes_a_word_document(tmp_path: Path, monkeypatch: 
     assert payload["outcomes"]["outline_ready"] is False
 
     out = tmp_path / "概要案.docx"
-    written = runner.invoke(app, ["flow", "document", payload["reference"], "--out", str(out)])
+    written = runner.invoke(app, ["flow", "document", payload["reference"], "--out", str(out),
+                                  "--as", STAFF])
     assert written.exit_code == 0, written.output
     assert "所管課概要案（案）を出力しました" in written.output
     text = "\n".join(p.text for p in Document(str(out)).paragraphs)
@@ -66,6 +77,7 @@ def test_the_word_document_has_japanese_core_properties_and_the_municipality(
     monkeypatch.delenv("SOUDAN_DATABASE_URL", raising=False)
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    register_staff(runner)
     answers = tmp_path / "answers.yaml"
     answers.write_text(ANSWERS, encoding="utf-8")
     run = runner.invoke(app, ["flow", "run", "outline", "--answers", str(answers), "--json",
@@ -75,7 +87,7 @@ def test_the_word_document_has_japanese_core_properties_and_the_municipality(
     before = datetime.now(UTC).replace(microsecond=0)
 
     written = runner.invoke(app, ["flow", "document", json.loads(run.output)["reference"],
-                                  "--out", str(out)])
+                                  "--out", str(out), "--as", STAFF])
 
     assert written.exit_code == 0, written.output
     document = Document(str(out))
@@ -92,3 +104,40 @@ def test_the_word_document_has_japanese_core_properties_and_the_municipality(
     assert normal.find(qn("w:lang")).get(qn("w:val")) == "ja-JP"
     text = "\n".join(p.text for p in document.paragraphs)
     assert "木更津市 子育て支援課" in text
+
+
+def test_someone_who_may_not_read_the_sheet_gets_no_document_and_an_audit_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import Database, list_audit
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOUDAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SOUDAN_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    added = runner.invoke(app, ["users", "add", "U-zaisei", "--channel", "cli", "--tenant",
+                                "local", "--department", "財政課"])
+    assert added.exit_code == 0, added.output
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(ANSWERS, encoding="utf-8")
+    run = runner.invoke(app, ["flow", "run", "outline", "--answers", str(answers), "--json",
+                              "--save", "--department", "子育て支援課"])
+    reference = json.loads(run.output)["reference"]
+    out = tmp_path / "概要案.docx"
+
+    other = runner.invoke(app, ["flow", "document", reference, "--out", str(out),
+                                "--as", "cli:local:U-zaisei"])
+    missing = runner.invoke(app, ["flow", "document", "2099-9999", "--out", str(out),
+                                  "--as", "cli:local:U-zaisei"])
+
+    assert other.exit_code == 1 and "表示できません" in other.output
+    assert missing.exit_code == 1 and missing.output == other.output
+    assert not out.exists()
+    database = Database(f"sqlite:///{tmp_path / 'data' / 'soudan.db'}")
+    with database.session() as session:
+        rows = list_audit(session=session, action="sheet.document")
+    database.dispose()
+    assert [(r.actor, r.result.value) for r in rows] == [
+        ("cli:local:U-zaisei", "denied"), ("cli:local:U-zaisei", "denied"),
+    ]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.cli.acting import os_operator
 from bot.core.messages import Inbound
 from bot.core.policy import OUTSIDE_TENANT, SHEET_UNAVAILABLE
 from bot.review.desk import ReviewDesk
@@ -179,7 +180,7 @@ def test_pending_department_gives_the_own_sheets_and_confirmation_the_department
 
     with pytest.raises(ReviewRefused, match="管理者"):
         UserDirectory(store).confirm_department(pending.key, operator=STAFF_A)
-    UserDirectory(store).confirm_department(pending.key)  # the CLI operator
+    UserDirectory(store).confirm_department(pending.key, operator=os_operator())  # the shell
     confirmed = desk.actor_for(Inbound("slack", "T1", "D1", PENDING_A.user_id))
     assert confirmed.confirmed_department == "市民課"
     assert desk.show(confirmed, seeded["draft"]).sheet.business == "窓口予約"
@@ -189,7 +190,7 @@ def test_pending_department_gives_the_own_sheets_and_confirmation_the_department
     with database.session() as session:
         rows = list_audit(session=session, action="review.user.confirm_department")
     assert [(r.actor, r.result) for r in rows] == [
-        (STAFF_A.key, AuditResult.DENIED), ("cli:local:operator", AuditResult.ALLOWED),
+        (STAFF_A.key, AuditResult.DENIED), (os_operator().key, AuditResult.ALLOWED),
     ]
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -30,17 +28,6 @@ users:
     user_id: U1
     department: 市民課
 """
-
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from typer.testing import CliRunner
 
+from bot.cli.acting import os_operator
 from bot.cli.main import app
 from bot.review.desk import ReviewDesk
 from bot.review.records import Actor
 from bot.review.store import ReviewStore
 from storage import Database
 from storage.audit import list_audit
-
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -62,5 +48,5 @@ def test_a_declared_department_is_listed_as_pending_until_confirmed(
     with cli_database.session() as session:
         rows = list_audit(session=session, action="review.user.confirm_department")
     assert [(r.actor, r.target, r.result.value) for r in rows] == [
-        ("cli:local:operator", "slack:T1:UNEW", "allowed"),
+        (os_operator().key, "slack:T1:UNEW", "allowed"),
     ]

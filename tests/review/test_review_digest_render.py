@@ -20,9 +20,10 @@ from bot.review.digest_render import (
     render_markdown,
     render_xlsx,
 )
-from bot.review.records import QuestionRecord, SheetRecord, Transition
+from bot.review.records import QuestionRecord
 from bot.review.weeks import IsoWeek
-from storage.sheet_view import sheet_content
+from storage.lifecycle import SheetStatus
+from storage.models import ConsultationSheet, SheetTransition
 from tests.review.review_fakes import outcome_sections
 
 JST = timezone(timedelta(hours=9))
@@ -33,19 +34,19 @@ def at(day: int, hour: int) -> datetime:
     return datetime(2026, 11, day, hour, tzinfo=JST).astimezone(UTC)
 
 
-SLACK_SHEET = SheetRecord(
-    sheet_id="s1", reference="2026-0001", tenant="T1", department="市民課",
-    business="窓口予約システム", status="submitted", created_at=at(17, 9),
+SLACK_SHEET = ConsultationSheet(
+    id="s1", reference="2026-0001", tenant="T1", department="市民課",
+    business="窓口予約システム", status=SheetStatus.SUBMITTED, created_at=at(17, 9),
     initial_cost=4_500_000, submitted_at=at(17, 10),
-    content=sheet_content(outcome_sections({"dx_council_required": True,
-                                            "rfi_recommended": False})),
-    address=Address("slack", "T1", "C01:1700000000.000100", "U1"),
-    transitions=(Transition("draft", "submitted", at(17, 10)),),
+    sections=outcome_sections({"dx_council_required": True, "rfi_recommended": False}),
+    channel="slack", conversation="C01:1700000000.000100", requester_id="U1",
 )
-TEAMS_SHEET = SheetRecord(
-    sheet_id="s2", reference="2026-0002", tenant="T1", department="税務課",
-    business="課税台帳", status="draft", created_at=at(18, 9), initial_cost=15_000_000,
-    address=Address("teams", "tid", "19:abc@thread.tacv2;messageid=1700", "U2"),
+HISTORY = {"s1": [SheetTransition(sheet_id="s1", from_status=SheetStatus.DRAFT,
+                                  to_status=SheetStatus.SUBMITTED, at=at(17, 10))]}
+TEAMS_SHEET = ConsultationSheet(
+    id="s2", reference="2026-0002", tenant="T1", department="税務課",
+    business="課税台帳", status=SheetStatus.DRAFT, created_at=at(18, 9), initial_cost=15_000_000,
+    channel="teams", conversation="19:abc@thread.tacv2;messageid=1700", requester_id="U2",
 )
 
 
@@ -57,7 +58,8 @@ def digest() -> Digest:
         QuestionRecord("RFI とは？", at(20, 9), answered=True, tenant="T1"),
         QuestionRecord("=1+1", at(21, 9), answered=False, tenant="T1"),  # typed by a user
     ]
-    return build_digest(W47, "T1", [SLACK_SHEET, TEAMS_SHEET], questions, now=at(25, 9))
+    return build_digest(W47, "T1", [SLACK_SHEET, TEAMS_SHEET], questions, now=at(25, 9),
+                        history=HISTORY)
 
 
 def test_xlsx_has_a_worksheet_per_section_with_japanese_headers(digest: Digest) -> None:
@@ -149,10 +151,10 @@ def test_links_per_channel() -> None:
 
 def test_chat_digest_caps_each_section_and_uses_plain_links() -> None:
     sheets = [
-        SheetRecord(
-            sheet_id=f"s{n}", reference=f"2026-{n:04d}", tenant="T1", department="市民課",
-            business=f"業務{n}", status="draft", created_at=at(18, 9),
-            address=Address("slack", "T1", f"C1:17000000{n:02d}.0001"),
+        ConsultationSheet(
+            id=f"s{n}", reference=f"2026-{n:04d}", tenant="T1", department="市民課",
+            business=f"業務{n}", status=SheetStatus.DRAFT, created_at=at(18, 9),
+            channel="slack", conversation=f"C1:17000000{n:02d}.0001", requester_id="U1",
         )
         for n in range(12)
     ]

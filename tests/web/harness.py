@@ -187,7 +187,7 @@ class ConsoleHarness:
         assert sheet is not None
         with self.database.session() as session:
             return list(session.exec(
-                select(SheetComment).where(SheetComment.sheet_id == sheet.sheet_id)
+                select(SheetComment).where(SheetComment.sheet_id == sheet.id)
             ).all())
 
 

@@ -5,7 +5,6 @@ deprecated alias."""
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,18 +28,12 @@ def run(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConsoleHarness]:
+def harness(cli_database: Database, tmp_path: Path) -> ConsoleHarness:
     """The console on a real SQLite file the CLI opens too, with STAFF registered."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("SOUDAN_DATABASE_URL", url)
-    database = Database(url)
-    database.upgrade()
     # Sessions expire by the real clock here: the CLI lists what is live now.
-    console = ConsoleHarness(database, Clock(datetime.now(UTC)), settings_for(tmp_path))
+    console = ConsoleHarness(cli_database, Clock(datetime.now(UTC)), settings_for(tmp_path))
     console.register(STAFF)
-    yield console
-    database.dispose()
+    return console
 
 
 def revoked_by_operator(database: Database) -> None:
