@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Protocol, cast
 from zoneinfo import ZoneInfo
@@ -248,16 +249,54 @@ class Assistant:
         if self._is_draft_review(inbound):
             return self._shared_file(inbound, receipt)
         with self.database.session() as session:
-            if receipt is not None and not receipt.claim(session):
-                return []
-            if inbound.inbound_id and receipt is None and not storage.claim_inbound(
-                session=session, key=f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}"
-            ):
-                return []
-            parts = self._turn(session, inbound)
-            if receipt is not None:
-                receipt.record(session, parts)
-            return parts
+            named = self._named(session, inbound)
+            if named is not None:
+                return self._apply(session, named, receipt)
+        # The sender's first turn (no name recorded): the channel looks the name up
+        # outside the transaction, then the turn runs in a new one and records it.
+        inbound = self._looked_up(inbound)
+        with self.database.session() as session:
+            return self._apply(session, inbound, receipt)
+
+    def _apply(self, session: Session, inbound: Inbound, receipt: TurnReceipt | None) -> list[Part]:
+        """Claim the delivery, then the turn, its reply kept with the receipt."""
+        if receipt is not None and not receipt.claim(session):
+            return []
+        if inbound.inbound_id and receipt is None and not storage.claim_inbound(
+            session=session, key=f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}"
+        ):
+            return []
+        parts = self._turn(session, inbound)
+        if receipt is not None:
+            receipt.record(session, parts)
+        return parts
+
+    def _named(self, session: Session, inbound: Inbound) -> Inbound | None:
+        """``inbound`` with the sender's recorded display name when the channel left the
+        name to the core (:attr:`Inbound.find_name`); ``None`` when none is recorded yet
+        (:meth:`_looked_up` asks the channel). An administrator's profile without a name
+        counts as none recorded."""
+        if inbound.find_name is None or inbound.user_name:
+            return inbound
+        profile = storage.get_user_profile(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            user_id=inbound.user_id,
+        )
+        if profile is None or not profile.display_name:
+            return None
+        return replace(inbound, user_name=profile.display_name)
+
+    def _looked_up(self, inbound: Inbound) -> Inbound:
+        """``inbound`` with the name the channel looks up (outside any transaction); a
+        failed look-up never blocks the turn."""
+        assert inbound.find_name is not None
+        try:
+            name = inbound.find_name()
+        except Exception as error:
+            log.warning("display name look-up failed on channel=%s: %s", inbound.channel,
+                        type(error).__name__)
+            name = None
+        return replace(inbound, user_name=name)
 
     # --- a shared file: a draft 仕様書 to review -------------------------------------------
 
@@ -287,6 +326,8 @@ class Assistant:
                 return []
             if key is not None and session.get(InboundReceipt, key) is not None:
                 return []
+            named = self._named(session, inbound)
+        inbound = named if named is not None else self._looked_up(inbound)
         reviewed = self._review_file(inbound)
         with self.database.session() as session:
             if receipt is not None and not receipt.claim(session):
