@@ -17,7 +17,7 @@ Example:
 from storage import console, outbox, spec_memos, versions
 from storage.audit import actor_key, count_audit, list_audit, record_audit
 from storage.columns import utc_now
-from storage.database import Database, NestedSessionError, normalise_url
+from storage.database import Database, NestedSessionError, lost_write_race, normalise_url
 from storage.errors import (
     ActiveSessionExistsError,
     AppendOnlyError,
@@ -227,6 +227,7 @@ __all__ = [
     "list_sheets",
     "list_unanswered_questions",
     "list_user_profiles",
+    "lost_write_race",
     "mark_digest_posted",
     "normalise_url",
     "outbox",

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+_DEFERRED = "soudan_lock_on_write"
+"""Connection execution option: begin the SQLite transaction without the write lock."""
+_SQLITE_BUSY = 5
+_SQLITE_BUSY_SNAPSHOT = 517
 
 # SQLite files with a db.session() open in the current thread (see Database.session).
 _open_sqlite_sessions = threading.local()
@@ -107,16 +111,26 @@ class Database:
         return engine
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, lock_on_write: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error.
 
         Objects stay readable after the block (``expire_on_commit=False``).
+
+        ``lock_on_write`` (SQLite; no difference on PostgreSQL): the transaction begins
+        without the write lock (``BEGIN DEFERRED``) and takes it at its first write, so
+        a transaction that reads for a long time before it writes (a question waiting
+        for its answer) does not hold up other writers meanwhile. That first write
+        fails at once when another writer holds the lock or committed since this
+        transaction first read (:func:`lost_write_race`): do the work again, in a
+        plain session.
 
         Raises:
             NestedSessionError: SQLite only, a session on the same file is already
                 open in this thread.
         """
         with self._sqlite_thread_guard(), Session(self.engine, expire_on_commit=False) as session:
+            if lock_on_write and self.backend == "sqlite":
+                session.connection(execution_options={_DEFERRED: True})
             try:
                 yield session
                 session.commit()
@@ -213,4 +227,16 @@ def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) 
 
 
 def _begin_immediate(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    deferred = connection.get_execution_options().get(_DEFERRED, False)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def lost_write_race(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite refusing a ``lock_on_write`` transaction its write
+    lock (another writer holds it, or committed after this transaction first read):
+    nothing was written, and the work can be done again in a plain session."""
+    cause = getattr(error, "orig", None)
+    code = getattr(cause, "sqlite_errorcode", None)
+    return isinstance(error, sa.exc.OperationalError) and code in (
+        _SQLITE_BUSY, _SQLITE_BUSY_SNAPSHOT
+    )

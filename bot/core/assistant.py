@@ -16,10 +16,12 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Protocol, cast
+from typing import Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 import storage
@@ -58,6 +60,7 @@ from knowledge.types import Answer, QuestionAnswerer
 from storage import Database, FeedbackValue, FlowSession, InboundReceipt, MessageDirection
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 HELP_TEXT = (
     "soudan の使い方:\n"
@@ -241,23 +244,93 @@ class Assistant:
     # --- one turn ---------------------------------------------------------------------------
 
     def _handle(self, inbound: Inbound, receipt: TurnReceipt | None) -> list[Part]:
-        """The turn in one transaction: claim the delivery, route it once, execute.
+        """The turn in one transaction: route it once, execute, claim the delivery.
 
         A shared draft 仕様書 is fetched and reviewed first, outside the transaction (the
         download and the review take a while); its memo is kept inside one."""
         if self._is_draft_review(inbound):
             return self._shared_file(inbound, receipt)
-        with self.database.session() as session:
-            if receipt is not None and not receipt.claim(session):
-                return []
-            if inbound.inbound_id and receipt is None and not storage.claim_inbound(
-                session=session, key=f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}"
-            ):
-                return []
-            parts = self._turn(session, inbound)
-            if receipt is not None:
-                receipt.record(session, parts)
+        answers = _Answers(self.knowledge)
+
+        def named_turn(session: Session) -> list[Part] | None:
+            named = self._named(session, inbound)
+            return None if named is None else self._apply(session, named, receipt, answers)
+
+        parts = self._in_turn_transaction(named_turn)
+        if parts is not None:
             return parts
+        # The sender's first turn (no name recorded): the channel looks the name up
+        # outside the transaction, then the turn runs in a new one and records it.
+        looked_up = self._looked_up(inbound)
+        return self._in_turn_transaction(
+            lambda session: self._apply(session, looked_up, receipt, answers)
+        )
+
+    def _in_turn_transaction(self, work: Callable[[Session], _T]) -> _T:
+        """``work`` in the turn's transaction. On SQLite it begins without the write lock
+        and takes it at its first write, so a question waiting for its answer (retrieval,
+        an LLM endpoint) holds up no other conversation's turn nor the inbox storing the
+        next request. When another writer came first, SQLite refuses that first write:
+        everything is rolled back and ``work`` runs again, holding the lock from the
+        start (the answers already composed are reused, see :class:`_Answers`)."""
+        try:
+            with self.database.session(lock_on_write=True) as session:
+                return work(session)
+        except OperationalError as error:
+            if not storage.lost_write_race(error):
+                raise
+        log.info("a turn met another writer before its first write; applying it again")
+        with self.database.session() as session:
+            return work(session)
+
+    def _apply(
+        self, session: Session, inbound: Inbound, receipt: TurnReceipt | None, answers: _Answers
+    ) -> list[Part]:
+        """The turn, then the claim of its delivery, its reply kept with the receipt.
+
+        The claim comes last so that nothing is written before a question is answered
+        (the first write takes SQLite's write lock); a delivery applied already, or held
+        by another worker now, rolls the whole turn back."""
+        parts = self._turn(session, inbound, answers)
+        if receipt is not None:
+            claimed = receipt.claim(session)
+        else:
+            claimed = not inbound.inbound_id or storage.claim_inbound(
+                session=session, key=f"{inbound.channel}:{inbound.tenant}:{inbound.inbound_id}"
+            )
+        if not claimed:
+            session.rollback()
+            return []
+        if receipt is not None:
+            receipt.record(session, parts)
+        return parts
+
+    def _named(self, session: Session, inbound: Inbound) -> Inbound | None:
+        """``inbound`` with the sender's recorded display name when the channel left the
+        name to the core (:attr:`Inbound.find_name`); ``None`` when none is recorded yet
+        (:meth:`_looked_up` asks the channel). An administrator's profile without a name
+        counts as none recorded."""
+        if inbound.find_name is None or inbound.user_name:
+            return inbound
+        profile = storage.get_user_profile(
+            session=session, channel=inbound.channel, tenant=inbound.tenant,
+            user_id=inbound.user_id,
+        )
+        if profile is None or not profile.display_name:
+            return None
+        return replace(inbound, user_name=profile.display_name)
+
+    def _looked_up(self, inbound: Inbound) -> Inbound:
+        """``inbound`` with the name the channel looks up (outside any transaction); a
+        failed look-up never blocks the turn."""
+        assert inbound.find_name is not None
+        try:
+            name = inbound.find_name()
+        except Exception as error:
+            log.warning("display name look-up failed on channel=%s: %s", inbound.channel,
+                        type(error).__name__)
+            name = None
+        return replace(inbound, user_name=name)
 
     # --- a shared file: a draft 仕様書 to review -------------------------------------------
 
@@ -287,6 +360,8 @@ class Assistant:
                 return []
             if key is not None and session.get(InboundReceipt, key) is not None:
                 return []
+            named = self._named(session, inbound)
+        inbound = named if named is not None else self._looked_up(inbound)
         reviewed = self._review_file(inbound)
         with self.database.session() as session:
             if receipt is not None and not receipt.claim(session):
@@ -351,7 +426,7 @@ class Assistant:
         )
         return memo_parts(reviewed, sheet_reference=sheet.reference)
 
-    def _turn(self, session: Session, inbound: Inbound) -> list[Part]:
+    def _turn(self, session: Session, inbound: Inbound, answers: _Answers) -> list[Part]:
         """Route the turn, on text cut to ``message_max_chars`` (and the reply says so).
 
         A message that did not address the app (:attr:`Inbound.addressed` False) is a
@@ -362,7 +437,7 @@ class Assistant:
             return []
         self._remember_user(session, inbound)
         capped, cut = cap_text(inbound, self.message_max_chars)
-        parts = self._route(session, capped)
+        parts = self._route(session, capped, answers)
         return [*parts, cut] if cut is not None and parts else parts
 
     def _consulting_here(self, session: Session, inbound: Inbound) -> bool:
@@ -370,7 +445,7 @@ class Assistant:
         active = self.consultations.active(session, Where.of(inbound))
         return active is not None and active.user_id == inbound.user_id
 
-    def _route(self, session: Session, inbound: Inbound) -> list[Part]:
+    def _route(self, session: Session, inbound: Inbound, answers: _Answers) -> list[Part]:
         """The one decision of a turn, taken inside its transaction, and its execution.
 
         In order: a review command or ``review.*`` button; another button; a typed
@@ -431,8 +506,9 @@ class Assistant:
             self._record_inbound(session, inbound, flow_session_id=mine.id)
             return consultations.answer(session, mine, inbound)
         # Retrieval runs inside the turn's transaction: the route is decided once, on
-        # the state the turn applies to (SQLite writers wait for it meanwhile).
-        answer = self.knowledge.answer(text, history=self._recent_questions(session, inbound))
+        # the state the turn applies to. Nothing is written before it (on SQLite the
+        # write lock is taken after it, see _in_turn_transaction).
+        answer = answers.answer(text, self._recent_questions(session, inbound))
         parts = self._question(
             session, inbound, answer, flow_session_id=mine.id if mine else None
         )
@@ -674,6 +750,22 @@ class Assistant:
                 session=session, channel=inbound.channel, tenant=inbound.tenant,
                 user_id=inbound.user_id, display_name=inbound.user_name,
             )
+
+
+class _Answers:
+    """The knowledge's answers within one turn, kept by question and history: a turn
+    run again after SQLite refused its write lock reuses the answer it composed instead
+    of composing it again (while holding the lock)."""
+
+    def __init__(self, knowledge: QuestionAnswerer) -> None:
+        self._knowledge = knowledge
+        self._kept: dict[tuple[str, tuple[str, ...]], Answer] = {}
+
+    def answer(self, question: str, history: tuple[str, ...]) -> Answer:
+        key = (question, history)
+        if key not in self._kept:
+            self._kept[key] = self._knowledge.answer(question, history=history)
+        return self._kept[key]
 
 
 def _other_session(action: Action, session_id: str) -> bool:

@@ -31,6 +31,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import traceback
 import uuid
 from collections.abc import Coroutine
@@ -267,6 +268,9 @@ class Inbox:
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()  # one claim pass at a time, its tasks registered
         self._reclaimed: set[int] = set()
+        self._leased_at: dict[int, float] = {}
+        """Per row in flight, when (``time.monotonic``, taken before the claim or renewal
+        began) its lease was last set: the heartbeat renews only leases older than a tick."""
         self._stopping = False
         self._since_prune = 0.0
 
@@ -373,8 +377,11 @@ class Inbox:
             room = self._max_in_flight - len(self._in_flight)
             if room <= 0:
                 return
+            leased_at = time.monotonic()
             claimed = await asyncio.to_thread(self._claim, room)
             for row in claimed:
+                assert row.id is not None
+                self._leased_at[row.id] = leased_at
                 self._start_processing(row)
 
     def _start_processing(self, row: InboxEvent) -> None:
@@ -397,6 +404,8 @@ class Inbox:
         if event_id in self._reclaimed:
             self._reclaimed.discard(event_id)
             self._track(event_id, self._resume(event_id))
+        else:
+            self._leased_at.pop(event_id, None)
         self.kick()  # the conversation's next event may be claimable now
 
     async def _resume(self, event_id: int) -> None:
@@ -415,9 +424,17 @@ class Inbox:
             )
 
     async def _heartbeat(self) -> None:
-        if self._in_flight:
-            ids = list(self._in_flight)
+        # A lease set less than a tick ago (a row just claimed) is not renewed yet: the
+        # next heartbeat comes within a tick, before two ticks (<= 2/3 of a lease) passed.
+        renewing = time.monotonic()
+        ids = [
+            event_id for event_id in self._in_flight
+            if renewing - self._leased_at.get(event_id, 0.0) >= self._tick
+        ]
+        if ids:
             await asyncio.to_thread(self._renew, ids)
+            for event_id in ids:
+                self._leased_at[event_id] = renewing
         self._since_prune += self._tick
         if self._since_prune >= _PRUNE_EVERY_SECONDS:
             self._since_prune = 0.0

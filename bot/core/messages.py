@@ -104,6 +104,13 @@ class Inbound:
     """False for a message that did not address the app (a Slack channel-thread reply
     without a mention): the core takes it only from the person running the consultation
     in ``conversation``, and otherwise answers nothing (nothing applied or recorded)."""
+    find_name: Callable[[], str | None] | None = field(
+        default=None, compare=False, repr=False, metadata={"stored": False}
+    )
+    """The channel's look-up of the sender's display name (Slack ``users.info``) when it
+    leaves ``user_name`` to the core: the core uses the name it recorded and calls this
+    only while none is recorded, outside its transaction (``None`` when it fails). The
+    adapter binds it just before the turn is applied; it is not stored with the turn."""
 
 
 ERROR_TEXT = (

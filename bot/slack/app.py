@@ -37,7 +37,7 @@ from bot.slack.payloads import (
     turn_from_shortcut,
     turn_from_submission,
 )
-from bot.slack.people import DatabaseNameStore, SlackDirectory
+from bot.slack.people import SlackDirectory
 from bot.slack.transport import build_web_client
 from bot.slack.turns import ConversationCore, TurnRunner
 from storage import Database
@@ -127,7 +127,7 @@ def build_slack_app(settings: Settings, services: SlackServices) -> SlackApp:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     secret = settings.slack_signing_secret
     client = build_web_client(settings)
-    directory = SlackDirectory(DatabaseNameStore(services.database))
+    directory = SlackDirectory(client)
     runner = TurnRunner(services.assistant, directory, client)
     inbox = Inbox(
         database=services.database, core=services.assistant, channel="slack", courier=runner,

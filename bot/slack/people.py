@@ -1,10 +1,12 @@
 """Who is talking: Slack display names, looked up once and kept in the database.
 
 A user is identified by (tenant, user id), tenant being the Enterprise Grid id or
-the workspace id. The first turn of a user costs one ``users.info`` call; the name
-goes to the core with the turn (``Inbound.user_name``), and the core records it in
-the turn's transaction — the one place a display name is written. Every later turn,
-in any replica, reads the name from the database.
+the workspace id. The adapter leaves the name to the core: it binds a look-up
+(``Inbound.find_name``) to the turn, and the core, inside the turn's transaction,
+uses the name it recorded; only while none is recorded does it call the look-up —
+one ``users.info``, outside its transaction — and record the name with the turn,
+the one place a display name is written. Every later turn, in any replica, finds
+the name in the turn's own transaction (no read of its own before the turn).
 
 Only the display name comes from Slack. The department decides which 相談シート a
 user may see, and a Slack profile is edited by its owner, so the adapter never
@@ -15,38 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from storage import Database, get_user_profile
-
 log = logging.getLogger(__name__)
 
-
-class NameStore(Protocol):
-    """Port: display names in the database's user profiles (synchronous; off the loop)."""
-
-    def find(self, tenant: str, user_id: str) -> str | None: ...
-
-
-class DatabaseNameStore:
-    """:class:`NameStore` over storage's ``user_profile`` table (channel ``slack``).
-
-    A profile an administrator created without a name counts as unknown, so the
-    name is still looked up once.
-    """
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-
-    def find(self, tenant: str, user_id: str) -> str | None:
-        with self._database.session() as session:
-            profile = get_user_profile(
-                session=session, channel="slack", tenant=tenant, user_id=user_id
-            )
-            return profile.display_name if profile is not None else None
+LOOKUP_TIMEOUT_SECONDS = 30.0
+"""How long the core's worker thread waits for ``users.info`` (the client retries)."""
 
 
 def display_name_in(user: dict[str, Any]) -> str | None:
@@ -67,27 +47,34 @@ def display_name_in(user: dict[str, Any]) -> str | None:
 
 
 class SlackDirectory:
-    """Display names of Slack users, cached in the database.
+    """Display names of Slack users from ``users.info``, for the core to ask.
 
     Args:
-        store: where names are kept (the shared database).
+        client: the Web API client of the app.
     """
 
-    def __init__(self, store: NameStore) -> None:
-        self._store = store
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
 
-    async def display_name(self, client: AsyncWebClient, tenant: str, user_id: str) -> str | None:
-        """The user's display name; looks it up in Slack while none is recorded (the
-        core records the name it is given with the turn).
+    def finder(self, user_id: str) -> Callable[[], str | None]:
+        """``find_name()`` for the core, which calls it from a worker thread while no
+        name is recorded: the call runs on this event loop."""
+        loop = asyncio.get_running_loop()
+
+        def find_name() -> str | None:
+            future = asyncio.run_coroutine_threadsafe(self.display_name(user_id), loop)
+            return future.result(timeout=LOOKUP_TIMEOUT_SECONDS)
+
+        return find_name
+
+    async def display_name(self, user_id: str) -> str | None:
+        """The user's display name in Slack.
 
         A failed lookup is logged and yields ``None``: a missing name never blocks
         an answer.
         """
-        known = await asyncio.to_thread(self._store.find, tenant, user_id)
-        if known is not None:
-            return known
         try:
-            response = await client.users_info(user=user_id)
+            response = await self._client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("users.info failed: %s", exc.response.get("error"))
             return None

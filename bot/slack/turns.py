@@ -73,7 +73,7 @@ class TurnRunner:
 
     Args:
         core: the conversation core (``Assistant``).
-        directory: display-name lookup with its database cache.
+        directory: the display-name look-up the core calls while it has no name recorded.
         client: the Web API client of the app.
     """
 
@@ -101,7 +101,7 @@ class TurnRunner:
         applied = False
         placeholder: str | None = work.delivery.get("placeholder")
         try:
-            name: str | None = None
+            find_name = None
             if not quiet:
                 if turn.clicked is not None:
                     await self._show_click(client, turn.clicked)
@@ -117,8 +117,10 @@ class TurnRunner:
                     # A worker taking over after a crash answers in this thread, not a new one.
                     await work.remember(thread=[thread.channel, thread.root_ts],
                                         placeholder=placeholder)
-                name = await self._directory.display_name(client, turn.tenant, turn.user_id)
-            parts = await work.apply(self._with_download(turn.inbound(thread, name)))
+                # The core asks Slack for the name only while it has none recorded.
+                find_name = self._directory.finder(turn.user_id)
+            inbound = replace(turn.inbound(thread, None), find_name=find_name)
+            parts = await work.apply(self._with_download(inbound))
             if work.outcome is Outcome.LOST:
                 reacted = False  # the worker that holds it now answers and tidies up
                 return

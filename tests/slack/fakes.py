@@ -7,7 +7,7 @@ render, post, dedupe path, errors) is tested apart from the core's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.core.assistant import TurnReceipt
 from bot.core.messages import (
@@ -24,7 +24,7 @@ from bot.core.messages import (
     SheetSummary,
     Text,
 )
-from storage import Database, claim_inbound, upsert_user_profile
+from storage import Database, claim_inbound, get_user_profile, upsert_user_profile
 
 
 @dataclass
@@ -44,6 +44,7 @@ class ScriptedAssistant:
         if self.fail_with is not None:
             self.seen.append(inbound)
             raise self.fail_with
+        inbound = self._named(inbound)
         with self.database.session() as session:
             if receipt is not None:
                 if not receipt.claim(session):
@@ -65,6 +66,17 @@ class ScriptedAssistant:
             if receipt is not None:
                 receipt.record(session, parts)
             return parts
+
+    def _named(self, inbound: Inbound) -> Inbound:
+        """As the core: the recorded display name, or (none recorded) the channel's
+        look-up, called outside the transaction."""
+        if inbound.find_name is None or inbound.user_name:
+            return inbound
+        with self.database.session() as session:
+            profile = get_user_profile(session=session, channel=inbound.channel,
+                                       tenant=inbound.tenant, user_id=inbound.user_id)
+        name = profile.display_name if profile is not None else None
+        return replace(inbound, user_name=name or inbound.find_name())
 
     def _answer(self, inbound: Inbound) -> list[Part]:
         if inbound.form is not None:

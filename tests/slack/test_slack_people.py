@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.slack.people import DatabaseNameStore, display_name_in
-from storage import Database, UserRole, get_user_profile, upsert_user_profile
+from bot.slack.people import display_name_in
+from storage import Database, get_user_profile, upsert_user_profile
 
 
 def test_display_name_prefers_the_display_name_then_the_real_name_then_the_handle() -> None:
@@ -12,27 +12,6 @@ def test_display_name_prefers_the_display_name_then_the_real_name_then_the_handl
     assert display_name_in({"name": "taro", "profile": {"display_name": "たろう"}}) == "たろう"
     assert display_name_in({"name": "taro", "profile": {}}) == "taro"
     assert display_name_in({}) is None
-
-
-def test_the_name_store_reads_the_name_the_core_recorded_beside_what_an_administrator_assigned(
-    sqlite_database: Database,
-) -> None:
-    with sqlite_database.session() as session:
-        upsert_user_profile(session=session, channel="slack", tenant="T1", user_id="U1",
-                            department="税務課", role=UserRole.REVIEWER)
-    store = DatabaseNameStore(sqlite_database)
-
-    assert store.find("T1", "U1") is None  # registered without a name: look it up once
-    with sqlite_database.session() as session:  # what the core does with the turn's name
-        upsert_user_profile(session=session, channel="slack", tenant="T1", user_id="U1",
-                            display_name="山田 太郎")
-
-    assert store.find("T1", "U1") == "山田 太郎"
-    with sqlite_database.session() as session:
-        profile = get_user_profile(session=session, channel="slack", tenant="T1", user_id="U1")
-    assert profile is not None
-    assert (profile.display_name, profile.department, profile.role) == (
-        "山田 太郎", "税務課", UserRole.REVIEWER)
 
 
 def test_a_new_user_gets_a_name_and_no_department(sqlite_database: Database) -> None:
