@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from knowledge.catalog import load_municipalities, load_titles
 from knowledge.composer import NOT_LOADED_TEXT, ExtractiveComposer, abstain
@@ -26,7 +26,9 @@ from knowledge.retriever import (
     document_to_hit,
 )
 from knowledge.types import Answer, AnswerComposer, Hit, Passage
-from knowledge.vector_index import PassageStore, open_chroma_client
+from knowledge.vector_index import PassageStore, StoredPassage, open_chroma_client
+
+_T = TypeVar("_T")
 
 COMPARE_CANDIDATES = 40
 """How deep the search looks for each named municipality's passages in a comparison."""
@@ -95,10 +97,9 @@ class KnowledgeBase:
         self._search: HybridSearch | None = None
         self._token_store: TokenVectorStore | None = None
         self._token_store_for = ""
-        self._refusals: RefusalRules | None = None
-        self._refusals_for: object = None
-        self._glossary: Glossary | None = None
-        self._glossary_for: object = None
+        self._per_corpus: dict[str, tuple[object, Any]] = {}
+        """Values derived from the loaded passages (refusal rules, glossary), each kept
+        with the passage list it was built from: a reload or an ingest rebuilds them."""
         self._search_version: str | None = None
         self._version_checked = 0.0
         self._lock = threading.RLock()
@@ -155,31 +156,32 @@ class KnowledgeBase:
             # The collection may have been re-created (another model): open it afresh.
             self._store = None
             self._search = None
-            self._refusals = None
             self._composer = self._composer if self._fixed_composer else None
+
+    def _derived(self, name: str, build: Callable[[Sequence[StoredPassage]], _T]) -> _T:
+        """``build(passages)`` over the loaded passages, built again when they change."""
+        with self._lock:
+            passages = self.hybrid.passages
+            kept = self._per_corpus.get(name)
+            if kept is None or kept[0] is not passages:
+                kept = (passages, build(passages))
+                self._per_corpus[name] = kept
+            return cast(_T, kept[1])
 
     @property
     def refusals(self) -> RefusalRules:
-        with self._lock:
-            search = self.hybrid
-            if self._refusals is None or self._refusals_for is not search.passages:
-                self._refusals = RefusalRules(
-                    self.tokenizer,
-                    [f"{p.passage.title}\n{p.passage.text}" for p in search.passages],
-                    list(load_municipalities(self.config.corpus_catalog).values()),
-                )
-                self._refusals_for = search.passages
-            return self._refusals
+        return self._derived("refusals", lambda passages: RefusalRules(
+            self.tokenizer,
+            [f"{p.passage.title}\n{p.passage.text}" for p in passages],
+            list(load_municipalities(self.config.corpus_catalog).values()),
+        ))
 
     @property
     def glossary(self) -> Glossary:
         """The abbreviations the loaded documents define (rebuilt after an ingest)."""
-        with self._lock:
-            search = self.hybrid
-            if self._glossary is None or self._glossary_for is not search.passages:
-                self._glossary = Glossary.from_passages(p.passage for p in search.passages)
-                self._glossary_for = search.passages
-            return self._glossary
+        return self._derived(
+            "glossary", lambda passages: Glossary.from_passages(p.passage for p in passages)
+        )
 
     def is_loaded(self) -> bool:
         """True when the index holds passages (``soudan ingest`` has run)."""
