@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-_QK = 32
-_BLOCK_BYTES = 2 + _QK // 2
+Q4_0_WEIGHTS = 32
+"""Weights per Q4_0 block (the compact embedding table's second axis counts blocks)."""
+_BLOCK_BYTES = 2 + Q4_0_WEIGHTS // 2
 _MARKER = "soudan-build.json"
 _BUILD_VERSION = 1
 
@@ -159,7 +160,7 @@ def _q4_blocks(blob: bytes, tensor: _Tensor) -> np.ndarray:
     """A Q4_0 tensor's raw blocks, one row of ``_BLOCK_BYTES`` per 32 weights."""
     if tensor.dtype != 1:
         raise ValueError(f"unknown tensor dtype {tensor.dtype}")
-    n_blocks = tensor.count // _QK
+    n_blocks = tensor.count // Q4_0_WEIGHTS
     raw = np.frombuffer(blob, dtype=np.uint8, count=n_blocks * _BLOCK_BYTES, offset=tensor.offset)
     return raw.reshape(n_blocks, _BLOCK_BYTES)
 
@@ -186,7 +187,7 @@ def _write_compact_embeddings(
 ) -> None:
     """Write ``COMPACT_EMBEDDINGS`` atomically (replicas may share the model directory)."""
     blocks = _q4_blocks(blob, tensors["emb.word"]).reshape(
-        header.vocab, header.hidden // _QK, _BLOCK_BYTES
+        header.vocab, header.hidden // Q4_0_WEIGHTS, _BLOCK_BYTES
     )
     partial = directory / (COMPACT_EMBEDDINGS + f".{os.getpid()}.partial")
     with partial.open("wb") as handle:

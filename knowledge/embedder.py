@@ -152,7 +152,7 @@ def use_compact_embeddings(model: Any, directory: Path) -> bool:
     """
     import torch
 
-    from knowledge.bundled_model import COMPACT_EMBEDDINGS, dequantize_q4_0
+    from knowledge.bundled_model import COMPACT_EMBEDDINGS, Q4_0_WEIGHTS, dequantize_q4_0
 
     source = directory / COMPACT_EMBEDDINGS
     embeddings: Any = getattr(getattr(model[0], "auto_model", None), "embeddings", None)
@@ -160,21 +160,23 @@ def use_compact_embeddings(model: Any, directory: Path) -> bool:
     if not source.is_file() or not isinstance(table, torch.nn.Embedding):
         return False
     blocks = np.load(source, mmap_mode="r")
-    if blocks.shape[0] != table.num_embeddings or blocks.shape[1] * 32 != table.embedding_dim:
+    size, dimension = table.num_embeddings, table.embedding_dim
+    if blocks.shape[0] != size or blocks.shape[1] * Q4_0_WEIGHTS != dimension:
         return False
 
     class CompactEmbedding(torch.nn.Module):
-        """``nn.Embedding`` over Q4_0 blocks: rows are dequantised when looked up."""
+        """``nn.Embedding`` over Q4_0 blocks: rows are dequantised when looked up (the
+        fp32 table it replaces is not referenced, so its mapping goes with it)."""
 
-        def __init__(self) -> None:
+        def __init__(self, padding_idx: int | None) -> None:
             super().__init__()
-            self.num_embeddings, self.embedding_dim = table.num_embeddings, table.embedding_dim
-            self.padding_idx = table.padding_idx
+            self.num_embeddings, self.embedding_dim = size, dimension
+            self.padding_idx = padding_idx
 
         def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
             ids = input_ids.detach().cpu().numpy().reshape(-1)
-            rows = dequantize_q4_0(np.asarray(blocks[ids])).reshape(len(ids), self.embedding_dim)
-            return torch.from_numpy(rows).reshape(*input_ids.shape, self.embedding_dim)
+            rows = dequantize_q4_0(blocks[ids]).reshape(len(ids), dimension)
+            return torch.from_numpy(rows).reshape(*input_ids.shape, dimension)
 
-    embeddings.word_embeddings = CompactEmbedding()
+    embeddings.word_embeddings = CompactEmbedding(table.padding_idx)
     return True
