@@ -28,7 +28,7 @@ TARGET_CHARS = 500
 MAX_TABLE_CHARS = 1600
 """Longer tables are split at row boundaries, each part repeating the header row."""
 SECTION_SEPARATOR = " > "
-CHUNKING_VERSION = "2"
+CHUNKING_VERSION = "3"
 """Part of every document's change digest: a new version re-chunks unchanged documents."""
 MAX_OUTLINE_CHILDREN = 15
 _INTRODUCES = re.compile(
@@ -311,6 +311,11 @@ class _Reader:
                 self._table_row(stripped)
                 blank_since_text = False
                 continue
+            lost = self._lost_heading(stripped) if self.use_markdown else None
+            if lost is not None:
+                self._heading(lost)
+                blank_since_text = False
+                continue
             if not self.use_markdown:
                 heading = classify_heading(stripped, markdown_level=None)
                 if (
@@ -334,6 +339,25 @@ class _Reader:
             blank_since_text = False
         self._flush_notes()
         return _demote_empty_headings(self.blocks)
+
+    def _lost_heading(self, line: str) -> Heading | None:
+        """A bullet that continues the numbering of an open heading (「#### (1) …」 then
+        「- (2) …」) is that heading's next sibling whose ``#`` the conversion lost; left as
+        an item, its section would be filed under the previous sibling."""
+        if not re.match(r"^[-*+]\s+\S", line):
+            return None
+        label = re.sub(r"^[-*+]\s+", "", line)
+        heading = classify_heading(label, markdown_level=None)
+        if (
+            heading is None
+            or heading.style.startswith("dec")
+            or heading.style == "circled"
+            or len(label) > 60
+            or label.endswith(("。", "．"))
+            or not self.stack.continues(heading, strict=True)
+        ):
+            return None
+        return heading
 
     def _paragraph_open(self) -> bool:
         """A sentence is running on (so a numbered line here is a footnote, not a heading).

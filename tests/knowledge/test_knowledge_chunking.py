@@ -151,3 +151,25 @@ def test_a_decimal_heading_continues_its_sequence_past_a_parenthesised_one() -> 
     assert sections["資源を管理する。"] == (
         "(3) 基本要件 > 3.4 システム運用業務内容 > 3.4.7 構成管理 > (3) 資源の管理"
     )
+
+
+def test_a_bullet_continuing_a_headings_numbering_is_its_sibling() -> None:
+    """「#### (1) …」 then 「- (2) …」: the conversion lost the second heading's ``#``; its
+    text belongs under (2), not under (1). A numbered bullet that is a sentence, or one
+    that does not continue an open heading, stays an item."""
+    passages = _text_document(
+        "## 1. 総則\n前文。\n## 2. 委託内容\n## 2.3 随時業務\n"
+        "#### (1) セキュリティ対策支援業務(庁内 LAN パソコン)\n① 監視作業を行う。\n"
+        "- (2) セキュリティ対策支援業務(業務系パソコン)\n  - ① 申請を受け付ける。\n"
+        "- (3) パソコンサポート (庁内 LAN パソコン)\n  - ① 問い合わせに対応する。\n"
+        "## 2.4 ドキュメント作成・管理\n- (1) マニュアルを整備する。\n"
+        "- (2) 作業日報を作成し提出すること。\n"
+    )
+    sections = {p.text.splitlines()[-1].lstrip("- "): p.section for p in passages}
+    assert sections["① 申請を受け付ける。"].endswith(
+        "2.3 随時業務 > (2) セキュリティ対策支援業務(業務系パソコン)"
+    )
+    assert sections["① 問い合わせに対応する。"].endswith(
+        "2.3 随時業務 > (3) パソコンサポート (庁内 LAN パソコン)"
+    )
+    assert sections["(2) 作業日報を作成し提出すること。"].endswith("2.4 ドキュメント作成・管理")
