@@ -9,6 +9,7 @@ Three methods run on the same questions in one go: ours (the same code path as
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.chunking import normalize_for_match
+from knowledge.composer import MAX_PASSAGES
 from knowledge.documents import DocumentError, read_document
 from knowledge.ingestion import document_files
 from knowledge.knowledge_base import KnowledgeBase
+from knowledge.types import Answer, Hit
 from knowledge.vector_index import open_chroma_client
 
 
@@ -298,5 +301,64 @@ def format_abstain(results: Sequence[AbstainResult]) -> str:
         rows.append(
             f"{r.half:<10} {r.precision:>9.3f} {r.recall:>7.3f}  {r.declined:>3}/{r.unanswerable:<4}"
             f"  {r.wrongly_declined:>3}/{r.answerable}"
+        )
+    return "\n".join(rows)
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """Whether the answers hold what answers the question (its evidence), per half."""
+
+    half: str
+    answerable: int
+    holding: int
+    """Answers (not declined) whose text holds an evidence string."""
+    reachable: int
+    """Questions whose evidence is in the passages the answer is composed from (top 3)."""
+    reachable_holding: int
+    """Of those, answers holding the evidence: how well the composer picks sentences."""
+
+
+COMPOSED_FROM = MAX_PASSAGES
+"""The passages an extractive answer is composed from."""
+
+
+def evaluate_answers(
+    answer: Callable[[str], Answer],
+    search: Callable[[str], Sequence[Hit]],
+    answerable: Sequence[EvalQuestion],
+    split: dict[str, frozenset[str]],
+) -> list[AnswerResult]:
+    """Per half: how many answers hold their evidence, overall and when retrieval put it
+    within reach (so the composer's share of a miss is told from retrieval's)."""
+    results = []
+    for half in ("tune", "check"):
+        holding = reachable = reachable_holding = 0
+        chosen = [q for q in answerable if q.id in split[half] and q.evidence]
+        for question in chosen:
+            evidence = [normalize_for_match(e) for e in question.evidence]
+            given = answer(question.question)
+            holds = given.answered and any(
+                e in normalize_for_match(re.sub(r"\[\d+\]", "", given.text)) for e in evidence
+            )
+            near = any(
+                any(e in normalize_for_match(hit.passage.text) for e in evidence)
+                for hit in search(question.question)[:COMPOSED_FROM]
+            )
+            holding += holds
+            reachable += near
+            reachable_holding += near and holds
+        results.append(AnswerResult(half, len(chosen), holding, reachable, reachable_holding))
+    return results
+
+
+def format_answers(results: Sequence[AnswerResult]) -> str:
+    rows = [f"{'answers':<10} {'hold evidence':>15}  {'evidence in top 3 -> held':>26}"]
+    for r in results:
+        share = r.holding / r.answerable if r.answerable else 0.0
+        reach = r.reachable_holding / r.reachable if r.reachable else 0.0
+        rows.append(
+            f"{r.half:<10} {r.holding:>4}/{r.answerable:<4} {share:.3f}"
+            f"  {r.reachable_holding:>14}/{r.reachable:<4} {reach:.3f}"
         )
     return "\n".join(rows)

@@ -132,14 +132,17 @@ def evaluate(
     ] = None,
     baseline: Annotated[bool, typer.Option(help="LangChain 既定構成とも比較する")] = True,
 ) -> None:
-    """検索精度（Recall@1・Recall@5・MRR@10・節の長さ）と回答を控える精度を、調整用と確認用に分けて表示する。"""
+    """検索精度（Recall@1・Recall@5・MRR@10・節の長さ）、回答を控える精度、回答が根拠の文を含む割合を、調整用と確認用に分けて表示する。"""
     from knowledge.evaluation import (
+        COMPOSED_FROM,
         EVALSETS,
         evaluate_abstain,
+        evaluate_answers,
         evaluate_langchain_default,
         evaluate_ours,
         evaluate_split,
         format_abstain,
+        format_answers,
         format_table,
         load_questions,
         load_split,
@@ -172,6 +175,10 @@ def evaluate(
     typer.echo("")
     answerable = [q for items in sets.values() for q in items]
     typer.echo(format_abstain(evaluate_abstain(kb, answerable, load_unanswerable(), split)))
+    typer.echo("")
+    typer.echo(format_answers(evaluate_answers(
+        kb.answer, lambda q: kb.search(q, top_k=COMPOSED_FROM), answerable, split
+    )))
 
 
 def bench(
