@@ -42,7 +42,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.files import SlackFiles
 from bot.slack.payloads import Clicked, Thread, Turn, form_metadata, restore_turn
-from bot.slack.people import SlackDirectory
+from bot.slack.people import LOOKUP_TIMEOUT_SECONDS, SlackDirectory
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ NOT_IN_CHANNEL_TEXT = (
     "`/invite @soudan` で招待するか、soudan との DM でもう一度お試しください。"
 )
 WORKING_REACTION = "eyes"
+INLINE_LOOKUP_SECONDS = 1.0
+"""How long a turn applied before the ack waits for the sender's display name."""
 _NOT_A_MEMBER = ("not_in_channel", "channel_not_found", "is_archived")
 
 
@@ -156,13 +158,17 @@ class TurnRunner:
         thread = turn.thread
         if thread.channel is None or thread.root_ts is None or turn.attachment is not None:
             return None
-        return self._core_inbound(turn, thread)
+        # Slack waits 3 s for the ack: a slow name look-up gives up (asked again next turn).
+        return self._core_inbound(turn, thread, lookup_seconds=INLINE_LOOKUP_SECONDS)
 
-    def _core_inbound(self, turn: Turn, thread: Thread) -> Inbound:
+    def _core_inbound(
+        self, turn: Turn, thread: Thread, *, lookup_seconds: float = LOOKUP_TIMEOUT_SECONDS
+    ) -> Inbound:
         """The inbound the core applies: in ``thread``, the display-name look-up bound
         (the core calls it only while it has no name recorded; not for a thread reply
         that may be a bystander's), a shared file's download bound."""
-        find_name = None if turn.only_in_active_flow else self._directory.finder(turn.user_id)
+        find_name = None if turn.only_in_active_flow else self._directory.finder(
+            turn.user_id, timeout=lookup_seconds)
         inbound = replace(turn.inbound(thread, None), find_name=find_name)
         return self._with_download(inbound)
 
