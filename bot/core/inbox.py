@@ -129,9 +129,6 @@ class Outcome(StrEnum):
 class _Receipt:
     """:class:`TurnReceipt` of one inbox row, used inside the turn's transaction."""
 
-    def admit(self, session: Session) -> bool:
-        return True  # its row is claimed already: the claim decides
-
     def __init__(self, event_id: int, owner: str, lease: timedelta) -> None:
         self._event_id = event_id
         self._owner = owner
@@ -141,6 +138,9 @@ class _Receipt:
         the row (or it is applied already); True: claimed in the turn's transaction."""
         self.committed = False
         """Whether that transaction committed (the claim and the turn's changes with it)."""
+
+    def admit(self, session: Session) -> bool:
+        return True  # its row is claimed already: the claim decides
 
     def claim(self, session: Session) -> bool:
         self.claimed = storage.apply_inbox_event(

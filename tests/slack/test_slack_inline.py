@@ -14,13 +14,19 @@ import pytest
 
 import storage
 from bot.core.assistant import TurnReceipt
-from bot.core.inbox import Envelope
+from bot.core.codec import inbound_to_json
 from bot.core.messages import Inbound, Part
 from bot.settings import Settings
 from bot.slack.payloads import turn_from_message
 from bot.wiring import Services, build_services
 from knowledge import KnowledgeBase
 from storage import Database, InboxStatus
+from tests.fixtures_db import (  # noqa: F401  (fixtures)
+    BACKENDS,
+    postgres_database,
+    postgres_server,
+    postgres_session_url,
+)
 from tests.slack.fakes import FakeServices, ScriptedAssistant
 from tests.slack.harness import SlackHarness, SlackUser, StartApp, slack_settings
 from tests.slack.mock_web_api import TEAM_ID, MockSlackApi
@@ -47,9 +53,11 @@ class FlakyAssistant(ScriptedAssistant):
         return super().handle(inbound, receipt=receipt)
 
 
-@pytest.fixture
-def assistant(sqlite_database: Database) -> FlakyAssistant:
-    return FlakyAssistant(sqlite_database)
+@pytest.fixture(params=BACKENDS)
+def assistant(request: pytest.FixtureRequest) -> FlakyAssistant:
+    """Over SQLite and over PostgreSQL."""
+    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database"
+    return FlakyAssistant(request.getfixturevalue(fixture))
 
 
 @pytest.fixture
@@ -97,9 +105,13 @@ async def test_a_conversation_with_an_event_waiting_is_stored_and_answered_in_or
                               tenant=TEAM_ID)
     assert first is not None
     inbound, delivery = first.stored()
-    # Stored and claimed by a process that died before it answered: its lease runs out.
-    assert slack.app.inbox.store(Envelope(inbound, delivery, conversation=first.lane))
+    # Stored and claimed by a process that died before it answered (in one transaction,
+    # so that this process's worker cannot take it first): its lease runs out later.
     with assistant.database.session() as session:
+        assert storage.accept_inbox_event(
+            session=session, channel="slack", tenant=TEAM_ID, conversation=first.lane,
+            delivery_id="Ev-1", payload={"inbound": inbound_to_json(inbound),
+                                         "delivery": delivery})
         storage.claim_inbox_events(session=session, owner="dead-process",
                                    lease=timedelta(seconds=DEAD_LEASE), channels=["slack"])
 
