@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     inbox_poll_seconds: float = Field(
         default=5.0, gt=0, description="how often each replica looks for stored events"
     )
+    inline_turns: bool = Field(
+        default=True,
+        description=(
+            "answer a Slack message before acknowledging it, in the transaction that "
+            "stores it, when its conversation has nothing waiting; only without an LLM "
+            "endpoint (the extractive answer takes well under a second, Slack waits 3 s)"
+        ),
+    )
 
     # --- web console (bot.web) ----------------------------------------------------------
     console_enabled: bool = Field(
@@ -350,6 +358,12 @@ class Settings(BaseSettings):
     def llm_configured(self) -> bool:
         """True when generated answers go through the configured chat endpoint."""
         return self.llm_base_url is not None
+
+    @property
+    def inline_turns_enabled(self) -> bool:
+        """Whether turns are applied before the channel is acknowledged
+        (``inline_turns``, and no LLM endpoint whose answers take seconds)."""
+        return self.inline_turns and not self.llm_configured
 
     @property
     def slack_configured(self) -> bool:

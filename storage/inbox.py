@@ -9,6 +9,12 @@ Life of a row (:class:`~storage.models.InboxStatus`)::
 
 * :func:`accept_inbox_event` inserts the row unless its delivery id is already there
   (a redelivery). It must be committed before the channel is acknowledged.
+* :func:`accept_applied_inbox_event` is the other way in (a turn applied as it arrives,
+  before the channel is acknowledged): inside the turn's transaction it inserts the row
+  ``applied`` and leased, only when the delivery is new and its conversation has no open
+  row (:func:`inbox_lane_clear`), so per-conversation order holds. On PostgreSQL both
+  ways in take a transaction-scoped advisory lock on the conversation first
+  (:func:`lock_inbox_conversation`); on SQLite the write lock serializes them.
 * :func:`claim_inbox_events` gives a worker the next rows with a lease. A row is
   claimable when it is pending, or when its lease expired (its worker died); the rows
   of one conversation are taken one at a time in arrival (``id``) order. PostgreSQL
@@ -24,6 +30,7 @@ Life of a row (:class:`~storage.models.InboxStatus`)::
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +40,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.columns import utc_now
-from storage.conflicts import insert_unless_present
+from storage.conflicts import dialect_insert, insert_unless_present
 from storage.models import InboxEvent, InboxStatus
 
 OPEN_STATUSES = (InboxStatus.PENDING, InboxStatus.PROCESSING, InboxStatus.APPLIED)
@@ -56,6 +63,9 @@ def accept_inbox_event(
     Returns:
         True if the row was inserted, False for a redelivery (nothing changed).
     """
+    lock_inbox_conversation(
+        session=session, channel=channel, tenant=tenant, conversation=conversation
+    )
     return insert_unless_present(
         session=session,
         model=InboxEvent,
@@ -71,6 +81,89 @@ def accept_inbox_event(
         },
         conflict=["channel", "tenant", "delivery_id"],
     )
+
+
+def lock_inbox_conversation(
+    *, session: Session, channel: str, tenant: str, conversation: str
+) -> None:
+    """PostgreSQL: hold the conversation's advisory lock until the transaction ends.
+
+    Storing an event and applying one as it arrives both take it first, so a turn
+    applied on arrival never overlaps an event of its conversation stored meanwhile
+    (read committed would let both see "nothing open"). SQLite needs none: its write
+    lock and the turn's snapshot check (``storage.lost_write_race``) serialize them.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(
+        f"inbox\0{channel}\0{tenant}\0{conversation}".encode(), digest_size=8
+    ).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def inbox_lane_clear(
+    *, session: Session, channel: str, tenant: str, conversation: str, delivery_id: str
+) -> bool:
+    """Whether a turn may be applied as it arrives: its delivery id is not stored and its
+    conversation has no open (pending, processing, applied) row. Takes the
+    conversation's lock (:func:`lock_inbox_conversation`) first."""
+    lock_inbox_conversation(
+        session=session, channel=channel, tenant=tenant, conversation=conversation
+    )
+    same_lane = sa.and_(
+        col(InboxEvent.channel) == channel,
+        col(InboxEvent.tenant) == tenant,
+        col(InboxEvent.conversation) == conversation,
+        col(InboxEvent.status).in_(OPEN_STATUSES),
+    )
+    same_delivery = sa.and_(
+        col(InboxEvent.channel) == channel,
+        col(InboxEvent.tenant) == tenant,
+        col(InboxEvent.delivery_id) == delivery_id,
+    )
+    found = session.execute(
+        sa.select(col(InboxEvent.id)).where(sa.or_(same_lane, same_delivery)).limit(1)
+    ).first()
+    return found is None
+
+
+def accept_applied_inbox_event(
+    *,
+    session: Session,
+    channel: str,
+    tenant: str,
+    conversation: str,
+    delivery_id: str,
+    payload: dict[str, Any],
+    owner: str,
+    lease: timedelta,
+    now: datetime | None = None,
+) -> int | None:
+    """Store an event whose turn this transaction applies (as it arrives), ``applied``
+    and leased to ``owner``, unless the delivery is stored already or its conversation
+    has an open row (then roll the turn back and store the event the usual way).
+
+    Returns:
+        The new row's id, or None when it was not stored.
+    """
+    if not inbox_lane_clear(session=session, channel=channel, tenant=tenant,
+                            conversation=conversation, delivery_id=delivery_id):
+        return None
+    applied = utc_now()
+    statement = (
+        dialect_insert(session, InboxEvent)
+        .values(
+            channel=channel, tenant=tenant, conversation=conversation,
+            delivery_id=delivery_id, payload=payload, received_at=now or applied,
+            status=InboxStatus.APPLIED, attempts=1, lease_owner=owner,
+            lease_until=applied + lease, applied_at=applied,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "tenant", "delivery_id"])
+        .returning(InboxEvent.__table__.c.id)  # type: ignore[attr-defined]
+    )
+    inserted = session.execute(statement).first()
+    return None if inserted is None else int(inserted[0])
 
 
 def _claimable(at: datetime) -> sa.ColumnElement[bool]:

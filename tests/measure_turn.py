@@ -15,6 +15,11 @@ imports are done), it measures, each from the signed HTTP request to the posted 
 * ``thread chatter``: a channel-thread reply without a mention, in a thread with no
   consultation (people talking among themselves; nothing is posted).
 
+``python -m tests.measure_turn --ack [questions] [answer ms]`` times instead, without the
+profiler, new DM questions from the signed request to Slack's 200 (the ack) and to the
+posted reply, with turns applied before the ack (``inline_turns``) and without; the
+stand-in knowledge takes ``answer ms`` per answer (the extractive answer's time).
+
 For each: ``transactions`` (SQLAlchemy engine ``begin`` events, every thread),
 ``modules`` (distinct project modules — ``bot``, ``storage``, ``flows``, ``knowledge`` —
 with a function called on the way; the "module hops" of docs/architecture.md) and
@@ -27,9 +32,11 @@ too (``find bot -name '*.py' | xargs wc -l``).
 from __future__ import annotations
 
 import asyncio
+import statistics
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,10 +124,16 @@ def _in_core(frame: FrameType | None) -> bool:
 
 
 class _FixedKnowledge:
-    """The knowledge side, answering every question with one cited passage."""
+    """The knowledge side, answering every question with one cited passage (after
+    ``delay`` seconds: the extractive answer's time, for ``--ack``)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
 
     def answer(self, question: str, *, history: Sequence[str] = ()) -> Any:
         from knowledge.types import Answer, Passage
+
+        time.sleep(self.delay)
 
         passage = Passage("p1", "g.md", "ガイドライン", "【Ⅰ】 > 3. 協議", "協議が必要です。")
         return Answer(question, True, "協議が必要です。[1]", (passage,))
@@ -190,7 +203,78 @@ async def _measure(data_dir: Path) -> dict[str, Tally]:
     return results
 
 
+async def _ack_times(
+    data_dir: Path, *, inline: bool, questions: int, answer_seconds: float
+) -> tuple[list[float], list[float]]:
+    """Without the profiler: per new DM question, ms from the signed request to Slack's
+    200 (the ack), and to the reply posted."""
+    import aiohttp
+    from aiohttp import web
+
+    from bot.slack import build_slack_app, mount_slack
+    from bot.wiring import build_services
+    from tests.slack.harness import SIGNING_SECRET, SlackHarness, SlackUser, slack_settings
+    from tests.slack.mock_web_api import MockSlackApi
+    from tests.slack.slack_requests import SlackSender, dm, event_envelope
+
+    api = MockSlackApi()
+    await api.start()
+    settings = slack_settings(data_dir, api, inline_turns=inline)
+    services = build_services(
+        settings, knowledge=_FixedKnowledge(answer_seconds)  # type: ignore[arg-type]
+    )
+    slack_app = build_slack_app(settings, services)
+    web_app = web.Application()
+    mount_slack(web_app, slack_app)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    acks: list[float] = []
+    replies: list[float] = []
+    async with aiohttp.ClientSession() as session:
+        sender = SlackSender(f"http://{host}:{port}/slack/events", SIGNING_SECRET, session)
+        await SlackUser(SlackHarness(slack_app, sender), api, root=None).say("協議は必要ですか？")
+        for _ in range(questions):
+            posts = len(api.posts())
+            started = time.perf_counter()
+            status, _ = await sender.event(event_envelope(dm("RFI とは何ですか？")))
+            acks.append((time.perf_counter() - started) * 1000)
+            while len(api.posts()) == posts:
+                await asyncio.sleep(0.001)
+            replies.append((time.perf_counter() - started) * 1000)
+            assert status == 200
+            await slack_app.drain()
+    await runner.cleanup()
+    await api.stop()
+    services.database.dispose()
+    return acks, replies
+
+
+def _ack_report(questions: int, answer_ms: float) -> None:
+    print(f"\n{questions} new DM questions, answer {answer_ms:.0f} ms (ms: median / p95)")
+    print(f"{'path':<22} {'to the ack':>14} {'to the reply':>14}")
+    for inline in (False, True):
+        with tempfile.TemporaryDirectory() as directory:
+            acks, replies = asyncio.run(_ack_times(
+                Path(directory), inline=inline, questions=questions,
+                answer_seconds=answer_ms / 1000))
+        name = "inline (before ack)" if inline else "stored, then worker"
+        print(f"{name:<22} {_spread(acks):>14} {_spread(replies):>14}")
+
+
+def _spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{statistics.median(ordered):.0f} / {p95:.0f}"
+
+
 def main() -> None:
+    if "--ack" in sys.argv:
+        # python -m tests.measure_turn --ack [questions] [answer ms]
+        rest = sys.argv[sys.argv.index("--ack") + 1:]
+        _ack_report(int(rest[0]) if rest else 30, float(rest[1]) if len(rest) > 1 else 0.0)
+        return
     with tempfile.TemporaryDirectory() as directory:
         results = asyncio.run(_measure(Path(directory)))
     print(

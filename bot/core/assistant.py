@@ -89,10 +89,14 @@ OTHERS_FLOW_TEXT = (
 class TurnReceipt(Protocol):
     """Exactly-once bookkeeping of one delivery, kept inside the turn's own transaction.
 
-    The durable inbox (:mod:`bot.core.inbox`) passes one: ``claim`` marks its row
-    applied (False: it is applied already, or another worker holds it now), ``record``
-    keeps the reply with the row. Both commit with the turn's changes or not at all.
+    The durable inbox (:mod:`bot.core.inbox`) passes one: ``admit`` comes first in the
+    turn's transaction (False: the turn is not to be applied here, nothing is written),
+    ``claim`` marks its row applied (False: it is applied already, or another worker
+    holds it now), ``record`` keeps the reply with the row. All commit with the turn's
+    changes or not at all.
     """
+
+    def admit(self, session: Session) -> bool: ...
 
     def claim(self, session: Session) -> bool: ...
 
@@ -290,7 +294,11 @@ class Assistant:
 
         The claim comes last so that nothing is written before a question is answered
         (the first write takes SQLite's write lock); a delivery applied already, or held
-        by another worker now, rolls the whole turn back."""
+        by another worker now, rolls the whole turn back. A receipt that does not admit
+        the turn (one applied as it arrives whose conversation has an event waiting)
+        gets nothing applied."""
+        if receipt is not None and not receipt.admit(session):
+            return []
         parts = self._turn(session, inbound, answers)
         if receipt is not None:
             claimed = receipt.claim(session)

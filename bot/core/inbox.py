@@ -15,6 +15,16 @@ after it was applied only has its stored reply posted again. The rows of one
 conversation are processed one at a time in arrival order. Finished rows keep their
 delivery id (redeliveries stay no-ops) and lose the user's text.
 
+A turn may also be applied *as it arrives* (``accept(envelope, ready=inbound)``),
+before the channel is acknowledged, when this inbox applies turns inline (a fast core:
+no LLM endpoint) and the adapter could complete the inbound without asking its channel
+anything. The turn's one transaction then stores the event ``applied`` with its reply,
+leased to this worker — only when the delivery is new and its conversation has no open
+row, so order per conversation holds — and the courier posts and finishes it as any
+applied row. When that transaction does not commit (the conversation has an event
+waiting, a redelivery, an error), the event is stored the usual way for the worker;
+a crash before the commit leaves the request unacknowledged, and the channel retries.
+
 Example (what the channel adapters do)::
 
     inbox = Inbox(database=services.database, core=services.assistant, channel="slack",
@@ -129,6 +139,9 @@ class _Receipt:
         self.committed = False
         """Whether that transaction committed (the claim and the turn's changes with it)."""
 
+    def admit(self, session: Session) -> bool:
+        return True  # its row is claimed already: the claim decides
+
     def claim(self, session: Session) -> bool:
         self.claimed = storage.apply_inbox_event(
             session=session, event_id=self._event_id, owner=self._owner, lease=self._lease
@@ -155,6 +168,55 @@ class _Receipt:
         )
 
 
+class _Arrival(_Receipt):
+    """:class:`TurnReceipt` of an event applied as it arrives, before it is stored.
+
+    ``admit`` lets the turn go on only when the delivery is new and its conversation has
+    no open row; ``claim`` checks that again and stores the event ``applied``, leased to
+    this worker, in the turn's transaction (:func:`storage.accept_applied_inbox_event`).
+    """
+
+    def __init__(self, inbox: Inbox, envelope: Envelope) -> None:
+        super().__init__(0, inbox.owner, inbox.lease)
+        inbound = envelope.inbound
+        self.values: dict[str, Any] = {  # the row's key: channel, tenant, conversation, delivery
+            "channel": inbound.channel,
+            "tenant": inbound.tenant,
+            "conversation": envelope.conversation or inbound.conversation,
+            "delivery_id": _delivery_id(envelope),
+        }
+        self._payload = _payload(envelope.inbound, envelope.delivery)
+        self._received_at = inbound.received_at
+        self.event_id: int | None = None
+
+    def admit(self, session: Session) -> bool:
+        if storage.inbox_lane_clear(session=session, **self.values):
+            return True
+        self.claimed = False
+        return False
+
+    def claim(self, session: Session) -> bool:
+        self.event_id = storage.accept_applied_inbox_event(
+            session=session, **self.values, payload=self._payload, owner=self._owner,
+            lease=self._lease, now=self._received_at,
+        )
+        self.claimed = self.event_id is not None
+        if self.event_id is not None:
+            self._event_id = self.event_id
+            sa_event.listen(session, "after_commit", self._on_commit, once=True)
+        return self.claimed
+
+
+def _delivery_id(envelope: Envelope) -> str:
+    """What tells a redelivery of ``envelope`` (its ``delivery_id``, else the inbound's id)."""
+    inbound = envelope.inbound
+    return envelope.delivery_id or inbound.inbound_id or f"local:{uuid.uuid4()}"
+
+
+def _payload(inbound: Inbound, delivery: dict[str, Any]) -> dict[str, Any]:
+    return {"inbound": inbound_to_json(inbound), "delivery": delivery}
+
+
 class InboxTurn:
     """One claimed event, as the courier sees it.
 
@@ -165,7 +227,7 @@ class InboxTurn:
     """
 
     def __init__(self, inbox: Inbox, row: InboxEvent, inbound: Inbound,
-                 delivery: dict[str, Any]) -> None:
+                 delivery: dict[str, Any], *, applied: list[Part] | None = None) -> None:
         assert row.id is not None
         self._inbox = inbox
         self.event_id: int = row.id
@@ -173,7 +235,15 @@ class InboxTurn:
         self.delivery = delivery
         self.attempt = row.attempts
         self._stored_reply = row.reply if row.status == InboxStatus.APPLIED else None
+        self._applied = applied
+        """The parts of a turn applied as it arrived (``apply`` hands them out)."""
         self.outcome: Outcome | None = None
+
+    @property
+    def applied_on_arrival(self) -> bool:
+        """Whether the turn was applied as it arrived (its parts are at hand): a failure
+        before :meth:`apply` is a failure after the core applied it."""
+        return self._applied is not None
 
     @property
     def recovered(self) -> bool:
@@ -192,6 +262,9 @@ class InboxTurn:
         """
         if self.outcome is not None:
             raise RuntimeError("a turn is applied once")
+        if self._applied is not None:  # applied as it arrived, before the ack
+            self.outcome = Outcome.APPLIED
+            return self._applied
         if self._stored_reply is not None:
             self.outcome = Outcome.REPLAYED
             return parts_from_json(self._stored_reply)
@@ -216,7 +289,7 @@ class InboxTurn:
         """Store what the channel learnt on the way (e.g. the thread its placeholder
         opened), so that a worker taking the event over continues from there."""
         self.delivery = {**self.delivery, **updates}
-        payload = {"inbound": inbound_to_json(self.inbound), "delivery": self.delivery}
+        payload = _payload(self.inbound, self.delivery)
         inbox = self._inbox
         kept = await asyncio.to_thread(inbox.update_payload, self.event_id, payload)
         if not kept:
@@ -237,6 +310,9 @@ class Inbox:
         max_in_flight: turns processed at once by this worker.
         max_attempts: claims of one event before it is given up as failed.
         owner: this worker's name in ``lease_owner`` (default: host, pid, random).
+        inline: apply a turn as it arrives (``accept(..., ready=...)``), before the
+            channel is acknowledged; only for a fast core (``Settings.inline_turns_enabled``:
+            no LLM endpoint), since the channel waits for that ack (Slack: 3 s).
     """
 
     def __init__(
@@ -251,6 +327,7 @@ class Inbox:
         max_in_flight: int = 8,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         owner: str | None = None,
+        inline: bool = False,
     ) -> None:
         if lease_seconds <= 0 or poll_seconds <= 0:
             raise ValueError("lease_seconds and poll_seconds must be positive")
@@ -263,6 +340,7 @@ class Inbox:
         self._tick = min(poll_seconds, lease_seconds / 3)
         self._max_in_flight = max_in_flight
         self._max_attempts = max_attempts
+        self.inline = inline
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -276,15 +354,24 @@ class Inbox:
 
     # --- the channel's side ------------------------------------------------------------------
 
-    async def accept(self, envelope: Envelope) -> bool:
+    async def accept(self, envelope: Envelope, *, ready: Inbound | None = None) -> bool:
         """Store ``envelope`` (committed when this returns) and wake the worker.
 
         Await it before acknowledging the request. Raises when the database cannot be
         written: then do not acknowledge (the channel retries).
 
+        ``ready``: the inbound as the core applies it, when the channel needs to ask
+        nothing before the turn (the thread is known, no file to download). With
+        :attr:`inline` on, the turn is then applied now, in the transaction that stores
+        the event (applied, its reply kept), and its courier runs at once; when that
+        does not commit (its conversation has an event waiting, a redelivery, any
+        error), the event is stored for the worker as without ``ready``.
+
         Returns:
             True for a new event, False for a redelivery of a stored one.
         """
+        if ready is not None and await self._apply_on_arrival(envelope, ready):
+            return True
         new = await asyncio.to_thread(self.store, envelope)
         if new:
             self.kick()
@@ -293,17 +380,46 @@ class Inbox:
     def store(self, envelope: Envelope) -> bool:
         """:meth:`accept` without waking the worker (synchronous; not on the event loop)."""
         inbound = envelope.inbound
-        delivery_id = envelope.delivery_id or inbound.inbound_id or f"local:{uuid.uuid4()}"
         with self.database.session() as session:
             return storage.accept_inbox_event(
                 session=session,
                 channel=inbound.channel,
                 tenant=inbound.tenant,
                 conversation=envelope.conversation or inbound.conversation,
-                delivery_id=delivery_id,
-                payload={"inbound": inbound_to_json(inbound), "delivery": envelope.delivery},
+                delivery_id=_delivery_id(envelope),
+                payload=_payload(inbound, envelope.delivery),
                 now=inbound.received_at,
             )
+
+    async def _apply_on_arrival(self, envelope: Envelope, ready: Inbound) -> bool:
+        """Apply ``ready`` and store ``envelope`` applied, in the turn's one transaction;
+        then hand the turn to the courier. False (nothing committed) when the turn is
+        not applied this way: the caller stores the event for the worker."""
+        if (
+            not self.inline
+            or self._stopping
+            or ready.attachment is not None  # a download and a review: not fast
+            or len(self._in_flight) >= self._max_in_flight
+        ):
+            return False
+        arrival = _Arrival(self, envelope)
+        leased_at = time.monotonic()
+        try:
+            parts = await asyncio.to_thread(partial(self.core.handle, ready, receipt=arrival))
+        except Exception as exc:  # nothing committed: the worker applies it
+            log.warning("inbox (%s): a turn applied on arrival failed (%s); stored instead",
+                        self.channel, type(exc).__name__)
+            return False
+        if arrival.outcome is not Outcome.APPLIED or arrival.event_id is None:
+            return False
+        row = InboxEvent(id=arrival.event_id, **arrival.values, attempts=1,
+                         status=InboxStatus.APPLIED)
+        turn = InboxTurn(self, row, envelope.inbound, dict(envelope.delivery), applied=parts)
+        self._leased_at[arrival.event_id] = leased_at
+        self._track(arrival.event_id, self._deliver(turn))
+        if not self._stopping:
+            self._ensure_running()  # the heartbeat renews the lease of a slow delivery
+        return True
 
     # --- the worker ----------------------------------------------------------------------------
 
@@ -464,27 +580,33 @@ class Inbox:
                       row.id, self.channel, type(exc).__name__)
             await asyncio.to_thread(self._finish, row.id, InboxStatus.FAILED)
             return
+        await self._deliver(turn)
+
+    async def _deliver(self, turn: InboxTurn) -> None:
+        """Run the courier on ``turn``, then finish, release or leave its row."""
+        row_id = turn.event_id
         try:
             await self.courier.run(turn)
         except Exception as exc:
             # Type and frames only: an exception's message may quote the user's text.
-            log.error("inbox event %s (%s): the channel failed: %s\n%s", row.id, self.channel,
+            log.error("inbox event %s (%s): the channel failed: %s\n%s", row_id, self.channel,
                       type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
-            if turn.outcome in (Outcome.APPLIED, Outcome.REPLAYED):
-                await asyncio.to_thread(self._finish, row.id, InboxStatus.DONE)
+            if turn.outcome in (Outcome.APPLIED, Outcome.REPLAYED) or turn.applied_on_arrival:
+                await asyncio.to_thread(self._finish, row_id, InboxStatus.DONE)
             elif turn.outcome is None:
-                await asyncio.to_thread(self._release, row.id)  # not applied: try again
+                await asyncio.to_thread(self._release, row_id)  # not applied: try again
             elif turn.outcome is not Outcome.LOST:
-                await asyncio.to_thread(self._finish, row.id, InboxStatus.FAILED)
+                await asyncio.to_thread(self._finish, row_id, InboxStatus.FAILED)
             return
         if turn.outcome is Outcome.LOST:
             return
         status = (
             InboxStatus.DONE
             if turn.outcome in (Outcome.APPLIED, Outcome.REPLAYED, Outcome.SKIPPED)
+            or turn.applied_on_arrival
             else InboxStatus.FAILED
         )
-        await asyncio.to_thread(self._finish, row.id, status)
+        await asyncio.to_thread(self._finish, row_id, status)
 
     def _finish(self, event_id: int, status: InboxStatus) -> None:
         with self.database.session() as session:

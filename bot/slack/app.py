@@ -95,7 +95,9 @@ class SlackApp(AsyncApp):
         if turn is None:
             return
         inbound, delivery = turn.stored()
-        await self.inbox.accept(Envelope(inbound, delivery, conversation=turn.lane))
+        # A turn that needs nothing from Slack first may be applied before the ack.
+        await self.inbox.accept(Envelope(inbound, delivery, conversation=turn.lane),
+                                ready=self.runner.ready(turn))
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the ack; keep a reference until it finishes."""
@@ -132,6 +134,7 @@ def build_slack_app(settings: Settings, services: SlackServices) -> SlackApp:
     inbox = Inbox(
         database=services.database, core=services.assistant, channel="slack", courier=runner,
         lease_seconds=settings.inbox_lease_seconds, poll_seconds=settings.inbox_poll_seconds,
+        inline=settings.inline_turns_enabled,
     )
     app = SlackApp(
         client=client,

@@ -56,14 +56,17 @@ class SlackDirectory:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    def finder(self, user_id: str) -> Callable[[], str | None]:
+    def finder(
+        self, user_id: str, *, timeout: float = LOOKUP_TIMEOUT_SECONDS
+    ) -> Callable[[], str | None]:
         """``find_name()`` for the core, which calls it from a worker thread while no
-        name is recorded: the call runs on this event loop."""
+        name is recorded: the call runs on this event loop. Past ``timeout`` it raises
+        (the core goes on without the name and asks again next turn)."""
         loop = asyncio.get_running_loop()
 
         def find_name() -> str | None:
             future = asyncio.run_coroutine_threadsafe(self.display_name(user_id), loop)
-            return future.result(timeout=LOOKUP_TIMEOUT_SECONDS)
+            return future.result(timeout=timeout)
 
         return find_name
 

@@ -41,8 +41,8 @@ from bot.slack.blocks import (
     render_modal,
 )
 from bot.slack.files import SlackFiles
-from bot.slack.payloads import Clicked, Thread, form_metadata, restore_turn
-from bot.slack.people import SlackDirectory
+from bot.slack.payloads import Clicked, Thread, Turn, form_metadata, restore_turn
+from bot.slack.people import LOOKUP_TIMEOUT_SECONDS, SlackDirectory
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ NOT_IN_CHANNEL_TEXT = (
     "`/invite @soudan` で招待するか、soudan との DM でもう一度お試しください。"
 )
 WORKING_REACTION = "eyes"
+INLINE_LOOKUP_SECONDS = 1.0
+"""How long a turn applied before the ack waits for the sender's display name."""
 _NOT_A_MEMBER = ("not_in_channel", "channel_not_found", "is_archived")
 
 
@@ -98,10 +100,9 @@ class TurnRunner:
         quiet = turn.only_in_active_flow
         thread = turn.thread
         reacted = False
-        applied = False
+        applied = work.applied_on_arrival
         placeholder: str | None = work.delivery.get("placeholder")
         try:
-            find_name = None
             if not quiet:
                 if turn.clicked is not None:
                     await self._show_click(client, turn.clicked)
@@ -117,10 +118,7 @@ class TurnRunner:
                     # A worker taking over after a crash answers in this thread, not a new one.
                     await work.remember(thread=[thread.channel, thread.root_ts],
                                         placeholder=placeholder)
-                # The core asks Slack for the name only while it has none recorded.
-                find_name = self._directory.finder(turn.user_id)
-            inbound = replace(turn.inbound(thread, None), find_name=find_name)
-            parts = await work.apply(self._with_download(inbound))
+            parts = await work.apply(self._core_inbound(turn, thread))
             if work.outcome is Outcome.LOST:
                 reacted = False  # the worker that holds it now answers and tidies up
                 return
@@ -152,6 +150,27 @@ class TurnRunner:
         finally:
             if reacted:
                 await self._unreact(client, thread, turn.react_to)
+
+    def ready(self, turn: Turn) -> Inbound | None:
+        """The core's inbound for ``turn`` when Slack need not be asked anything before
+        the turn — its thread is known (no DM to open, no placeholder to start one) and
+        no file is shared — so the inbox may apply it before Slack is acknowledged."""
+        thread = turn.thread
+        if thread.channel is None or thread.root_ts is None or turn.attachment is not None:
+            return None
+        # Slack waits 3 s for the ack: a slow name look-up gives up (asked again next turn).
+        return self._core_inbound(turn, thread, lookup_seconds=INLINE_LOOKUP_SECONDS)
+
+    def _core_inbound(
+        self, turn: Turn, thread: Thread, *, lookup_seconds: float = LOOKUP_TIMEOUT_SECONDS
+    ) -> Inbound:
+        """The inbound the core applies: in ``thread``, the display-name look-up bound
+        (the core calls it only while it has no name recorded; not for a thread reply
+        that may be a bystander's), a shared file's download bound."""
+        find_name = None if turn.only_in_active_flow else self._directory.finder(
+            turn.user_id, timeout=lookup_seconds)
+        inbound = replace(turn.inbound(thread, None), find_name=find_name)
+        return self._with_download(inbound)
 
     def _with_download(self, inbound: Inbound) -> Inbound:
         """The inbound with its shared file's download bound (the core asks for it

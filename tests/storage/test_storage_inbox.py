@@ -8,18 +8,23 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from storage import (
     Database,
     InboxEvent,
     InboxStatus,
+    accept_applied_inbox_event,
     accept_inbox_event,
     apply_inbox_event,
     claim_inbox_events,
     finish_inbox_event,
     forget_inbox_events,
     get_inbox_event,
+    inbox_lane_clear,
     list_inbox_events,
+    lost_write_race,
     record_inbox_reply,
     release_inbox_event,
     renew_inbox_leases,
@@ -364,3 +369,103 @@ def test_concurrent_claims_on_postgresql_hand_each_row_to_one_worker(
     assert sorted(event_id for _, event_id in got) == sorted({event_id for _, event_id in got})
     assert len(got) == 40
     assert len({owner for owner, _ in got}) > 1  # really concurrent
+
+
+# --- a turn applied as it arrives (the inline path) -----------------------------------------
+
+
+def _accept_applied(session: Session, delivery: str, conversation: str = "D1:1", *,
+                    owner: str = "inline", at: datetime = T0) -> int | None:
+    return accept_applied_inbox_event(
+        session=session, channel="slack", tenant="T1", conversation=conversation,
+        delivery_id=delivery, payload={"inbound": {"text": f"text of {delivery}"}},
+        owner=owner, lease=LEASE, now=at,
+    )
+
+
+def test_an_event_applied_on_arrival_is_stored_only_when_new_and_its_conversation_clear(
+    database: Database,
+) -> None:
+    assert _accept(database, "Ev-waiting", "C-busy")
+    with database.session() as session:
+        busy = _accept_applied(session, "Ev-busy", "C-busy")
+        fresh = _accept_applied(session, "Ev-fresh", "C-free")
+        again = _accept_applied(session, "Ev-fresh", "C-other")  # a redelivery
+        lanes = [inbox_lane_clear(session=session, channel="slack", tenant="T1",
+                                  conversation=c, delivery_id="Ev-new")
+                 for c in ("C-busy", "C-free", "C-other")]
+
+    assert (busy, again) == (None, None)
+    assert lanes == [False, False, True]  # C-free has its applied row open now
+    row = _row(database, fresh)
+    assert (row.status, row.attempts, row.lease_owner, row.conversation) == (
+        InboxStatus.APPLIED, 1, "inline", "C-free")
+    # The inline worker died before posting: another worker takes the applied row over.
+    claimed = _claim(database, "w2", at=datetime.now(UTC) + LEASE * 2)
+    assert [(e.delivery_id, e.status) for e in claimed] == [
+        ("Ev-waiting", InboxStatus.PROCESSING), ("Ev-fresh", InboxStatus.APPLIED)]
+
+
+def test_on_sqlite_an_event_stored_during_an_inline_turn_makes_the_turn_start_again(
+    sqlite_database: Database,
+) -> None:
+    """The inline turn reads without the write lock; a store committed meanwhile makes its
+    first write fail at once (the core then runs the turn again holding the lock)."""
+    database = sqlite_database
+    errors: list[BaseException] = []
+    with pytest.raises(OperationalError) as raised, database.session(
+        lock_on_write=True
+    ) as session:
+        assert inbox_lane_clear(session=session, channel="slack", tenant="T1",
+                                conversation="C1", delivery_id="Ev-inline")
+        other = threading.Thread(target=lambda: errors.extend(_stored(database)))
+        other.start()
+        other.join()
+        _accept_applied(session, "Ev-inline", "C1")
+    assert lost_write_race(raised.value) and errors == []
+    with database.session() as session:  # run again, holding the lock: not clear now
+        assert _accept_applied(session, "Ev-inline", "C1") is None
+
+
+def _stored(database: Database) -> list[BaseException]:
+    try:
+        assert _accept(database, "Ev-stored", "C1")
+    except BaseException as error:  # pragma: no cover - reported by the test
+        return [error]
+    return []
+
+
+@pytest.mark.postgres
+def test_on_postgresql_an_event_stored_during_an_inline_turn_waits_for_it(
+    postgres_database: Database,
+) -> None:
+    """Read committed would let both see "nothing open": the conversation's advisory lock
+    makes the store wait until the inline turn committed; the stored row then waits for
+    the applied one (order kept), and no worker gets it meanwhile."""
+    database = postgres_database
+    other = Database(database.url.render_as_string(hide_password=False))
+    stored = threading.Event()
+    try:
+        with database.session() as session:
+            assert inbox_lane_clear(session=session, channel="slack", tenant="T1",
+                                    conversation="C1", delivery_id="Ev-inline")
+            store = threading.Thread(target=lambda: (_accept(other, "Ev-later", "C1"),
+                                                     stored.set()))
+            store.start()
+            assert not stored.wait(0.5)  # held by the inline transaction's lock
+            inline_id = _accept_applied(session, "Ev-inline", "C1")
+        store.join(10)
+        assert stored.is_set()
+        rows = {e.delivery_id: e for e in _list(database)}
+        assert inline_id == rows["Ev-inline"].id
+        assert rows["Ev-inline"].id < rows["Ev-later"].id  # type: ignore[operator]
+        assert _claim(database, "w2", at=datetime.now(UTC)) == []  # waits for the applied one
+        with other.session() as session:  # nor is a later turn applied inline
+            assert _accept_applied(session, "Ev-third", "C1") is None
+    finally:
+        other.dispose()
+
+
+def _list(database: Database) -> list[InboxEvent]:
+    with database.session() as session:
+        return list_inbox_events(session=session)
