@@ -9,7 +9,6 @@ Three methods run on the same questions in one go: ours (the same code path as
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,6 +21,7 @@ from knowledge.composer import MAX_PASSAGES
 from knowledge.documents import DocumentError, read_document
 from knowledge.ingestion import document_files
 from knowledge.knowledge_base import KnowledgeBase
+from knowledge.refusal import without_citations
 from knowledge.types import Answer, Hit
 from knowledge.vector_index import open_chroma_client
 
@@ -275,7 +275,7 @@ def _evaluate_split(
 
 
 def evaluate_abstain(
-    kb: KnowledgeBase,
+    answer: Callable[[str], Answer],
     answerable: Sequence[EvalQuestion],
     unanswerable: Sequence[EvalQuestion],
     split: dict[str, frozenset[str]],
@@ -288,9 +288,9 @@ def evaluate_abstain(
         results.append(AbstainResult(
             half,
             len(negatives),
-            sum(not kb.answer(q.question).answered for q in negatives),
+            sum(not answer(q.question).answered for q in negatives),
             len(positives),
-            sum(not kb.answer(q.question).answered for q in positives),
+            sum(not answer(q.question).answered for q in positives),
         ))
     return results
 
@@ -339,7 +339,7 @@ def evaluate_answers(
             evidence = [normalize_for_match(e) for e in question.evidence]
             given = answer(question.question)
             holds = given.answered and any(
-                e in normalize_for_match(re.sub(r"\[\d+\]", "", given.text)) for e in evidence
+                e in normalize_for_match(without_citations(given.text)) for e in evidence
             )
             near = any(
                 any(e in normalize_for_match(hit.passage.text) for e in evidence)

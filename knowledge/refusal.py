@@ -70,8 +70,13 @@ def asked_figures(question: str) -> list[re.Pattern[str]]:
     return [holds for asks, holds in _FIGURES if asks.search(folded)]
 
 
+def without_citations(text: str) -> str:
+    """An answer's text without its citation marks (「…とする。[1]」)."""
+    return re.sub(r"\[\d+\]", "", text)
+
+
 def holds_figure(text: str, patterns: Sequence[re.Pattern[str]]) -> bool:
-    folded = unicodedata.normalize("NFKC", re.sub(r"\[\d+\]", "", text))
+    folded = unicodedata.normalize("NFKC", without_citations(text))
     return any(pattern.search(folded) for pattern in patterns)
 
 
