@@ -29,12 +29,28 @@ def insert_unless_present(
     Returns:
         True if this call inserted the row, False if it was already there.
     """
+    return inserted_value(
+        session=session, model=model, values=values, conflict=conflict, column=conflict[0]
+    ) is not None
+
+
+def inserted_value(
+    *,
+    session: Session,
+    model: type[SQLModel],
+    values: dict[str, Any],
+    conflict: list[str],
+    column: str,
+) -> Any | None:
+    """:func:`insert_unless_present`, giving the new row's ``column`` (its generated id,
+    say), or None when a row with the same ``conflict`` columns was already there."""
     table = model.__table__  # type: ignore[attr-defined]
     statement = (
         dialect_insert(session, model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=conflict)
         # RETURNING, not rowcount: drivers need not report a rowcount for INSERT.
-        .returning(*[table.c[name] for name in conflict])
+        .returning(table.c[column])
     )
-    return session.execute(statement).first() is not None
+    inserted = session.execute(statement).first()
+    return None if inserted is None else inserted[0]

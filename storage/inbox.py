@@ -40,7 +40,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.columns import utc_now
-from storage.conflicts import dialect_insert, insert_unless_present
+from storage.conflicts import insert_unless_present, inserted_value
 from storage.models import InboxEvent, InboxStatus
 
 OPEN_STATUSES = (InboxStatus.PENDING, InboxStatus.PROCESSING, InboxStatus.APPLIED)
@@ -151,19 +151,19 @@ def accept_applied_inbox_event(
                             conversation=conversation, delivery_id=delivery_id):
         return None
     applied = utc_now()
-    statement = (
-        dialect_insert(session, InboxEvent)
-        .values(
+    inserted = inserted_value(
+        session=session,
+        model=InboxEvent,
+        values=dict(
             channel=channel, tenant=tenant, conversation=conversation,
             delivery_id=delivery_id, payload=payload, received_at=now or applied,
             status=InboxStatus.APPLIED, attempts=1, lease_owner=owner,
             lease_until=applied + lease, applied_at=applied,
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "tenant", "delivery_id"])
-        .returning(InboxEvent.__table__.c.id)  # type: ignore[attr-defined]
+        ),
+        conflict=["channel", "tenant", "delivery_id"],
+        column="id",
     )
-    inserted = session.execute(statement).first()
-    return None if inserted is None else int(inserted[0])
+    return None if inserted is None else int(inserted)
 
 
 def _claimable(at: datetime) -> sa.ColumnElement[bool]:
