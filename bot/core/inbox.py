@@ -187,7 +187,6 @@ class _Arrival(_Receipt):
         }
         self._payload = _payload(envelope.inbound, envelope.delivery)
         self._received_at = inbound.received_at
-        self.event_id: int | None = None
 
     def admit(self, session: Session) -> bool:
         if storage.inbox_lane_clear(session=session, **self.values):
@@ -196,15 +195,20 @@ class _Arrival(_Receipt):
         return False
 
     def claim(self, session: Session) -> bool:
-        self.event_id = storage.accept_applied_inbox_event(
+        stored = storage.accept_applied_inbox_event(
             session=session, **self.values, payload=self._payload, owner=self._owner,
             lease=self._lease, now=self._received_at,
         )
-        self.claimed = self.event_id is not None
-        if self.event_id is not None:
-            self._event_id = self.event_id
+        self.claimed = stored is not None
+        if stored is not None:
+            self._event_id = stored
             sa_event.listen(session, "after_commit", self._on_commit, once=True)
         return self.claimed
+
+    @property
+    def event_id(self) -> int | None:
+        """The row the turn's transaction stored (None until a claim stored one)."""
+        return self._event_id if self.claimed else None
 
 
 def _delivery_id(envelope: Envelope) -> str:
