@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from knowledge.chunking import SECTION_SEPARATOR
 from knowledge.lexical import BM25Index, JapaneseTokenizer
@@ -35,6 +35,12 @@ _REFERS_FORWARD = re.compile(
     r"|(以下|次)の(条件|事項|項目|場合|とおり|通り|観点|内容|例|もの)"
     r"|(以下|次)に(例を)?(示す|掲げる|挙げる)"
 )
+MAX_WHOLE_TABLE = 800
+"""A table's header row brings the whole table (as a list introduction brings its items)
+only up to this length; a longer table is answered by its matching rows, each shown under
+the header. (500, 800 and 1,600 gave the same answers on the tune half.)"""
+MAX_HEADER_CELL = 15
+"""A table's first row is its header when every cell is at most this long (labels)."""
 MAX_FOLLOW_CHARS = 1600
 """A list introduced by 「次の4つ…」 is given whole up to this length (the 14 items of 仕様書,
 the 14-row 評価の観点 table; the chunker splits longer tables)."""
@@ -80,19 +86,77 @@ def _introduced(segments: Sequence[str], position: int) -> list[str]:
     とおり」), up to ``MAX_LIST_LINES`` lines and ``MAX_FOLLOW_CHARS``; [] when it
     introduces none."""
     segment = segments[position]
+    if _is_table_header(segments, position):
+        # A table's header row introduces its rows as 「以下のとおり」 introduces a list
+        # (「会議体 / 目的 / 開催頻度」 alone answers nothing), when the whole table fits.
+        rows = _table_rows(segments, position)
+        fits = len(rows) <= MAX_LIST_LINES and sum(map(len, rows)) <= MAX_WHOLE_TABLE
+        return rows if fits else []
     if not (_GLUE.search(segment) or _REFERS_FORWARD.search(segment)):
         # 「以下の日を除いたもの」: any 「以下の／次の …」 introduces the list that follows,
         # but only an enumerated one (never the next plain sentence)
         following = segments[position + 1] if position + 1 < len(segments) else ""
         if not (_REFERS_LOOSE.search(segment) and _ENUMERATED.match(following)):
             return []
+    return _following(
+        segments,
+        position,
+        lambda item: bool(_ENUMERATED.match(item)) or _TABLE_ROW in item,
+        first_free=True,
+    )
+
+
+def _is_table_header(segments: Sequence[str], position: int) -> bool:
+    """The first row of a table (a table row not preceded by another), with rows after it,
+    whose cells are all short labels (「提出書類名 / 数量 / 提出期限」; a first row with a
+    sentence in a cell is a table without a header row)."""
+    row = segments[position]
+    return (
+        _TABLE_ROW in row
+        and (position == 0 or _TABLE_ROW not in segments[position - 1])
+        and position + 1 < len(segments)
+        and _TABLE_ROW in segments[position + 1]
+        and all(len(_key(cell)) <= MAX_HEADER_CELL for cell in row.split(_TABLE_ROW))
+    )
+
+
+def _table_rows(segments: Sequence[str], header: int) -> list[str]:
+    """The rows after a table's header row."""
+    rows: list[str] = []
+    for item in segments[header + 1 :]:
+        if _TABLE_ROW not in item:
+            break
+        rows.append(item)
+    return rows
+
+
+def _header_of(segments: Sequence[str], position: int) -> int | None:
+    """The position of the header row of the table the row at ``position`` is in."""
+    if _TABLE_ROW not in segments[position]:
+        return None
+    start = position
+    while start > 0 and _TABLE_ROW in segments[start - 1]:
+        start -= 1
+    if start == position or not _is_table_header(segments, start):
+        return None
+    return start
+
+
+def _following(
+    segments: Sequence[str],
+    position: int,
+    listed: Callable[[str], bool],
+    *,
+    first_free: bool = False,
+) -> list[str]:
+    """The segments after ``position`` that ``listed`` accepts (the first one regardless
+    when ``first_free``), up to ``MAX_LIST_LINES`` lines and ``MAX_FOLLOW_CHARS``."""
     items: list[str] = []
     budget = MAX_FOLLOW_CHARS
     for offset, item in enumerate(
         segments[position + 1 : position + 1 + MAX_LIST_LINES], start=position + 1
     ):
-        listed = offset == position + 1 or _ENUMERATED.match(item) or _TABLE_ROW in item
-        if budget - len(item) < 0 or not listed:
+        if budget - len(item) < 0 or not (listed(item) or (first_free and offset == position + 1)):
             break
         items.append(item)
         budget -= len(item)
@@ -127,7 +191,10 @@ class ExtractiveComposer:
                     continue
                 # A list's introduction is judged with its items: 「主な事項は以下のとおり」
                 # answers 「見積書だけ？」 through the list it brings.
-                unit = [segment, *_introduced(segments, position)]
+                introduced = _introduced(segments, position)
+                if not introduced and _is_table_header(segments, position):
+                    continue  # a header row alone answers nothing; its rows may
+                unit = [segment, *introduced]
                 terms = set(self.tokenizer.tokens(" ".join(unit)))
                 coverage = sum(w for t, w in weights.items() if t in terms) / total
                 score = coverage + (0.35, 0.15, 0.0)[rank] - (0.1 if len(segment) < 12 else 0.0)
@@ -173,6 +240,13 @@ class ExtractiveComposer:
                 # Sentences of two municipalities are never mixed without saying whose.
                 lines.append(f"【{passage.title}】")
                 labelled.add(passage.doc)
+            header = _header_of(segments_by_hit[rank], position)
+            if header is not None and (rank, header) not in used:
+                # a row is shown under its table's header (「重大障害件数 / … / 2回/1年以内」
+                # says little without 「管理項目 / 内容 / 目標値」)
+                lines.append(segments_by_hit[rank][header])
+                used.add((rank, header))
+                said.add(_key(segments_by_hit[rank][header]))
             lines.append(f"{segment}[{number}]")
             used.add((rank, position))
             said.add(_key(segment))

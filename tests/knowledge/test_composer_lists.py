@@ -46,3 +46,48 @@ def test_runs_of_hashes_from_the_conversion_are_never_shown() -> None:
     )
     text = _compose("外部サービスの履行状況の監視は？", passage)
     assert "主管課は、外部サービス" in text and "#" not in text
+
+
+MEETINGS = Passage(
+    id="p4",
+    doc="spec.md",
+    title="運用業務委託仕様書",
+    section="会議",
+    text=(
+        "会議体\t目的\t開催頻度\n"
+        "月次報告会\t月次のサービス実績の報告\t1ヶ月に1度\n"
+        "四半期報告会\t四半期のサービス実績の報告\t3ヶ月に1度\n"
+        "年次報告会\t年次のサービス実績の報告\t1年に1度\n"
+    ),
+)
+
+
+def test_a_table_header_is_never_the_answer_alone_and_brings_its_rows() -> None:
+    # 「どのくらいの頻度」 matches only the header's 開催頻度: the rows are the answer
+    text = _compose("ベンダーとの会議ってどのくらいの頻度でやるの？", MEETINGS)
+    assert "会議体 / 目的 / 開催頻度" in text
+    assert "1ヶ月に1度" in text and "3ヶ月に1度" in text and "1年に1度" in text
+
+
+def test_a_row_of_a_long_table_is_shown_under_its_header() -> None:
+    rows = "".join(
+        f"指標{i}\t{'各業務システムの運用状況を確認する。' * 3}\t別途協議\n" for i in range(12)
+    )
+    table = Passage(
+        id="p5", doc="spec.md", title="運用業務委託仕様書", section="サービスレベル",
+        text="管理項目\t内容\t目標値\n" + rows + "重大障害件数\t重大障害の件数\t2回/1年以内\n",
+    )
+    lines = _compose("重大障害の件数の目標値は？", table).split("\n")
+    assert any(line.startswith("重大障害件数 / 重大障害の件数 / 2回/1年以内") for line in lines)
+    # the header once, right above the table's first row shown (no citation of its own)
+    assert lines.count("管理項目 / 内容 / 目標値") == 1
+    assert lines[lines.index("管理項目 / 内容 / 目標値") + 1].startswith(("指標", "重大障害件数"))
+    assert sum(line.startswith("指標") for line in lines) < 12  # not the long table whole
+
+
+def test_a_first_row_holding_sentences_is_a_row_not_a_header() -> None:
+    table = [
+        "会社概要 / 経営状況 / 会社の規模、財務、経営状況を確認し、安定した経営基盤を有しているか",
+        "データ移行 / データ移行の考え方 / データ移行の考え方が明記されているか",
+    ]
+    assert _introduced(table, 0) == []
