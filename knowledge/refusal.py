@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from knowledge.lexical import JapaneseTokenizer, normalize_text
@@ -42,7 +42,10 @@ _SEVERAL = r"複数|数(?:社|名|人|件|回)"
 _FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
     (re.compile(question), re.compile(answer))
     for question, answer in (
-        (r"何日|何営業日|何曜", _NUMBER + r"\s*(?:営業)?日|[月火水木金土日]曜"),
+        (
+            r"何日|何(?:営業|開庁|稼働|執務)日|何曜",
+            _NUMBER + r"\s*(?:営業|開庁|稼働|執務)?日|[月火水木金土日]曜",
+        ),
         (r"何時間|何分", _NUMBER + r"\s*(?:時間|分)"),
         (r"何(?:か|ヶ|カ|ケ|箇)月", _NUMBER + r"\s*(?:か|ヶ|カ|ケ|箇)月"),
         (r"何年度", r"(?:令和|平成|昭和)\s*(?:元|" + _NUMBER + r")\s*年度|" + _NUMBER + r"\s*年度"),
@@ -116,8 +119,17 @@ class RefusalRules:
         self.corpus = normalize_text("\n".join(texts))
         self.places = "・".join(dict.fromkeys(places)) or "読み込んだ文書"
 
-    def check(self, question: str, hits: Sequence[Hit]) -> Refusal | None:
-        """The first rule the question breaks, or None."""
+    def check(
+        self, question: str, hits: Sequence[Hit], *, holds: Callable[[str], bool] | None = None
+    ) -> Refusal | None:
+        """The first rule the question breaks, or None.
+
+        Args:
+            holds: Whether the passage found holds (nearly) all of a text's words; an
+                unknown abbreviation whose question the passage holds without it
+                (「…マイナンバーのPIA評価書を見てもらえるのは年に何件？」, the document
+                writing 特定個人情報保護評価) is the user's shorthand, not an absent topic.
+        """
         for place in self._places(question):
             if not self._in_corpus(place):
                 return Refusal(
@@ -126,12 +138,12 @@ class RefusalRules:
                     "ありません。",
                 )
         normalized = normalize_text(question)
-        for term in _LATIN_TERM.findall(normalized):
-            if term not in self.corpus:
-                return Refusal(
-                    "term",
-                    f"「{_original(question, term)}」はガイドラインに記載がないため、お答えできません。",
-                )
+        unknown = [t for t in dict.fromkeys(_LATIN_TERM.findall(normalized)) if t not in self.corpus]
+        if unknown and not (holds is not None and holds(_without(question, unknown))):
+            return Refusal(
+                "term",
+                f"「{_original(question, unknown[0])}」はガイドラインに記載がないため、お答えできません。",
+            )
         text = " ".join(h.passage.text for h in hits[:FIGURE_PASSAGES])
         for pattern in asked_figures(question):
             if not holds_figure(text, [pattern]):
@@ -178,6 +190,14 @@ class RefusalRules:
         place = normalize_text(place)
         stem = _PLACE_SUFFIX.sub("", place)
         return place in self.corpus or (len(stem) >= 2 and stem in self.corpus)
+
+
+def _without(question: str, terms: Sequence[str]) -> str:
+    """The question with the (normalised, lower-case) ``terms`` taken out."""
+    folded = unicodedata.normalize("NFKC", question)
+    for term in terms:
+        folded = re.sub(re.escape(term), " ", folded, flags=re.IGNORECASE)
+    return folded
 
 
 def _original(question: str, term: str) -> str:

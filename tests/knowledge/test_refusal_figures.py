@@ -34,3 +34,19 @@ def test_years_asked_and_stated(question: str, text: str, answers: bool) -> None
 
 def test_a_question_without_a_figure_asks_none() -> None:
     assert asked_figures("年度末に台帳と突き合わせるのはなぜ？") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "answers"),
+    [
+        # days counted in business days answer 「何日？」 as plain days do
+        ("報告書は何日以内に出す？", "日次業務報告書 / 作業終了後3開庁日以内", True),
+        ("議事録は何日以内？", "3営業日以内に作成し区へ提出する", True),
+        ("何稼働日前までに連絡する？", "5稼働日前までに連絡すること。", True),
+        ("報告書は何日以内に出す？", "開庁日の8:30~17:15までとする。", False),
+    ],
+)
+def test_business_days_asked_and_stated(question: str, text: str, answers: bool) -> None:
+    patterns = asked_figures(question)
+    assert patterns
+    assert holds_figure(text, patterns) is answers
