@@ -349,12 +349,7 @@ class KnowledgeBase:
 
     def refusal(self, question: str, hits: list[Hit]) -> Refusal | None:
         """Why the documents do not answer this on-topic question, if a rule says so."""
-        return self.refusals.check(
-            question,
-            hits,
-            holds=lambda text: bool(hits)
-            and self.hybrid.coverage(text, hits[0].passage) >= FULL_COVERAGE,
-        )
+        return self.refusals.check(question, hits)
 
     def contextual_query(self, question: str, history: Sequence[str]) -> str:
         """Expand an elliptical follow-up with the previous user turn.

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from knowledge.lexical import JapaneseTokenizer, normalize_text
@@ -119,17 +119,8 @@ class RefusalRules:
         self.corpus = normalize_text("\n".join(texts))
         self.places = "・".join(dict.fromkeys(places)) or "読み込んだ文書"
 
-    def check(
-        self, question: str, hits: Sequence[Hit], *, holds: Callable[[str], bool] | None = None
-    ) -> Refusal | None:
-        """The first rule the question breaks, or None.
-
-        Args:
-            holds: Whether the passage found holds (nearly) all of a text's words; an
-                unknown abbreviation whose question the passage holds without it
-                (「…マイナンバーのPIA評価書を見てもらえるのは年に何件？」, the document
-                writing 特定個人情報保護評価) is the user's shorthand, not an absent topic.
-        """
+    def check(self, question: str, hits: Sequence[Hit]) -> Refusal | None:
+        """The first rule the question breaks, or None."""
         for place in self._places(question):
             if not self._in_corpus(place):
                 return Refusal(
@@ -138,12 +129,12 @@ class RefusalRules:
                     "ありません。",
                 )
         normalized = normalize_text(question)
-        unknown = [t for t in dict.fromkeys(_LATIN_TERM.findall(normalized)) if t not in self.corpus]
-        if unknown and not (holds is not None and holds(_without(question, unknown))):
-            return Refusal(
-                "term",
-                f"「{_original(question, unknown[0])}」はガイドラインに記載がないため、お答えできません。",
-            )
+        for term in _LATIN_TERM.findall(normalized):
+            if term not in self.corpus:
+                return Refusal(
+                    "term",
+                    f"「{_original(question, term)}」はガイドラインに記載がないため、お答えできません。",
+                )
         text = " ".join(h.passage.text for h in hits[:FIGURE_PASSAGES])
         for pattern in asked_figures(question):
             if not holds_figure(text, [pattern]):
@@ -190,14 +181,6 @@ class RefusalRules:
         place = normalize_text(place)
         stem = _PLACE_SUFFIX.sub("", place)
         return place in self.corpus or (len(stem) >= 2 and stem in self.corpus)
-
-
-def _without(question: str, terms: Sequence[str]) -> str:
-    """The question with the (normalised, lower-case) ``terms`` taken out."""
-    folded = unicodedata.normalize("NFKC", question)
-    for term in terms:
-        folded = re.sub(re.escape(term), " ", folded, flags=re.IGNORECASE)
-    return folded
 
 
 def _original(question: str, term: str) -> str:
