@@ -28,7 +28,7 @@ TARGET_CHARS = 500
 MAX_TABLE_CHARS = 1600
 """Longer tables are split at row boundaries, each part repeating the header row."""
 SECTION_SEPARATOR = " > "
-CHUNKING_VERSION = "3"
+CHUNKING_VERSION = "4"
 """Part of every document's change digest: a new version re-chunks unchanged documents."""
 MAX_OUTLINE_CHILDREN = 15
 _INTRODUCES = re.compile(
@@ -308,7 +308,7 @@ class _Reader:
             if in_toc and not self.use_markdown:
                 in_toc = False
             if "\t" in line:
-                self._table_row(stripped)
+                self._table_row(line.strip("\n\r \u3000"))
                 blank_since_text = False
                 continue
             lost = self._lost_heading(stripped) if self.use_markdown else None
@@ -383,12 +383,23 @@ class _Reader:
         self.blocks.append(_Block(self.stack.path, "heading", [heading.label]))
 
     def _table_row(self, row: str) -> None:
+        """A table line. One whose only text is in a later cell (「\t…の方法での、リモートアクセ」)
+        is a cell the conversion wrapped onto the next line: it is joined to that cell of
+        the row above instead of standing as a row (or a sentence fragment) of its own."""
         last = self.blocks[-1] if self.blocks else None
+        cells = row.split("\t")
+        filled = [i for i, cell in enumerate(cells) if cell.strip()]
         if last and last.kind == "table" and last.path == self.stack.path:
-            last.lines.append(row)
+            if len(filled) == 1 and filled[0] > 0:
+                above = last.lines[-1].split("\t")
+                column = min(filled[0], len(above) - 1)
+                above[column] = join_lines(above[column], cells[filled[0]].strip())
+                last.lines[-1] = "\t".join(above)
+            else:
+                last.lines.append(row.strip())
             return
         self._flush_notes()
-        self.blocks.append(_Block(self.stack.path, "table", [row]))
+        self.blocks.append(_Block(self.stack.path, "table", [row.strip()]))
 
     def _text(self, text: str, *, indented: bool, after_blank: bool) -> None:
         path = self.stack.path

@@ -173,3 +173,32 @@ def test_a_bullet_continuing_a_headings_numbering_is_its_sibling() -> None:
         "2.3 随時業務 > (3) パソコンサポート (庁内 LAN パソコン)"
     )
     assert sections["(2) 作業日報を作成し提出すること。"].endswith("2.4 ドキュメント作成・管理")
+
+
+def test_a_wrapped_table_cell_is_joined_to_its_row() -> None:
+    [passage] = _text_document(
+        "# 4.5 業務場所\n各作業の業務場所を以下に示す。\n\n"
+        "業務\t業務場所\n"
+        "ヘルプデスク対応\t基本的には、本市が指定する場所。\n"
+        "\t※受託者が用意する場所も可とするが、リモートアクセ\n"
+        "\tスによる各システムは利用できないものとする。\n"
+        "その他の業務\t本市が指定する場所。\n"
+    )
+    assert passage.text.splitlines()[2:] == [
+        "業務\t業務場所",
+        "ヘルプデスク対応\t基本的には、本市が指定する場所。※受託者が用意する場所も可とするが、"
+        "リモートアクセスによる各システムは利用できないものとする。",
+        "その他の業務\t本市が指定する場所。",
+    ]
+
+
+def test_a_row_under_a_merged_first_cell_stays_a_row() -> None:
+    [passage] = _text_document(
+        "# 2 適用範囲\n区分ごとの適用は次のとおり。\n\n"
+        "分類\t記号\t内容\t適用\n"
+        "情報システム\tA\t業務システムの構築\t適用\n"
+        "\tC\tASP、SaaSなど、外部サービスの利用\t適用\n"
+        "\t-\t保守・運用を必要としないシステム\t不要\n"
+    )
+    rows = passage.text.splitlines()[2:]
+    assert rows[2:] == ["C\tASP、SaaSなど、外部サービスの利用\t適用", "-\t保守・運用を必要としないシステム\t不要"]
