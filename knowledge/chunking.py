@@ -28,7 +28,7 @@ TARGET_CHARS = 500
 MAX_TABLE_CHARS = 1600
 """Longer tables are split at row boundaries, each part repeating the header row."""
 SECTION_SEPARATOR = " > "
-CHUNKING_VERSION = "4"
+CHUNKING_VERSION = "5"
 """Part of every document's change digest: a new version re-chunks unchanged documents."""
 MAX_OUTLINE_CHILDREN = 15
 _INTRODUCES = re.compile(
@@ -257,7 +257,15 @@ def _is_item(line: str) -> bool:
 
 
 def _is_finished(text: str) -> bool:
-    return text.rstrip().endswith(_TERMINATORS)
+    text = text.rstrip()
+    if text.endswith(("：", ":")) and _unclosed(text):
+        return False  # 「…は PMO（事務局：」 / 「情報課）を主体として…」: the line broke inside brackets
+    return text.endswith(_TERMINATORS)
+
+
+def _unclosed(text: str) -> bool:
+    """More opening than closing round brackets."""
+    return text.count("（") + text.count("(") > text.count("）") + text.count(")")
 
 
 class _Reader:
@@ -322,7 +330,7 @@ class _Reader:
                     heading is not None
                     and heading.style != "circled"
                     and len(stripped) <= 60
-                    and not stripped.endswith("。")
+                    and "。" not in stripped  # 「1 つは、…ことである。システムの構築を…」 is prose
                 ):
                     if self.stack.continues(heading, strict=self._paragraph_open()) or (
                         heading.number == 1 and not self._paragraph_open()

@@ -202,3 +202,17 @@ def test_a_row_under_a_merged_first_cell_stays_a_row() -> None:
     )
     rows = passage.text.splitlines()[2:]
     assert rows[2:] == ["C\tASP、SaaSなど、外部サービスの利用\t適用", "-\t保守・運用を必要としないシステム\t不要"]
+
+
+def test_a_numbered_prose_line_is_not_a_heading_and_a_line_broken_in_brackets_is_joined() -> None:
+    passages = _text_document(
+        "3.3.1 12年間の包括アウトソーシング\n\n"
+        "運営管理期間を 10年に設定した理由は次の 2点である。\n\n"
+        "1 つは、現場の負担を減らすことである。システムの構築を 2 年、システム導入後の安\n\n"
+        "定期間を 1 年と想定している。\n\n"
+        "調整は PMO（事務局：\n\n情報課）を主体として行う。\n"
+    )
+    assert [p.section for p in passages] == ["3.3.1 12年間の包括アウトソーシング"]
+    text = passages[0].text
+    assert "システム導入後の安定期間を 1 年と想定している。" in text
+    assert "調整は PMO（事務局：情報課）を主体として行う。" in text
