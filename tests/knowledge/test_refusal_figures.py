@@ -1,4 +1,5 @@
-"""The figure rule's reading of years: a number of years, not a date, answers 「何年？」."""
+"""The figure rule's reading of years (a number of years, not a date, answers 「何年？」) and of
+days (business days count)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,14 @@ from knowledge.refusal import asked_figures, holds_figure
         ("見直しは何年度？", "令和7年度に見直す。", True),
         ("見直しは何年度？", "平成元年度から", True),
         ("見直しは何年度？", "3年間で見直す。", False),
+        # days counted in business days answer 「何日？」 as plain days do
+        ("報告書は何日以内に出す？", "日次業務報告書 / 作業終了後3開庁日以内", True),
+        ("議事録は何日以内？", "3営業日以内に作成し区へ提出する", True),
+        ("何稼働日前までに連絡する？", "5稼働日前までに連絡すること。", True),
+        ("報告書は何日以内に出す？", "開庁日の8:30~17:15までとする。", False),
     ],
 )
-def test_years_asked_and_stated(question: str, text: str, answers: bool) -> None:
+def test_years_and_days_asked_and_stated(question: str, text: str, answers: bool) -> None:
     patterns = asked_figures(question)
     assert patterns
     assert holds_figure(text, patterns) is answers
@@ -35,18 +41,3 @@ def test_years_asked_and_stated(question: str, text: str, answers: bool) -> None
 def test_a_question_without_a_figure_asks_none() -> None:
     assert asked_figures("年度末に台帳と突き合わせるのはなぜ？") == []
 
-
-@pytest.mark.parametrize(
-    ("question", "text", "answers"),
-    [
-        # days counted in business days answer 「何日？」 as plain days do
-        ("報告書は何日以内に出す？", "日次業務報告書 / 作業終了後3開庁日以内", True),
-        ("議事録は何日以内？", "3営業日以内に作成し区へ提出する", True),
-        ("何稼働日前までに連絡する？", "5稼働日前までに連絡すること。", True),
-        ("報告書は何日以内に出す？", "開庁日の8:30~17:15までとする。", False),
-    ],
-)
-def test_business_days_asked_and_stated(question: str, text: str, answers: bool) -> None:
-    patterns = asked_figures(question)
-    assert patterns
-    assert holds_figure(text, patterns) is answers
