@@ -74,14 +74,7 @@ def score(
     for question in answerable:
         evidence = [normalize_for_match(e) for e in question.evidence]
         texts = retrieve(question.question)[:10]
-        rank = next(
-            (
-                i
-                for i, text in enumerate(texts)
-                if any(e in normalize_for_match(text) for e in evidence)
-            ),
-            None,
-        )
+        rank = next((i for i, text in enumerate(texts) if _holds(evidence, text)), None)
         if rank is None:
             misses.append(question.id)
             continue
@@ -98,6 +91,12 @@ def score(
         float(statistics.median(passage_lengths)) if passage_lengths else 0.0,
         tuple(misses),
     )
+
+
+def _holds(evidence: Sequence[str], text: str) -> bool:
+    """True when ``text`` holds any of the (already normalised) evidence strings."""
+    folded = normalize_for_match(text)
+    return any(e in folded for e in evidence)
 
 
 def evaluate_ours(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[EvalResult]:
@@ -338,11 +337,9 @@ def evaluate_answers(
         for question in chosen:
             evidence = [normalize_for_match(e) for e in question.evidence]
             given = answer(question.question)
-            holds = given.answered and any(
-                e in normalize_for_match(without_citations(given.text)) for e in evidence
-            )
+            holds = given.answered and _holds(evidence, without_citations(given.text))
             near = any(
-                any(e in normalize_for_match(hit.passage.text) for e in evidence)
+                _holds(evidence, hit.passage.text)
                 for hit in search(question.question)[:COMPOSED_FROM]
             )
             holding += holds
