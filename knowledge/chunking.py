@@ -28,7 +28,7 @@ TARGET_CHARS = 500
 MAX_TABLE_CHARS = 1600
 """Longer tables are split at row boundaries, each part repeating the header row."""
 SECTION_SEPARATOR = " > "
-CHUNKING_VERSION = "5"
+CHUNKING_VERSION = "6"
 """Part of every document's change digest: a new version re-chunks unchanged documents."""
 MAX_OUTLINE_CHILDREN = 15
 _INTRODUCES = re.compile(
@@ -64,6 +64,10 @@ _KATAKANA = (
 _ROMAN_RE = r"(X|IX|VIII|VII|VI|V|IV|III|II|I|[Ⅰ-Ⅹ])"
 _TERMINATORS = ("。", "．", "：", ":", "）", ")", "」", "』", "】", "!", "?", "！", "？")
 _TOC_LINE = re.compile(r"(\.{3,}|…{2,}|・{3,})\s*\d+\s*$|\t\s*\d{1,3}\s*$")
+_RULE_LINE = re.compile(r"(?=.*\||(?:\s*[-=_*:]){2})[-=_*|:\s]+")
+"""A horizontal rule or a table's rule row, in any of the conversions' forms (「-----」,
+「-----\t---」 between tab-separated cells, 「- |  ||--||」 left of an emptied Markdown
+table, 「- |  |」「|--|」「|」 on lines of their own): layout, never text."""
 _GLUE_END = re.compile(r"(以下|次)(の|に示す)?(とおり|通り)(である|です)?。?$|[：:]$")
 _SENTENCE_END = re.compile(r"(?<=[。．！？])(?![」』）)\]。])")
 
@@ -293,7 +297,9 @@ class _Reader:
         blank_since_text = False
         for line in self._expanded():
             stripped = line.strip()
-            if not stripped or re.fullmatch(r"[-=_*]{2,}|-\s*\d+\s*-|\d{1,3}", stripped):
+            if not stripped or _RULE_LINE.fullmatch(stripped) or (
+                re.fullmatch(r"-\s*\d+\s*-|\d{1,3}", stripped)
+            ):
                 blank_since_text = True
                 continue
             md = re.match(r"^(#{1,6})\s+(.*)$", stripped)

@@ -216,3 +216,24 @@ def test_a_numbered_prose_line_is_not_a_heading_and_a_line_broken_in_brackets_is
     text = passages[0].text
     assert "システム導入後の安定期間を 1 年と想定している。" in text
     assert "調整は PMO（事務局：情報課）を主体として行う。" in text
+
+
+def test_table_rule_rows_are_layout_not_text() -> None:
+    [passage] = _text_document(
+        "# 1.1 保守調達の概要\n保守の区分は次のとおり。\n\n"
+        "区分\t内容\n-----\t---\n\n"
+        "定常保守\t定期点検\n-------\t--\n\n"
+        "- |  ||--||\n\n・1. 業務計画書（提出時期：業務開始時）\n||--|\n"
+    )
+    lines = passage.text.splitlines()
+    assert lines[2:] == ["区分\t内容", "定常保守\t定期点検", "・1. 業務計画書（提出時期：業務開始時）"]
+
+
+def test_no_passage_of_the_corpus_holds_a_rule_line(corpus_passages: list[Passage]) -> None:
+    rules = [
+        line
+        for p in corpus_passages
+        for line in p.text.splitlines()
+        if line.strip() and set(line.strip()) <= set("-|:\t =_*")
+    ]
+    assert rules == []
