@@ -261,6 +261,12 @@ def _evaluate_split(
                 lengths,
             ))
             results.append(score(
+                f"- character bigrams [{label}]", chosen,
+                lambda q: [h.passage.text
+                           for h in search.rank(q, top_k=10, bigram_weight=0.0).hits],
+                lengths,
+            ))
+            results.append(score(
                 f"BM25 only [{label}]", chosen,
                 lambda q: [h.passage.text for h in search.rank(q, top_k=10, lexical_only=True).hits],
                 lengths,

@@ -105,6 +105,21 @@ def normalize_text(text: str) -> str:
     return _RULES.sub(" ", text).lower()
 
 
+_BIGRAM_RUN = re.compile(r"[一-龥々〆ァ-ヶーa-z0-9]{2,}")
+
+
+def character_bigrams(text: str) -> list[str]:
+    """Overlapping two-character pieces of the kanji, katakana and Latin runs of ``text``
+    (after ``normalize_text``): 「対価の見直し」 -> 対価, 見直 (hiragana and symbols split
+    runs). A match that does not depend on the dictionary's word boundaries: 「サービスの
+    区分」 meets 「サービス区分」, 「納品時期」 meets 「納品」."""
+    return [
+        run[i : i + 2]
+        for run in _BIGRAM_RUN.findall(normalize_text(text))
+        for i in range(len(run) - 1)
+    ]
+
+
 class JapaneseTokenizer:
     """SudachiPy (sudachidict-core) tokenizer producing normalised content words.
 
