@@ -9,8 +9,9 @@ general rules catch those, each with a Japanese explanation:
   loaded document (「横浜市だと…」);
 * **term**: it names a Latin-letter term of three or more letters that occurs in no
   loaded document (ISMAP, ChatGPT): the subject itself is not covered;
-* **figure**: it asks for a figure (いくら・何円・何日・何社・何% …) and the passages the
-  answer would rest on hold no number of that kind;
+* **figure**: it asks for a figure (いくら・何円・何日・何社・何% …, or a quantity of any
+  unit for どのくらい・どれくらい・どの程度) and the passages the answer would rest on hold
+  no number of that kind;
 * **organisation**: it asks which company or vendor (どこの会社・業者名・ベンダーは
   どこ …) and those passages name no organisation (SudachiDict 固有名詞・組織名, or a company form
   such as 株式会社): guidelines describe roles, not who won a contract.
@@ -67,10 +68,23 @@ _FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
 )
 
 
+_HOW_MUCH = re.compile(r"どのくらい|どれくらい|どのぐらい|どれぐらい|どの程度|どれほど|どれだけ")
+_QUANTITY = re.compile(
+    _NUMBER + r"\s*(?:%|％|割|円|万|億|人|名|件|回|度|時間|分|日|か月|ヶ月|カ月|年(?!度)|社|点|倍|台)"
+    r"|\d+\s*/\s*\d+|毎(?:年|月|週|日)|(?:年|月|週|日)次|四半期|随時|適宜|都度|常時"
+)
+"""What answers 「どのくらい」: a number with a unit, a share (1/3), or a count or frequency
+the text gives in words (毎月・年次・四半期・随時 …; not 「複数」, which says how many, not how
+much or how long)."""
+
+
 def asked_figures(question: str) -> list[re.Pattern[str]]:
     """What a text must hold to answer the figures ``question`` asks for (empty: none)."""
     folded = unicodedata.normalize("NFKC", question)
-    return [holds for asks, holds in _FIGURES if asks.search(folded)]
+    found = [holds for asks, holds in _FIGURES if asks.search(folded)]
+    if not found and _HOW_MUCH.search(folded):
+        found.append(_QUANTITY)
+    return found
 
 
 def without_citations(text: str) -> str:
@@ -78,8 +92,13 @@ def without_citations(text: str) -> str:
     return re.sub(r"\[\d+\]", "", text)
 
 
+_SUFFICIENT = re.compile(r"(?<![\d一二三四五六七八九十百千万])十分")
+"""「十分に確認」 (sufficiently) is not ten minutes; 「三十分」 is thirty."""
+
+
 def holds_figure(text: str, patterns: Sequence[re.Pattern[str]]) -> bool:
     folded = unicodedata.normalize("NFKC", without_citations(text))
+    folded = _SUFFICIENT.sub("充分", folded)
     return any(pattern.search(folded) for pattern in patterns)
 
 

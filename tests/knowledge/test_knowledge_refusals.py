@@ -65,6 +65,8 @@ def test_a_table_question_gets_every_row(corpus_knowledge: KnowledgeBase) -> Non
         ("クラウドサービス使うときってISMAP登録は必須ですか？", "ISMAP"),
         ("木更津市のDX推進本部会議は毎月何日に開かれますか", "数値"),
         ("RFIの回答期限は何日くらい取ればいいの？", "数値"),
+        # 「どのくらい」 asks for a quantity; 「複数の事業者に依頼」 says how many, not how long
+        ("木更津でRFIを出したら、業者から回答が来るまでどのくらいかかるもの？", "数値"),
         ("川崎市のCIO補佐業務を今受託している会社ってどこ？", "会社名"),
         ("葛飾区の保守を請け負ってるベンダー名を教えて", "会社名"),
     ],
@@ -212,3 +214,9 @@ def test_an_unknown_abbreviation_is_declined_even_among_words_of_the_documents(
     answer = corpus_knowledge.answer("RFIの回答はPDFでもらえばいい？")
     assert not answer.answered
     assert "PDF" in answer.text
+
+
+def test_a_how_much_question_is_answered_with_the_quantity(corpus_knowledge: KnowledgeBase) -> None:
+    answer = corpus_knowledge.answer("岡山の統合運用の日次報告は、作業のあとどのくらいで出てくる？")
+    assert answer.answered
+    assert "3開庁日以内" in answer.text.replace(" ", "")

@@ -1,5 +1,5 @@
-"""The figure rule's reading of years (a number of years, not a date, answers 「何年？」) and of
-days (business days count)."""
+"""The figure rule's reading of years (a number of years, not a date, answers 「何年？」), of
+days (business days count) and of 「どのくらい」 (a quantity of any unit)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,20 @@ from knowledge.refusal import asked_figures, holds_figure
         ("議事録は何日以内？", "3営業日以内に作成し区へ提出する", True),
         ("何稼働日前までに連絡する？", "5稼働日前までに連絡すること。", True),
         ("報告書は何日以内に出す？", "開庁日の8:30~17:15までとする。", False),
+        # 「どのくらい」 asks for a quantity of any unit: a duration, a count, a rate, a share
+        ("障害のとき業者はどれくらいで来てくれる？", "1時間以内に本市へ臨場する。", True),
+        ("市役所に月どのくらい来るの？", "平均して月3日は履行場所において業務遂行に当たる", True),
+        ("初期費用は契約額のどの程度まで？", "契約額における 1/3を限度とする。", True),
+        ("定例会はどのくらいの頻度？", "定期保守会議 / 毎月等", True),
+        ("評価会議はどれくらいの頻度？", "運用業務年間評価会議 / 年間の運用作業実績の確認 / 年次", True),
+        ("見直しはどのくらいの間隔？", "サービスレベル検討会 / 四半期に見直す", True),
+        ("問い合わせは年間どのくらい来る？", "問合せ・要望全般を一次窓口として受け付ける。", False),
+        ("問い合わせは年間どのくらい来る？", "令和4年度に開始する。", False),
+        ("回答まで何分かかる？", "必要性を事前に十分に確認しなければならない。", False),
+        ("回答まで何分かかる？", "受付から三十分以内に回答する。", True),
     ],
 )
-def test_years_and_days_asked_and_stated(question: str, text: str, answers: bool) -> None:
+def test_figures_asked_and_stated(question: str, text: str, answers: bool) -> None:
     patterns = asked_figures(question)
     assert patterns
     assert holds_figure(text, patterns) is answers
@@ -40,4 +51,10 @@ def test_years_and_days_asked_and_stated(question: str, text: str, answers: bool
 
 def test_a_question_without_a_figure_asks_none() -> None:
     assert asked_figures("年度末に台帳と突き合わせるのはなぜ？") == []
+
+
+def test_how_much_adds_a_quantity_only_when_no_figure_of_its_own_is_asked() -> None:
+    # 「いくらぐらい？」 keeps its own figure: an amount in 円, not any number
+    [amount] = asked_figures("どのくらい、いくらかかる？")
+    assert holds_figure("300 万円以上", [amount]) and not holds_figure("3年以上", [amount])
 
