@@ -258,9 +258,7 @@ class HybridSearch:
         )
         spread = float(late_scores.std())
         standard = (late_scores - late_scores.mean()) / spread if spread > 0 else late_scores * 0
-        top = float(standard.max())
-        standard = standard / top if top > 0 else standard
-        combined = _by_max(bm25[pool]) + self.late_weight * standard
+        combined = _by_max(bm25[pool]) + self.late_weight * _by_max(standard)
         if extra is not None:
             combined = combined + extra[pool]
         if named:
