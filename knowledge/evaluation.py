@@ -267,6 +267,12 @@ def _evaluate_split(
                 lengths,
             ))
             results.append(score(
+                f"- named-document IDF [{label}]", chosen,
+                lambda q: [h.passage.text
+                           for h in search.rank(q, top_k=10, named_document_idf=False).hits],
+                lengths,
+            ))
+            results.append(score(
                 f"BM25 only [{label}]", chosen,
                 lambda q: [h.passage.text for h in search.rank(q, top_k=10, lexical_only=True).hits],
                 lengths,

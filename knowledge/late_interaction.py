@@ -180,49 +180,95 @@ class LateInteraction:
         if not self.passages:
             self._owner = torch.zeros(0, dtype=torch.int64)
         frequency: Counter[int] = Counter()
-        for found in ids.values():
-            frequency.update(set(found.tolist()))
+        self._distinct: dict[int, np.ndarray] = {}
+        for position, found in ids.items():
+            distinct = np.unique(found)
+            frequency.update(distinct.tolist())
+            self._distinct[position] = distinct
         self._frequency = frequency
         self._count = len(ids)
+        self._within: tuple[frozenset[int], dict[int, int]] = (frozenset(), {})
 
     def idf(self, token_id: int) -> float:
         """Inverse document frequency of a vocabulary id over the passages (≥ 0)."""
         return max(0.0, math.log((self._count + 1) / (self._frequency.get(token_id, 0) + 0.5)))
 
+    def _weights(self, question: TokenVectors, within: frozenset[int] = frozenset()) -> Any:
+        """The question tokens' weights: inverse document frequency over every passage, or
+        (``within`` given) over the passages at those positions only."""
+        import torch
+
+        if not within:
+            return torch.tensor([self.idf(int(t)) for t in question.ids], dtype=torch.float32)
+        if self._within[0] != within:  # one named document set is asked about at a time
+            found = [self._distinct[p] for p in within if p in self._distinct]
+            values, counts = np.unique(np.concatenate(found or [np.zeros(0, np.int32)]),
+                                       return_counts=True)
+            self._within = (within, dict(zip(values.tolist(), counts.tolist(), strict=True)))
+        frequency = self._within[1]
+        count = len(within)
+        return torch.tensor(
+            [max(0.0, math.log((count + 1) / (frequency.get(int(t), 0) + 0.5)))
+             for t in question.ids],
+            dtype=torch.float32,
+        )
+
     def covers(self, position: int) -> bool:
         return position in self.passages
 
-    def scores(self, question: TokenVectors, positions: Sequence[int]) -> list[float]:
-        """One score per position in ``positions`` (0 for a passage with no vectors)."""
+    def scores(
+        self,
+        question: TokenVectors,
+        positions: Sequence[int],
+        *,
+        within: frozenset[int] = frozenset(),
+    ) -> list[float]:
+        """One score per position in ``positions`` (0 for a passage with no vectors);
+        passages at the positions ``within`` weigh the question's tokens by their inverse
+        document frequency among those passages (see ``scores_all``)."""
         import torch
 
-        weights = torch.tensor([self.idf(int(t)) for t in question.ids], dtype=torch.float32)
-        total = float(weights.sum())
-        if not len(question.ids) or total <= 0:
+        every = self._weights(question)
+        own = self._weights(question, within) if within else every
+        if not len(question.ids):
             return [0.0] * len(positions)
         query = torch.from_numpy(np.ascontiguousarray(question.vectors, dtype=np.float32))
         out = []
         with torch.inference_mode():
             for position in positions:
                 passage = self.passages.get(position)
-                if passage is None or not len(passage):
+                weights = own if position in within else every
+                total = float(weights.sum())
+                if passage is None or not len(passage) or total <= 0:
                     out.append(0.0)
                     continue
                 best = (query @ passage.float().T).max(dim=1).values
                 out.append(float((best * weights).sum()) / total)
         return out
 
-    def scores_all(self, question: TokenVectors, *, block_rows: int = 1 << 20) -> np.ndarray:
+    def scores_all(
+        self,
+        question: TokenVectors,
+        *,
+        block_rows: int = 1 << 20,
+        within: frozenset[int] = frozenset(),
+    ) -> np.ndarray:
         """The score of every passage position (0 … highest position), as ``scores``;
         NaN where a passage has no vectors.
 
         One float16 product over the packed rows (in blocks of ``block_rows``) and a
         per-passage maximum by scatter, instead of one product per passage.
+
+        ``within``: positions (the passages of the documents a question names) whose
+        scores weigh the question's tokens by inverse document frequency among those
+        passages only. Inside one document its own subject (「CIO補佐」 in the CIO-support
+        specification) is on every page and tells its passages nothing apart, though it is
+        rare in the corpus.
         """
         import torch
 
         result = np.full(self._size, np.nan, dtype=np.float32)
-        weights = torch.tensor([self.idf(int(t)) for t in question.ids], dtype=torch.float32)
+        weights = self._weights(question)
         total = float(weights.sum())
         if not len(question.ids) or total <= 0 or not len(self._owner):
             result[list(self.passages)] = 0.0
@@ -239,6 +285,13 @@ class LateInteraction:
                     1, owner.expand(len(query), -1), similarity, reduce="amax", include_self=True
                 )
             combined = (best * weights[:, None]).sum(dim=0) / total
+            own = self._weights(question, within) if within else weights
+            if within and float(own.sum()) > 0:
+                named = torch.zeros(self._size + 1, dtype=torch.bool)
+                named[sorted(within)] = True
+                combined = torch.where(
+                    named, (best * own[:, None]).sum(dim=0) / float(own.sum()), combined
+                )
         values = combined.numpy()
         for position in self.passages:
             result[position] = values[position]

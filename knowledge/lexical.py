@@ -318,6 +318,26 @@ class BM25Index:
                 )
         return scores
 
+    def scores_within(
+        self, query_terms: Sequence[str] | dict[str, float], within: np.ndarray
+    ) -> np.ndarray:
+        """BM25 of every document, each term weighted by its inverse document frequency
+        among the documents ``within`` (a boolean mask) only; 0 outside them."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        size = int(within.sum())
+        weighted = query_terms if isinstance(query_terms, dict) else Counter(query_terms)
+        for term, query_count in weighted.items():
+            postings = [(i, c) for i, c in self.postings.get(term, ()) if within[i]]
+            if not postings:
+                continue
+            df = len(postings)
+            idf = math.log(1 + (size - df + 0.5) / (df + 0.5))
+            for index, count in postings:
+                scores[index] += (
+                    query_count * idf * count * (self.k1 + 1) / (count + self._norm[index])
+                )
+        return scores
+
     def top(self, query_terms: Sequence[str] | dict[str, float], k: int) -> list[tuple[int, float]]:
         """Indices and scores of the ``k`` best documents with a positive score."""
         return self.top_of(self.scores(query_terms), k)

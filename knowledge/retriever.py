@@ -51,6 +51,15 @@ FULL_SCORING_LIMIT = 5000
 packed token vectors, a few milliseconds here); above it only ``WIDE_CANDIDATES`` of the
 first stage."""
 WIDE_CANDIDATES = 300
+NAMED_DOCUMENT_IDF = True
+"""Second stage, for a question that names a municipality: the named documents' passages
+weigh the question's words by their inverse document frequency among those passages (BM25
+and late interaction alike) instead of over the whole corpus. A document's own subject
+(「CIO補佐」「包括アウトソーシング」) is rare in the corpus and so weighed heavily, yet it is
+on every page of its document and tells its passages nothing apart: 「川崎市のCIO補佐の委託期
+間は？」 found the specification's preamble (CIO補佐 three times) before 「2 委託期間」.
+A switch, not a tuned weight; measured on both halves (docs/knowledge.md) and reported by
+``soudan eval`` as a component."""
 MUNICIPALITY_BOOST = 1.5
 """A question naming a municipality (「川崎市の…」) prefers that municipality's documents
 (first stage: rank score multiplied)."""
@@ -97,6 +106,7 @@ class HybridSearch:
         token_store: TokenVectorStore | None = None,
         late_weight: float = LATE_WEIGHT,
         bigram_weight: float = BIGRAM_WEIGHT,
+        named_document_idf: bool = NAMED_DOCUMENT_IDF,
     ) -> None:
         """Args:
         token_store: Where passage token vectors are kept; None turns the second
@@ -107,6 +117,7 @@ class HybridSearch:
         self.token_store = token_store
         self.late_weight = late_weight
         self.bigram_weight = bigram_weight
+        self.named_document_idf = named_document_idf
         self.late: LateInteraction | None = None
         self.store = store
         self.embedder = embedder
@@ -171,6 +182,7 @@ class HybridSearch:
         second_stage: bool = True,
         synonym_weight: float | None = None,
         bigram_weight: float | None = None,
+        named_document_idf: bool | None = None,
     ) -> RankedHits:
         """Best passages for ``question``.
 
@@ -218,7 +230,21 @@ class HybridSearch:
                 if bigram > 0
                 else None
             )
-            order, scores = self._second_stage(late, question_tokens, bm25, order, named, extra)
+            within: frozenset[int] = frozenset()
+            if named and (
+                self.named_document_idf if named_document_idf is None else named_document_idf
+            ):
+                within = frozenset(
+                    i for i, item in enumerate(self.passages) if item.passage.doc in named
+                )
+                mask = np.zeros(len(self.passages), dtype=bool)
+                mask[sorted(within)] = True
+                bm25 = np.where(
+                    mask, _by_max(self.bm25.scores_within(terms, mask)), _by_max(bm25)
+                )
+            order, scores = self._second_stage(
+                late, question_tokens, bm25, order, named, extra, within
+            )
         order = order[:top_k]
         hits = [Hit(self.passages[i].passage, round(scores[i], 4)) for i in order]
         evidence = RetrievalEvidence(
@@ -235,11 +261,14 @@ class HybridSearch:
         first: list[int],
         named: set[str],
         extra: np.ndarray | None = None,
+        within: frozenset[int] = frozenset(),
     ) -> tuple[list[int], dict[int, float]]:
         """Every passage (or, in a large corpus, the first stage's ``WIDE_CANDIDATES``)
         scored by BM25 / its maximum + ``late_weight`` x the standardised late-interaction
         score / its maximum, plus ``MUNICIPALITY_BONUS`` for a named municipality, plus
         ``extra`` (per passage position, already weighted: the character-bigram score).
+        ``within``: the named documents' passages, scored with inverse document
+        frequencies among themselves (``NAMED_DOCUMENT_IDF``; their BM25 is already so).
 
         Scores, not ranks, are fused: a passage the late interaction finds far ahead of
         the rest keeps that lead even when BM25 ranks it 30th (rank fusion over the top
@@ -247,10 +276,12 @@ class HybridSearch:
         """
         if len(self.passages) <= FULL_SCORING_LIMIT:
             pool = np.arange(len(self.passages))
-            late_scores = late.scores_all(question)[: len(self.passages)]
+            late_scores = late.scores_all(question, within=within)[: len(self.passages)]
         else:
             pool = np.array(first[:WIDE_CANDIDATES], dtype=np.int64)
-            late_scores = np.array(late.scores(question, pool.tolist()), dtype=np.float32)
+            late_scores = np.array(
+                late.scores(question, pool.tolist(), within=within), dtype=np.float32
+            )
         if not len(pool):
             return first, {i: 0.0 for i in first}
         late_scores = np.where(
