@@ -119,6 +119,11 @@ class TokenVectorStore:
                 path.unlink(missing_ok=True)
 
 
+def _idf(frequency: int, count: int) -> float:
+    """Inverse document frequency of a token in ``frequency`` of ``count`` passages (≥ 0)."""
+    return max(0.0, math.log((count + 1) / (frequency + 0.5)))
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -191,7 +196,7 @@ class LateInteraction:
 
     def idf(self, token_id: int) -> float:
         """Inverse document frequency of a vocabulary id over the passages (≥ 0)."""
-        return max(0.0, math.log((self._count + 1) / (self._frequency.get(token_id, 0) + 0.5)))
+        return _idf(self._frequency.get(token_id, 0), self._count)
 
     def _weights(self, question: TokenVectors, within: frozenset[int] = frozenset()) -> Any:
         """The question tokens' weights: inverse document frequency over every passage, or
@@ -200,16 +205,17 @@ class LateInteraction:
 
         if not within:
             return torch.tensor([self.idf(int(t)) for t in question.ids], dtype=torch.float32)
-        if self._within[0] != within:  # one named document set is asked about at a time
+        cached = self._within  # the last named document set (read once: threads share it)
+        if cached[0] != within:
             found = [self._distinct[p] for p in within if p in self._distinct]
             values, counts = np.unique(np.concatenate(found or [np.zeros(0, np.int32)]),
                                        return_counts=True)
-            self._within = (within, dict(zip(values.tolist(), counts.tolist(), strict=True)))
-        frequency = self._within[1]
+            cached = (within, dict(zip(values.tolist(), counts.tolist(), strict=True)))
+            self._within = cached
+        frequency = cached[1]
         count = len(within)
         return torch.tensor(
-            [max(0.0, math.log((count + 1) / (frequency.get(int(t), 0) + 0.5)))
-             for t in question.ids],
+            [_idf(frequency.get(int(t), 0), count) for t in question.ids],
             dtype=torch.float32,
         )
 

@@ -300,38 +300,25 @@ class BM25Index:
         self._norm = norm
 
     def idf(self, term: str) -> float:
-        df = len(self.postings.get(term, ()))
-        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+        return _idf(len(self.postings.get(term, ())), self.size)
 
-    def scores(self, query_terms: Sequence[str] | dict[str, float]) -> np.ndarray:
-        """BM25 score of every document for the query terms (a list, or term -> weight)."""
-        scores = np.zeros(self.size, dtype=np.float32)
-        weighted = query_terms if isinstance(query_terms, dict) else Counter(query_terms)
-        for term, query_count in weighted.items():
-            postings = self.postings.get(term)
-            if not postings:
-                continue
-            idf = self.idf(term)
-            for index, count in postings:
-                scores[index] += (
-                    query_count * idf * count * (self.k1 + 1) / (count + self._norm[index])
-                )
-        return scores
-
-    def scores_within(
-        self, query_terms: Sequence[str] | dict[str, float], within: np.ndarray
+    def scores(
+        self, query_terms: Sequence[str] | dict[str, float], within: np.ndarray | None = None
     ) -> np.ndarray:
-        """BM25 of every document, each term weighted by its inverse document frequency
-        among the documents ``within`` (a boolean mask) only; 0 outside them."""
+        """BM25 score of every document for the query terms (a list, or term -> weight).
+
+        ``within`` (a boolean mask): only those documents are scored (0 elsewhere), each
+        term weighted by its inverse document frequency among them."""
         scores = np.zeros(self.size, dtype=np.float32)
-        size = int(within.sum())
+        size = self.size if within is None else int(within.sum())
         weighted = query_terms if isinstance(query_terms, dict) else Counter(query_terms)
         for term, query_count in weighted.items():
-            postings = [(i, c) for i, c in self.postings.get(term, ()) if within[i]]
+            postings = self.postings.get(term, [])
+            if within is not None:
+                postings = [(index, count) for index, count in postings if within[index]]
             if not postings:
                 continue
-            df = len(postings)
-            idf = math.log(1 + (size - df + 0.5) / (df + 0.5))
+            idf = _idf(len(postings), size)
             for index, count in postings:
                 scores[index] += (
                     query_count * idf * count * (self.k1 + 1) / (count + self._norm[index])
@@ -348,3 +335,8 @@ class BM25Index:
             return []
         order = np.argsort(-scores)[:k]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def _idf(frequency: int, size: int) -> float:
+    """BM25's inverse document frequency of a term in ``frequency`` of ``size`` documents."""
+    return math.log(1 + (size - frequency + 0.5) / (frequency + 0.5))

@@ -240,7 +240,7 @@ class HybridSearch:
                 mask = np.zeros(len(self.passages), dtype=bool)
                 mask[sorted(within)] = True
                 bm25 = np.where(
-                    mask, _by_max(self.bm25.scores_within(terms, mask)), _by_max(bm25)
+                    mask, _by_max(self.bm25.scores(terms, mask)), _by_max(bm25)
                 )
             order, scores = self._second_stage(
                 late, question_tokens, bm25, order, named, extra, within

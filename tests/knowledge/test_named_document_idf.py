@@ -25,7 +25,7 @@ def test_bm25_within_counts_document_frequency_among_the_given_documents_only() 
     within = np.array([True, True, False, False, False, False])
     question = ["補佐", "期間"]
     everywhere = index.scores(question)
-    inside = index.scores_within(question, within)
+    inside = index.scores(question, within)
     # Over the corpus 「補佐」 (df 2 of 6) still weighs much; inside A it is on every page
     # and weighs least, so 「期間」 decides.
     assert inside[1] / inside[0] > everywhere[1] / everywhere[0]
