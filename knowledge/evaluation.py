@@ -22,6 +22,7 @@ from knowledge.documents import DocumentError, read_document
 from knowledge.ingestion import document_files
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.refusal import without_citations
+from knowledge.retriever import HybridSearch, RankedHits
 from knowledge.types import Answer, Hit
 from knowledge.vector_index import open_chroma_client
 
@@ -102,18 +103,8 @@ def _holds(evidence: Sequence[str], text: str) -> bool:
 def evaluate_ours(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[EvalResult]:
     """Our hybrid method and BM25 alone, over the knowledge base's own passages."""
     lengths = [len(item.passage.text) for item in kb.hybrid.passages]
-    ours = score(
-        "soudan (hybrid)",
-        questions,
-        lambda q: [h.passage.text for h in kb.search(q, top_k=10)],
-        lengths,
-    )
-    bm25 = score(
-        "BM25 only",
-        questions,
-        lambda q: [h.passage.text for h in kb.hybrid.rank(q, top_k=10, lexical_only=True).hits],
-        lengths,
-    )
+    ours = score("soudan (hybrid)", questions, _ranked_texts(kb, _ours), lengths)
+    bm25 = score("BM25 only", questions, _ranked_texts(kb, _bm25_only), lengths)
     return [ours, bm25]
 
 
@@ -230,6 +221,34 @@ def evaluate_split(
         return _evaluate_split(kb, answerable, split, default)
 
 
+_Ranking = Callable[[HybridSearch, str], RankedHits]
+
+
+def _ours(search: HybridSearch, question: str) -> RankedHits:
+    return search.rank(question, top_k=10)
+
+
+def _bm25_only(search: HybridSearch, question: str) -> RankedHits:
+    return search.rank(question, top_k=10, lexical_only=True)
+
+
+COMPONENTS: tuple[tuple[str, _Ranking], ...] = (
+    ("- second stage", lambda search, q: search.rank(q, top_k=10, second_stage=False)),
+    ("+ Sudachi synonyms", lambda search, q: search.rank(q, top_k=10, synonym_weight=0.5)),
+    ("- character bigrams", lambda search, q: search.rank(q, top_k=10, bigram_weight=0.0)),
+    ("- named-document IDF",
+     lambda search, q: search.rank(q, top_k=10, named_document_idf=False)),
+    ("BM25 only", _bm25_only),
+)
+"""The search without (or with) one of its parts: each row of ``soudan eval`` says what
+that part buys on every set and half."""
+
+
+def _ranked_texts(kb: KnowledgeBase, ranking: _Ranking) -> Callable[[str], list[str]]:
+    """Question -> the texts of the passages ``ranking`` finds, best first."""
+    return lambda q: [h.passage.text for h in ranking(kb.hybrid, q).hits]
+
+
 def _evaluate_split(
     kb: KnowledgeBase,
     answerable: Mapping[str, Sequence[EvalQuestion]],
@@ -238,45 +257,15 @@ def _evaluate_split(
 ) -> list[EvalResult]:
     results: list[EvalResult] = []
     lengths = [len(item.passage.text) for item in kb.hybrid.passages]
-    search = kb.hybrid
     for set_name, questions in answerable.items():
         for half in ("tune", "check"):
             chosen = [q for q in questions if q.id in split[half] and q.evidence]
             if not chosen:
                 continue
             label = f"{set_name}/{half}"
-            results.append(score(f"soudan [{label}]", chosen,
-                                 lambda q: [h.passage.text for h in kb.search(q, top_k=10)],
-                                 lengths))
-            results.append(score(
-                f"- second stage [{label}]", chosen,
-                lambda q: [h.passage.text
-                           for h in search.rank(q, top_k=10, second_stage=False).hits],
-                lengths,
-            ))
-            results.append(score(
-                f"+ Sudachi synonyms [{label}]", chosen,
-                lambda q: [h.passage.text
-                           for h in search.rank(q, top_k=10, synonym_weight=0.5).hits],
-                lengths,
-            ))
-            results.append(score(
-                f"- character bigrams [{label}]", chosen,
-                lambda q: [h.passage.text
-                           for h in search.rank(q, top_k=10, bigram_weight=0.0).hits],
-                lengths,
-            ))
-            results.append(score(
-                f"- named-document IDF [{label}]", chosen,
-                lambda q: [h.passage.text
-                           for h in search.rank(q, top_k=10, named_document_idf=False).hits],
-                lengths,
-            ))
-            results.append(score(
-                f"BM25 only [{label}]", chosen,
-                lambda q: [h.passage.text for h in search.rank(q, top_k=10, lexical_only=True).hits],
-                lengths,
-            ))
+            results.append(score(f"soudan [{label}]", chosen, _ranked_texts(kb, _ours), lengths))
+            for name, ranking in COMPONENTS:
+                results.append(score(f"{name} [{label}]", chosen, _ranked_texts(kb, ranking), lengths))
             if default is not None:
                 retrieve, chunk_lengths = default
                 results.append(

@@ -192,7 +192,6 @@ class LateInteraction:
             self._distinct[position] = distinct
         self._frequency = frequency
         self._count = len(ids)
-        self._within: tuple[frozenset[int], dict[int, int]] = (frozenset(), {})
 
     def idf(self, token_id: int) -> float:
         """Inverse document frequency of a vocabulary id over the passages (≥ 0)."""
@@ -205,17 +204,14 @@ class LateInteraction:
 
         if not within:
             return torch.tensor([self.idf(int(t)) for t in question.ids], dtype=torch.float32)
-        cached = self._within  # the last named document set (read once: threads share it)
-        if cached[0] != within:
-            found = [self._distinct[p] for p in within if p in self._distinct]
-            values, counts = np.unique(np.concatenate(found or [np.zeros(0, np.int32)]),
-                                       return_counts=True)
-            cached = (within, dict(zip(values.tolist(), counts.tolist(), strict=True)))
-            self._within = cached
-        frequency = cached[1]
-        count = len(within)
+        # counted per question (about 0.1 ms for a document's ~100 passages), not cached
+        found = [self._distinct[p] for p in within if p in self._distinct]
+        values, counts = np.unique(
+            np.concatenate(found or [np.zeros(0, np.int32)]), return_counts=True
+        )
+        frequency = dict(zip(values.tolist(), counts.tolist(), strict=True))
         return torch.tensor(
-            [_idf(frequency.get(int(t), 0), count) for t in question.ids],
+            [_idf(frequency.get(int(t), 0), len(within)) for t in question.ids],
             dtype=torch.float32,
         )
 
